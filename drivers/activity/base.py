@@ -134,10 +134,10 @@ class ActivityDriver(ABC):
     def __init__(self, env: DriverEnvironment) -> None:
         self.env = env
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire long-lived resources (worker pools); called once by the daemon."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook
         """Release what `start` acquired."""
 
     @abstractmethod

@@ -110,5 +110,5 @@ class StorageDriver(ABC):
     async def status(self) -> StorageStatus:
         """Reachability, latency, free space and a probe write/read/delete."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, most drivers hold nothing
         """Release connections."""

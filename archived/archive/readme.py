@@ -1,0 +1,51 @@
+"""README.txt inside every archive: how to verify it in plain words, without archived and without Moodle."""
+
+from __future__ import annotations
+
+README_TEMPLATE = """\
+This is an archive made by archived, a long-term archiving system for Moodle exam data.
+Archive: {bag_name}
+Job: {job_id}
+
+WHAT IS IN HERE
+This folder is a "bag" in the BagIt format (RFC 8493, version 1.0), a standard of the Library of Congress
+for transferring and keeping digital content. It has:
+  data/                  the archived content (reports as PDF/A, files, data/job.json with the details
+                         of this archive: who and what is in it, when and how it was made)
+  bag-info.txt           facts about the archive (source, date, course, activity, retention)
+  manifest-sha256.txt    a SHA-256 checksum of every file under data/
+  manifest-sha512.txt    a SHA-512 checksum of every file under data/
+  tagmanifest-*.txt      checksums of the files outside data/ (these texts, the manifests)
+  timestamps/            if present: RFC 3161 timestamps that prove the archive existed at a given time
+
+HOW TO CHECK THAT NOTHING WAS CHANGED
+You need no special software. After unpacking the ZIP, in this folder:
+
+1. With the standard tools of Linux or macOS:
+       sha256sum -c manifest-sha256.txt       (macOS: shasum -a 256 -c manifest-sha256.txt)
+       sha512sum -c manifest-sha512.txt
+       sha256sum -c tagmanifest-sha256.txt
+   Every line must end in "OK". Also check that data/ holds no file that the manifest does not list.
+
+2. With the BagIt tool of the Library of Congress (Python, https://github.com/LibraryOfCongress/bagit-python):
+       pip install bagit
+       bagit.py --validate .
+   It checks all of the above, including that no file is missing or extra and the Payload-Oxum
+   (total size and number of files) in bag-info.txt.
+
+3. With archived itself, without unpacking:
+       archived verify {bag_name}.zip
+
+4. Timestamps, if the folder timestamps/ exists: each *.tsr file is an RFC 3161 time-stamp response over
+   the file named next to it; the *.pem file is the certificate chain of the time-stamp authority. With OpenSSL:
+       openssl ts -verify -in timestamps/<name>.tsr -data <the file it covers> -CAfile timestamps/<chain>.pem
+   "Verification: OK" proves that the file existed, unchanged, at the time written in the response
+       (openssl ts -reply -in timestamps/<name>.tsr -text shows it).
+
+PDF/A reports can be opened with any PDF reader and are made for long-term readability.
+"""
+
+
+def archive_readme(*, bag_name: str, job_id: str) -> str:
+    """The README.txt of one archive."""
+    return README_TEMPLATE.format(bag_name=bag_name, job_id=job_id)

@@ -1,0 +1,140 @@
+"""What every CLI command shares: finding the socket, talking to the daemon, printing, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+
+from archived.cli.exit_codes import ExitCode
+from archived.config import DEFAULT_CONFIG_PATH, DEFAULT_SOCKET_PATH, load_config
+from archived.errors import ArchivedError, ConfigError
+from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
+from archived.rpc.protocol import ErrorCode, RpcError
+
+T = TypeVar("T")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+_RPC_EXIT = {
+    ErrorCode.NOT_FOUND: ExitCode.NOT_FOUND,
+    ErrorCode.PERMISSION_DENIED: ExitCode.PERMISSION_DENIED,
+    ErrorCode.INVALID_STATE: ExitCode.REFUSED,
+    ErrorCode.INVALID_SETTING: ExitCode.REFUSED,
+    ErrorCode.SHUTTING_DOWN: ExitCode.REFUSED,
+    ErrorCode.INVALID_PARAMS: ExitCode.USAGE,
+    ErrorCode.UNSUPPORTED_PROTOCOL: ExitCode.INCOMPATIBLE,
+    ErrorCode.UPSTREAM_ERROR: ExitCode.FAILURE,
+}
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    """The configuration file named by --config or $ARCHIVED_CONFIG, or the system default if it exists."""
+    explicit = getattr(args, "config", None) or os.environ.get("ARCHIVED_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+def socket_path(args: argparse.Namespace) -> Path:
+    """--socket, $ARCHIVED_SOCKET, the configuration's daemon.socket, or the default."""
+    explicit = getattr(args, "socket", None) or os.environ.get("ARCHIVED_SOCKET")
+    if explicit:
+        return Path(explicit)
+    path = config_path(args)
+    if path is not None:
+        try:
+            return load_config(path).daemon.socket
+        except ConfigError:
+            pass  # the daemon validates its own configuration; a client only needs the socket path
+    return DEFAULT_SOCKET_PATH
+
+
+def print_json(value: Any) -> None:
+    """Machine-readable output for --json."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> int:
+    """Print an error to stderr and return the exit code."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    return int(code)
+
+
+def run_async(coro: Awaitable[int]) -> int:
+    """Run a command's coroutine; Ctrl-C ends it quietly."""
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        return 130
+
+
+def with_client(args: argparse.Namespace, action: Callable[[RpcClient], Awaitable[int]]) -> int:
+    """Connect to the daemon, run `action`, and turn protocol errors into messages and exit codes."""
+
+    async def main() -> int:
+        client = RpcClient(socket_path(args))
+        try:
+            await client.connect()
+            return await action(client)
+        finally:
+            await client.close()
+
+    try:
+        return run_async(main())
+    except DaemonUnreachable as exc:
+        return fail(str(exc), ExitCode.UNREACHABLE)
+    except IncompatibleDaemon as exc:
+        return fail(str(exc), ExitCode.INCOMPATIBLE)
+    except RpcError as exc:
+        return fail(exc.message, _RPC_EXIT.get(exc.code, ExitCode.FAILURE))  # type: ignore[call-overload]
+    except ArchivedError as exc:
+        return fail(str(exc), ExitCode.USAGE if isinstance(exc, ConfigError) else ExitCode.FAILURE)
+
+
+def human_bytes(value: float | None) -> str:
+    """1536 → '1.5 KiB'."""
+    if value is None:
+        return "unknown"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"
+
+
+def human_duration(seconds: float | None) -> str:
+    """75 → '1m15s'."""
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+STATE_STYLES = {
+    "completed": "green",
+    "failed": "bold red",
+    "timed_out": "red",
+    "canceled": "yellow",
+    "queued": "cyan",
+    "recoverable_error": "yellow",
+    "error": "red",
+}
+
+
+def state_text(state: str) -> str:
+    """A state with its colour (rich markup)."""
+    style = STATE_STYLES.get(state, "blue")
+    return f"[{style}]{state}[/]"

@@ -1,0 +1,106 @@
+"""`archived status`, `archived storage status`, `archived settings DRIVER`: the daemon at a glance."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.table import Table
+
+from archived.cli.common import console, human_bytes, human_duration, print_json, with_client
+from archived.cli.exit_codes import ExitCode
+from archived.rpc.client import RpcClient
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `status`, `storage status` and `settings`."""
+    status = commands.add_parser("status", help="daemon version, uptime, jobs, Moodle")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    storage = commands.add_parser("storage", help="storage targets")
+    sub = storage.add_subparsers(dest="storage_command", required=True, metavar="COMMAND")
+    st = sub.add_parser("status", help="every target: reachability, latency, free space, probe, archives stored")
+    st.add_argument("--no-probe", action="store_true", help="do not run the write/read/delete probe")
+    st.add_argument("--target", help="only this target")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_storage_status)
+
+    settings = commands.add_parser("settings", help="the settings of an activity driver, with presets and locks")
+    settings.add_argument("driver", help="e.g. quiz")
+    settings.add_argument("--json", action="store_true")
+    settings.set_defaults(func=cmd_settings)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`status`."""
+
+    async def action(client: RpcClient) -> int:
+        status = await client.call("daemon.status")
+        if args.json:
+            print_json(status)
+            return ExitCode.OK
+        uptime = human_duration(status["uptime_seconds"])
+        draining = "  [yellow]draining[/]" if status["draining"] else ""
+        console.print(f"archived {status['version']} (pid {status['pid']}), up {uptime}{draining}")
+        counts = ", ".join(f"{state} {n}" for state, n in sorted(status["jobs"].items())) or "none"
+        console.print(f"jobs: {status['running']} running; all: {counts}")
+        console.print(f"drivers: {', '.join(status['drivers']) or 'none'}; targets: {', '.join(status['targets'])}")
+        moodle = status.get("moodle")
+        if moodle:
+            reach = (
+                "[green]reachable[/]" if moodle.get("reachable") else f"[red]unreachable[/] {moodle.get('error', '')}"
+            )
+            console.print(f"moodle: {moodle.get('url')} {moodle.get('release', '')} {reach}")
+        return ExitCode.OK
+
+    return with_client(args, action)
+
+
+def cmd_storage_status(args: argparse.Namespace) -> int:
+    """`storage status`; exit 1 if a probed target is unreachable."""
+
+    async def action(client: RpcClient) -> int:
+        params: dict[str, object] = {"probe": not args.no_probe}
+        if args.target:
+            params["target"] = args.target
+        answer = await client.call("storage.status", params)
+        if args.json:
+            print_json(answer)
+        else:
+            table = Table(box=None, header_style="bold")
+            for column in ("target", "driver", "tier", "status", "latency", "free", "archives", "stored", "message"):
+                table.add_column(column)
+            for t in answer["targets"]:
+                ok = t.get("reachable") and t.get("probe_ok")
+                state = "" if args.no_probe else ("[green]ok[/]" if ok else "[red]failing[/]")
+                latency = f"{t['latency_ms']:.1f} ms" if t.get("latency_ms") is not None else ""
+                table.add_row(
+                    t["name"], t["driver"], t["tier"], state, latency, human_bytes(t.get("free_bytes")),
+                    str(t["archives"]), human_bytes(t["bytes"]), t.get("message", ""),
+                )  # fmt: skip
+            console.print(table)
+        if args.no_probe:
+            return ExitCode.OK
+        healthy = all(t.get("reachable") and t.get("probe_ok") for t in answer["targets"])
+        return ExitCode.OK if healthy else ExitCode.FAILURE
+
+    return with_client(args, action)
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """`settings DRIVER`."""
+
+    async def action(client: RpcClient) -> int:
+        answer = await client.call("settings.describe", {"driver": args.driver})
+        if args.json:
+            print_json(answer)
+            return ExitCode.OK
+        table = Table(box=None, header_style="bold")
+        for column in ("setting", "value", "default", "locked", "description"):
+            table.add_column(column)
+        for s in answer["settings"]:
+            table.add_row(s["key"], repr(s["value"]), repr(s["default"]), "🔒" if s["locked"] else "", s["description"])
+        console.print(table)
+        return ExitCode.OK
+
+    return with_client(args, action)

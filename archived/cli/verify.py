@@ -1,0 +1,39 @@
+"""`archived verify ARCHIVE.zip…`: check archives offline, without the daemon and without Moodle."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from archived.archive.verify import verify_archive
+from archived.cli.common import console, human_bytes, print_json
+from archived.cli.exit_codes import ExitCode
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `verify`."""
+    parser = commands.add_parser("verify", help="verify archive ZIPs offline (BagIt structure and all checksums)")
+    parser.add_argument("archives", nargs="+", type=Path, metavar="ARCHIVE.zip")
+    parser.add_argument("--json", action="store_true", help="machine-readable report")
+    parser.set_defaults(func=cmd_verify)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every archive verifies, 1 when any has a defect."""
+    reports = [verify_archive(path) for path in args.archives]
+    if args.json:
+        print_json([r.to_dict() for r in reports] if len(reports) > 1 else reports[0].to_dict())
+    else:
+        for report in reports:
+            verdict = "[bold green]OK[/]" if report.ok else "[bold red]DEFECTS FOUND[/]"
+            console.print(f"{report.archive}: {verdict}")
+            if report.bag_name:
+                size = human_bytes(report.payload_bytes)
+                console.print(f"  bag {report.bag_name}: {report.payload_files} payload files, {size}")
+            for key in ("External-Identifier", "Course", "Activity", "Bagging-Date", "Retain-Until"):
+                if key in report.bag_info:
+                    console.print(f"  {key}: {report.bag_info[key]}")
+            for check in report.checks:
+                mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
+                console.print(f"  {mark} {check.name}: {check.detail}", soft_wrap=True)
+    return ExitCode.OK if all(r.ok for r in reports) else ExitCode.FAILURE

@@ -1,0 +1,229 @@
+"""The daemon's configuration: one TOML file, validated with pydantic.
+
+Errors name the key and say what was expected. Secrets never live in the file itself: the Moodle token (and
+later S3 keys, SMTP passwords) come from a file that only its owner can read, or from an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from archived.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("/etc/archived/archived.toml")
+DEFAULT_SOCKET_PATH = Path("/run/archived/archived.sock")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DaemonConfig(_Section):
+    """`[daemon]`: where the daemon keeps its state and how much it runs at once."""
+
+    state_dir: Path = Path("/var/lib/archived")
+    socket: Path = DEFAULT_SOCKET_PATH
+    socket_mode: str = "0660"
+    socket_group: str | None = None
+    max_running_jobs: Annotated[int, Field(ge=1, le=100)] = 5
+    job_timeout_minutes: Annotated[float, Field(gt=0)] = 120.0
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("socket_mode")
+    @classmethod
+    def _octal_mode(cls, value: str) -> str:
+        try:
+            mode = int(value, 8)
+        except ValueError as exc:
+            raise ValueError(f'expected an octal file mode such as "0660", got {value!r}') from exc
+        if mode & 0o007:
+            raise ValueError("the socket must not be accessible to others (use 0660 or 0600)")
+        return value
+
+    @property
+    def socket_mode_bits(self) -> int:
+        """The socket's permission bits."""
+        return int(self.socket_mode, 8)
+
+
+class AccessConfig(_Section):
+    """`[access]`: who may change things through the socket (checked with the peer's credentials)."""
+
+    operator_users: list[str | int] = Field(default_factory=lambda: list[str | int](["root"]))
+    operator_groups: list[str | int] = Field(default_factory=lambda: list[str | int](["archived"]))
+    allow_daemon_user: bool = True
+
+
+class RetryConfig(_Section):
+    """`[retry]`: how often and how patiently a failed stage is retried."""
+
+    max_retries: Annotated[int, Field(ge=0, le=100)] = 5
+    backoff_base_seconds: Annotated[float, Field(ge=0)] = 10.0
+    backoff_max_seconds: Annotated[float, Field(ge=0)] = 900.0
+
+
+class WorkersConfig(_Section):
+    """`[workers]`: the render process pool."""
+
+    render_processes: Annotated[int, Field(ge=0, le=64)] = 0  # 0 = one per core
+    max_tasks_per_child: Annotated[int, Field(ge=1)] = 50
+    render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    render_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+    @property
+    def processes(self) -> int:
+        """The effective number of render processes."""
+        return self.render_processes or (os.cpu_count() or 1)
+
+
+class MoodleConfig(_Section):
+    """`[moodle]`: the site and the web-service token of the dedicated service user."""
+
+    url: str
+    token_file: Path | None = None
+    token_env: str | None = None
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=64)] = 4
+    requests_per_second: Annotated[float, Field(ge=0)] = 20.0
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    retries: Annotated[int, Field(ge=0, le=20)] = 3
+    overview_refresh_minutes: Annotated[float, Field(ge=0)] = 60.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected the site's base URL starting with https:// (got {value!r})")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _token_source(self) -> MoodleConfig:
+        if self.token_file is None and self.token_env is None:
+            raise ValueError("set token_file (a file readable only by the daemon) or token_env")
+        return self
+
+
+class ArchiveConfig(_Section):
+    """`[archive]`: facts written into every archive's bag-info.txt."""
+
+    source_organization: str = "archived"
+    contact_email: str | None = None
+
+
+class StorageTargetConfig(BaseModel):
+    """`[storage.<name>]`: one storage target; keys other than these go to the driver."""
+
+    model_config = ConfigDict(extra="allow")
+
+    driver: str
+    tier: Literal["local", "remote-fast", "remote-slow"] = "local"
+    required: bool = True
+
+    def driver_options(self) -> dict[str, Any]:
+        """The keys meant for the storage driver itself."""
+        return dict(self.model_extra or {})
+
+
+class Config(_Section):
+    """The whole configuration file."""
+
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    workers: WorkersConfig = Field(default_factory=WorkersConfig)
+    moodle: MoodleConfig | None = None
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
+    storage: dict[str, StorageTargetConfig] = Field(default_factory=dict)
+    presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def store_path(self) -> Path:
+        """The SQLite job store."""
+        return self.daemon.state_dir / "archived.sqlite3"
+
+    @property
+    def work_dir(self) -> Path:
+        """Per-job working folders (payload, unfinished ZIPs)."""
+        return self.daemon.state_dir / "work"
+
+    @property
+    def lock_path(self) -> Path:
+        """The single-instance lock file."""
+        return self.daemon.state_dir / "archived.lock"
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against config/archived.example.toml)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if "input" in error and not isinstance(error["input"], dict | list):
+                message += f" (got {error['input']!r})"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "configuration") -> Config:
+    """Validate a parsed TOML document."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, source)) from None
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a configuration file; errors name the file and the key."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file {path} does not exist; start from config/archived.example.toml"
+        ) from None
+    except PermissionError:
+        raise ConfigError(f"configuration file {path} is not readable by this user") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def read_secret(*, file: Path | None, env: str | None, what: str) -> str:
+    """Read a secret from a private file or an environment variable.
+
+    A file that others (not owner or group) can read is refused: a token there is as good as published.
+    Group access is allowed so that `root:archived 0640` works for a daemon running as user `archived`.
+    """
+    if env:
+        value = os.environ.get(env, "").strip()
+        if value:
+            return value
+        if file is None:
+            raise ConfigError(f"{what}: environment variable {env} is not set or empty")
+    assert file is not None
+    try:
+        info = file.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{what}: secret file {file} does not exist") from None
+    if info.st_mode & stat.S_IRWXO:
+        raise ConfigError(
+            f"{what}: secret file {file} is readable by others (mode {stat.filemode(info.st_mode)}); "
+            f"run: chmod o-rwx {file}"
+        )
+    try:
+        value = file.read_text(encoding="utf-8").strip()
+    except PermissionError:
+        raise ConfigError(f"{what}: secret file {file} is not readable by the daemon's user") from None
+    if not value:
+        raise ConfigError(f"{what}: secret file {file} is empty")
+    return value

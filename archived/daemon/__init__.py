@@ -1,0 +1,1 @@
+"""The daemon process: lifecycle, single-instance lock, systemd integration, and the wiring of its parts."""

@@ -1,0 +1,226 @@
+"""The daemon's lifecycle (modelled on uvicorn's Server): start, serve, drain on the first signal, stop hard
+on the second.
+
+Start: configuration → single-instance lock → store (migrated) → drivers → engine (resumes unfinished jobs)
+→ socket → `READY=1`. Run: watchdog pings and a one-line status for systemd. Stop: the first SIGTERM/SIGINT
+drains (running stages finish, nothing new starts); the second cancels everything at once — every job keeps
+a durable state and resumes after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from typing import Any
+
+from archived import __version__
+from archived.config import Config, read_secret
+from archived.daemon.lock import InstanceLock
+from archived.daemon.services import DaemonServices
+from archived.daemon.systemd import Notifier, inherited_socket
+from archived.drivers.activity.base import ActivityDriver, DriverEnvironment
+from archived.errors import ConfigError
+from archived.events.bus import EventBus
+from archived.jobs.engine import Engine
+from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
+from archived.plugins import activity_drivers, storage_drivers
+from archived.rpc.methods import build_methods
+from archived.rpc.peer import AccessPolicy
+from archived.rpc.server import RpcServer
+from archived.store.database import Database
+from archived.store.jobs import JobStore
+from archived.targets import build_targets
+
+log = logging.getLogger("archived.daemon")
+
+STATUS_INTERVAL = 5.0
+
+
+def build_presets(config: Config, drivers: dict[str, ActivityDriver]) -> dict[str, Preset]:
+    """Validate `[presets.*]` against the job settings and each driver's settings."""
+    unknown = set(config.presets) - {JOB_PRESET, *drivers}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ConfigError(
+            f"presets.{name}: no activity driver named {name!r} is installed "
+            f"(known: {', '.join(sorted([JOB_PRESET, *drivers]))})"
+        )
+    presets = {JOB_PRESET: Preset.from_config(JOB_PRESET, config.presets.get(JOB_PRESET), JobSettings)}
+    for name, driver in drivers.items():
+        presets[name] = Preset.from_config(name, config.presets.get(name), driver.settings_model)
+    return presets
+
+
+class Daemon:
+    """One daemon process."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.notifier = Notifier()
+        self.lock = InstanceLock(config.lock_path)
+        self._stop = asyncio.Event()
+        self._hard_stop = asyncio.Event()
+        self._signals = 0
+        self.services: DaemonServices | None = None
+        self.rpc: RpcServer | None = None
+        self._closers: list[Any] = []
+        self._owns_socket = False
+
+    def _on_signal(self, signum: int) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            log.warning("%s received: draining (send it again to stop at once)", signal.Signals(signum).name)
+            self._stop.set()
+        else:
+            log.warning("%s received again: stopping now", signal.Signals(signum).name)
+            self._hard_stop.set()
+
+    async def run(self) -> None:
+        """Run until signalled; raises `ConfigError` for anything that prevents a start."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        self.lock.acquire()
+        try:
+            await self._startup()
+            await self._main_loop()
+            await self._shutdown()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            self.lock.release()
+
+    async def _startup(self) -> None:
+        config = self.config
+        config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+        db = await Database.open(config.store_path)
+        self._closers.append(db.close)
+        store = JobStore(db)
+        secrets: list[str] = []
+        moodle_api = None
+        if config.moodle is not None:
+            token = read_secret(file=config.moodle.token_file, env=config.moodle.token_env, what="moodle token")
+            secrets.append(token)
+            moodle_api = await self._moodle(token)
+        env = DriverEnvironment(
+            moodle=moodle_api,
+            temp_dir=config.work_dir,
+            render_processes=config.workers.processes,
+            render_max_tasks_per_child=config.workers.max_tasks_per_child,
+            render_timeout_seconds=config.workers.render_timeout_seconds,
+            render_retries=config.workers.render_retries,
+        )
+        drivers = {name: cls(env) for name, cls in activity_drivers().items()}
+        for driver in drivers.values():
+            await driver.start()
+            self._closers.append(driver.close)
+        targets = build_targets(config, storage_drivers())
+        for target in targets.values():
+            self._closers.append(target.driver.close)
+        presets = build_presets(config, drivers)
+        bus = EventBus()
+        engine = Engine(
+            config=config,
+            store=store,
+            bus=bus,
+            activity_drivers=drivers,
+            targets=targets,
+            presets=presets,
+            secrets=secrets,
+            moodle_site=config.moodle.url if config.moodle else "",
+        )
+        self.engine = engine
+        services = DaemonServices(
+            config=config, store=store, bus=bus, engine=engine, drivers=drivers, targets=targets, moodle=moodle_api
+        )
+        self.services = services
+        await self._attach_overview(services)
+        resumed = await engine.start()
+        rpc = RpcServer(build_methods(services, lambda: rpc), AccessPolicy(config.access), bus)
+        self._register_extra_methods(rpc, services)
+        inherited = inherited_socket()
+        self._owns_socket = inherited is None
+        if inherited is not None:
+            await rpc.start_on(inherited)
+        else:
+            await rpc.start(config.daemon.socket, mode=config.daemon.socket_mode_bits, group=config.daemon.socket_group)
+        self.rpc = rpc
+        log.info(
+            "archived %s ready: socket %s, store %s, %d job(s) resumed, drivers %s, targets %s",
+            __version__,
+            config.daemon.socket,
+            config.store_path,
+            resumed,
+            sorted(drivers) or "none",
+            sorted(targets) or "none",
+        )
+        self.notifier.ready(self._status_line())
+
+    async def _moodle(self, token: str) -> Any:
+        """The Moodle API client (only when [moodle] is configured)."""
+        from archived.moodle.factory import build_moodle_api
+
+        assert self.config.moodle is not None
+        api = build_moodle_api(self.config.moodle, token)
+        self._closers.append(api.aclose)
+        return api
+
+    async def _attach_overview(self, services: DaemonServices) -> None:
+        """The course index (only when Moodle is configured)."""
+        if services.moodle is None:
+            return
+        from archived.overview.index import CourseIndex
+
+        services.overview = CourseIndex(services)
+        await services.overview.start()
+        self._closers.append(services.overview.close)
+
+    def _register_extra_methods(self, rpc: RpcServer, services: DaemonServices) -> None:
+        if services.overview is not None:
+            from archived.overview.methods import overview_methods
+
+            rpc.methods.update(overview_methods(services))
+
+    def _status_line(self) -> str:
+        engine = self.engine
+        return f"{engine.running_count()} running" + (", draining" if engine.draining else "")
+
+    async def _main_loop(self) -> None:
+        interval = STATUS_INTERVAL
+        if self.notifier.watchdog_interval:
+            interval = min(interval, self.notifier.watchdog_interval)
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval)
+            self.notifier.watchdog()
+            self.notifier.status(self._status_line())
+
+    async def _shutdown(self) -> None:
+        self.notifier.stopping()
+        started = time.monotonic()
+        drain = asyncio.create_task(self.engine.drain())
+        hard = asyncio.create_task(self._hard_stop.wait())
+        while not drain.done():
+            done, _ = await asyncio.wait(
+                {drain, hard}, timeout=self.notifier.watchdog_interval or 5.0, return_when=asyncio.FIRST_COMPLETED
+            )
+            self.notifier.watchdog()
+            if hard in done:
+                await self.engine.stop_hard()
+                break
+        hard.cancel()
+        with contextlib.suppress(BaseException):
+            await drain
+        if self.rpc:
+            await self.rpc.close()
+        if self._owns_socket:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.config.daemon.socket)
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await close()
+        log.info("archived stopped after %.1f s of draining", time.monotonic() - started)

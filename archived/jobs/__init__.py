@@ -1,0 +1,1 @@
+"""Jobs: the state machine, settings resolution, and the engine that runs them."""

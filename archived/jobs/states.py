@@ -1,0 +1,139 @@
+"""The job state machine (ARCHITECTURE §2), pure: no I/O, testable on its own.
+
+    Uninitialized -> Queued -> ActivityArchiving -> PostProcessing -> Store -> Cleanup -> Completed
+    any stage -> Error -> RecoverableError -> (the same stage again)
+                       -> Failure -> ErrorHandling -> Cleanup -> Failed
+    cancel: Queued / any stage / Error / RecoverableError -> Cleanup -> Canceled
+    timeout: any stage / Error / RecoverableError -> Cleanup -> TimedOut
+    operator retry: Failed / Canceled / TimedOut -> Queued
+
+Cleanup knows where it leads through the job's `outcome`, recorded when Cleanup is entered, so a daemon that
+dies during cleanup finishes it to the right end state after a restart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    """Every state a job can be in."""
+
+    UNINITIALIZED = "uninitialized"
+    QUEUED = "queued"
+    ACTIVITY_ARCHIVING = "activity_archiving"
+    POST_PROCESSING = "post_processing"
+    STORE = "store"
+    CLEANUP = "cleanup"
+    COMPLETED = "completed"
+    ERROR = "error"
+    RECOVERABLE_ERROR = "recoverable_error"
+    FAILURE = "failure"
+    ERROR_HANDLING = "error_handling"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def is_terminal(self) -> bool:
+        """A job in this state does nothing more unless an operator retries it."""
+        return self in TERMINAL_STATES
+
+    @property
+    def is_stage(self) -> bool:
+        """One of the three processing stages."""
+        return self in STAGES
+
+
+class Outcome(StrEnum):
+    """Where Cleanup leads."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def final_state(self) -> JobState:
+        """The terminal state this outcome ends in."""
+        return JobState(self.value)
+
+
+STAGES: tuple[JobState, ...] = (JobState.ACTIVITY_ARCHIVING, JobState.POST_PROCESSING, JobState.STORE)
+TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.TIMED_OUT})
+RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.CANCELED, JobState.TIMED_OUT})
+# States in which the job is doing (or waiting to do) work and may be canceled or time out.
+ACTIVE_STATES = frozenset(
+    {
+        JobState.QUEUED,
+        *STAGES,
+        JobState.ERROR,
+        JobState.RECOVERABLE_ERROR,
+        JobState.FAILURE,
+        JobState.ERROR_HANDLING,
+    }
+)
+
+_S = JobState
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    _S.UNINITIALIZED: frozenset({_S.QUEUED}),
+    _S.QUEUED: frozenset({*STAGES, _S.CLEANUP}),  # a queued job resumes at its first unfinished stage
+    _S.ACTIVITY_ARCHIVING: frozenset({_S.POST_PROCESSING, _S.ERROR, _S.CLEANUP}),
+    _S.POST_PROCESSING: frozenset({_S.STORE, _S.ERROR, _S.CLEANUP}),
+    _S.STORE: frozenset({_S.CLEANUP, _S.ERROR}),
+    _S.ERROR: frozenset({_S.RECOVERABLE_ERROR, _S.FAILURE, _S.CLEANUP}),
+    _S.RECOVERABLE_ERROR: frozenset({*STAGES, _S.CLEANUP}),
+    _S.FAILURE: frozenset({_S.ERROR_HANDLING}),
+    _S.ERROR_HANDLING: frozenset({_S.CLEANUP}),
+    _S.CLEANUP: frozenset({_S.COMPLETED, _S.FAILED, _S.CANCELED, _S.TIMED_OUT}),
+    _S.COMPLETED: frozenset(),
+    _S.FAILED: frozenset({_S.QUEUED}),
+    _S.CANCELED: frozenset({_S.QUEUED}),
+    _S.TIMED_OUT: frozenset({_S.QUEUED}),
+}
+
+# Which outcomes may be recorded when Cleanup is entered from a given state.
+_CLEANUP_OUTCOMES: dict[JobState, frozenset[Outcome]] = {
+    _S.QUEUED: frozenset({Outcome.CANCELED}),
+    _S.ACTIVITY_ARCHIVING: frozenset({Outcome.CANCELED, Outcome.TIMED_OUT}),
+    _S.POST_PROCESSING: frozenset({Outcome.CANCELED, Outcome.TIMED_OUT}),
+    _S.STORE: frozenset({Outcome.COMPLETED, Outcome.CANCELED, Outcome.TIMED_OUT}),
+    _S.ERROR: frozenset({Outcome.CANCELED, Outcome.TIMED_OUT}),
+    _S.RECOVERABLE_ERROR: frozenset({Outcome.CANCELED, Outcome.TIMED_OUT}),
+    _S.ERROR_HANDLING: frozenset({Outcome.FAILED}),
+}
+
+
+class IllegalTransition(ValueError):
+    """A transition the state chart does not allow."""
+
+
+def check_transition(
+    current: JobState, target: JobState, *, outcome: Outcome | None = None, stage: JobState | None = None
+) -> None:
+    """Raise `IllegalTransition` unless `current -> target` is allowed.
+
+    `outcome` is the job's recorded outcome: required when entering Cleanup and when leaving it.
+    `stage` is the stage that failed: a recoverable error may only go back to that stage.
+    """
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(f"a job cannot go from {current} to {target}")
+    if target is JobState.CLEANUP and (outcome is None or outcome not in _CLEANUP_OUTCOMES.get(current, ())):
+        raise IllegalTransition(f"cleanup from {current} cannot lead to {outcome}")
+    if current is JobState.CLEANUP and (outcome is None or outcome.final_state is not target):
+        raise IllegalTransition(f"cleanup with outcome {outcome} cannot end as {target}")
+    if current is JobState.RECOVERABLE_ERROR and target.is_stage and stage is not None and target is not stage:
+        raise IllegalTransition(f"a recoverable error in {stage} is retried in {stage}, not {target}")
+
+
+def next_stage(stage: JobState) -> JobState:
+    """The state after a stage finishes successfully (Store leads to Cleanup)."""
+    index = STAGES.index(stage)
+    return STAGES[index + 1] if index + 1 < len(STAGES) else JobState.CLEANUP
+
+
+def backoff_delay(attempt: int, *, base: float, maximum: float) -> float:
+    """Exponential backoff before retry number `attempt` (1-based): base, 2·base, 4·base, … capped."""
+    if attempt < 1:
+        raise ValueError("attempt numbers start at 1")
+    return min(maximum, base * (2 ** (attempt - 1)))

@@ -1,0 +1,45 @@
+"""Finding drivers through Python entry points, so a third party can add one without touching this repository.
+
+Groups: `archived.activity` (activity drivers), `archived.storage` (storage drivers).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import TypeVar
+
+from archived.drivers.activity.base import ActivityDriver
+from archived.drivers.storage.base import StorageDriver
+
+log = logging.getLogger("archived.plugins")
+
+ACTIVITY_GROUP = "archived.activity"
+STORAGE_GROUP = "archived.storage"
+
+T = TypeVar("T")
+
+
+def _load(group: str, base: type[T]) -> dict[str, type[T]]:
+    found: dict[str, type[T]] = {}
+    for entry in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            cls = entry.load()
+        except Exception as exc:  # a broken third-party plugin must not take the daemon down
+            log.error("cannot load %s plugin %r (%s): %s", group, entry.name, entry.value, exc)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            log.error("%s plugin %r (%s) is not a %s", group, entry.name, entry.value, base.__name__)
+            continue
+        found[entry.name] = cls
+    return found
+
+
+def activity_drivers() -> dict[str, type[ActivityDriver]]:
+    """Installed activity drivers by name."""
+    return _load(ACTIVITY_GROUP, ActivityDriver)
+
+
+def storage_drivers() -> dict[str, type[StorageDriver]]:
+    """Installed storage drivers by name."""
+    return _load(STORAGE_GROUP, StorageDriver)

@@ -1,0 +1,266 @@
+"""The daemon's side of the control socket.
+
+Each connection: the first call must be `hello`; requests are answered concurrently (a slow storage probe
+does not hold up events); a line longer than `MAX_LINE_BYTES` is answered with an error and the connection is
+closed; a client that goes away mid-stream only ends its own connection. Mutating methods are refused unless
+the peer's credentials belong to an operator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import json
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from archived.events.bus import EventBus, Subscription, SubscriptionOverflow
+from archived.rpc import protocol
+from archived.rpc.peer import AccessPolicy, Peer, peer_of
+from archived.rpc.protocol import ErrorCode, RpcError
+
+log = logging.getLogger("archived.rpc")
+
+MAX_IN_FLIGHT = 32
+
+
+@dataclass
+class Call:
+    """What a handler knows about the call it serves."""
+
+    peer: Peer
+    connection: Connection
+    may_mutate: bool
+
+
+Handler = Callable[[Any, Call], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One socket method: its handler, its parameter model and whether it changes anything."""
+
+    name: str
+    handler: Handler
+    params: type[BaseModel] | None = None
+    mutating: bool = False
+    description: str = ""
+
+
+@dataclass(eq=False)
+class Connection:
+    """One client connection."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    peer: Peer
+    greeted: bool = False
+    client_name: str = ""
+    subscriptions: list[tuple[Subscription, asyncio.Task[None]]] = field(default_factory=list)
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closed: bool = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Write one message; a vanished client just closes the connection."""
+        if self.closed:
+            return
+        async with self.write_lock:
+            try:
+                self.writer.write(protocol.encode(message))
+                await self.writer.drain()
+            except (ConnectionError, RuntimeError):
+                self.closed = True
+
+
+def _params_error(exc: ValidationError) -> RpcError:
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"]) or "params"
+        message = "unknown parameter" if error["type"] == "extra_forbidden" else error["msg"]
+        problems.append(f"{key}: {message}")
+    return RpcError(ErrorCode.INVALID_PARAMS, "invalid params: " + "; ".join(problems))
+
+
+class RpcServer:
+    """Serves the socket methods to every connected client."""
+
+    def __init__(self, methods: dict[str, Method], policy: AccessPolicy, bus: EventBus) -> None:
+        self.methods = methods
+        self.policy = policy
+        self.bus = bus
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[Connection] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self, path: Path, *, mode: int, group: str | None = None) -> None:
+        """Bind a new socket at `path` (a stale socket file there is replaced: the caller holds the lock)."""
+        os.makedirs(path.parent, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        old_umask = os.umask(0o177)  # no window in which the socket is more open than configured
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(path), limit=protocol.MAX_LINE_BYTES + 2
+            )
+        finally:
+            os.umask(old_umask)
+        if group:
+            os.chown(path, -1, grp.getgrnam(group).gr_gid)
+        os.chmod(path, mode)
+
+    async def start_on(self, sock: socket.socket) -> None:
+        """Serve an inherited, already bound socket (systemd socket activation)."""
+        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=protocol.MAX_LINE_BYTES + 2)
+
+    async def close(self) -> None:
+        """Stop accepting, close every connection."""
+        if self._server:
+            self._server.close()
+        for connection in list(self._connections):
+            await self._close_connection(connection)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    @property
+    def connection_count(self) -> int:
+        """Open client connections."""
+        return len(self._connections)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        try:
+            peer = peer_of(sock)
+        except OSError:
+            writer.close()
+            return
+        connection = Connection(reader, writer, peer)
+        self._connections.add(connection)
+        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        try:
+            while not connection.closed:
+                try:
+                    line = await reader.readuntil(b"\n")
+                except asyncio.IncompleteReadError:
+                    break  # the client closed the connection
+                except asyncio.LimitOverrunError:
+                    await connection.send(
+                        protocol.error(
+                            None,
+                            RpcError(
+                                ErrorCode.LINE_TOO_LONG,
+                                f"request line longer than {protocol.MAX_LINE_BYTES} bytes; connection closed",
+                            ),
+                        )
+                    )
+                    break
+                except ConnectionError:
+                    break
+                if not line.strip():
+                    continue
+                await in_flight.acquire()
+                task = asyncio.create_task(self._dispatch(connection, line))
+                self._tasks.add(task)
+                task.add_done_callback(self._finished(in_flight))
+                if not connection.greeted:
+                    await task  # nothing runs before the hello has been answered
+        finally:
+            await self._close_connection(connection)
+
+    def _finished(self, in_flight: asyncio.Semaphore) -> Callable[[asyncio.Task[Any]], None]:
+        def done(task: asyncio.Task[Any]) -> None:
+            self._tasks.discard(task)
+            in_flight.release()
+
+        return done
+
+    async def _close_connection(self, connection: Connection) -> None:
+        connection.closed = True
+        for subscription, pump in connection.subscriptions:
+            subscription.close()
+            pump.cancel()
+        connection.subscriptions.clear()
+        self._connections.discard(connection)
+        with contextlib.suppress(Exception):
+            connection.writer.close()
+
+    async def _dispatch(self, connection: Connection, line: bytes) -> None:
+        request_id: Any = None
+        try:
+            try:
+                message = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise RpcError(ErrorCode.PARSE_ERROR, f"not valid JSON: {exc}") from None
+            if not isinstance(message, dict):
+                raise RpcError(
+                    ErrorCode.INVALID_REQUEST, "expected one JSON object per line (batches are not supported)"
+                )
+            request_id = message.get("id")
+            if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
+                raise RpcError(ErrorCode.INVALID_REQUEST, 'a request needs "jsonrpc": "2.0" and a "method" string')
+            if request_id is not None and not isinstance(request_id, int | str):
+                request_id = None
+                raise RpcError(ErrorCode.INVALID_REQUEST, "id must be a number or a string")
+            value = await self._call(connection, message["method"], message.get("params"))
+            if request_id is not None:
+                await connection.send(protocol.result(request_id, value))
+        except RpcError as err:
+            await connection.send(protocol.error(request_id, err))
+        except Exception as exc:
+            log.exception("socket method failed")
+            await connection.send(
+                protocol.error(request_id, RpcError(ErrorCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}"))
+            )
+
+    async def _call(self, connection: Connection, name: str, raw_params: Any) -> Any:
+        method = self.methods.get(name)
+        if method is None:
+            raise RpcError(ErrorCode.METHOD_NOT_FOUND, f"unknown method {name!r}")
+        if not connection.greeted and name != "hello":
+            raise RpcError(ErrorCode.HELLO_REQUIRED, "call hello first (protocol version negotiation)")
+        may_mutate = self.policy.may_mutate(connection.peer)
+        if method.mutating and not may_mutate:
+            raise RpcError(
+                ErrorCode.PERMISSION_DENIED,
+                f"user {connection.peer.username} (uid {connection.peer.uid}) may not call {name}: "
+                "not an operator (see [access] in the daemon's configuration)",
+            )
+        if raw_params is None:
+            raw_params = {}
+        if not isinstance(raw_params, dict):
+            raise RpcError(ErrorCode.INVALID_PARAMS, "params must be an object")
+        params: Any = raw_params
+        if method.params is not None:
+            try:
+                params = method.params.model_validate(raw_params)
+            except ValidationError as exc:
+                raise _params_error(exc) from None
+        return await method.handler(params, Call(connection.peer, connection, may_mutate))
+
+    def subscribe(self, connection: Connection, subscription: Subscription) -> None:
+        """Start pushing a subscription's events to a connection."""
+        pump = asyncio.create_task(self._pump(connection, subscription))
+        connection.subscriptions.append((subscription, pump))
+
+    async def _pump(self, connection: Connection, subscription: Subscription) -> None:
+        try:
+            while not connection.closed:
+                event = await subscription.get()
+                await connection.send(protocol.notification(protocol.EVENT_METHOD, event.to_dict()))
+        except SubscriptionOverflow as exc:
+            await connection.send(
+                protocol.error(None, RpcError(ErrorCode.TOO_SLOW, f"event subscription dropped: {exc}; resubscribe"))
+            )
+            await self._close_connection(connection)

@@ -1,0 +1,1 @@
+"""The durable job store: SQLite (WAL) through aiosqlite; the only code that speaks SQL."""

@@ -1,0 +1,417 @@
+"""Persistence of jobs: rows, transitions (with their events, in one transaction), checkpoints, logs,
+artifacts and their storage locations."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import aiosqlite
+
+from archived.jobs.model import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition
+from archived.jobs.states import JobState, Outcome, check_transition
+from archived.store.database import Database
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+_JOB_COLUMNS = (
+    "id, driver, course_id, cmid, course_name, activity_name, initiator, settings, state, outcome, "
+    "failed_stage, retries, next_retry_at, progress, progress_text, error_code, error_message, error_recoverable, "
+    "run_seconds, "
+    "timeout_seconds, created_at, updated_at, started_at, finished_at, deleted_at"
+)
+_UPDATABLE = {
+    "outcome",
+    "failed_stage",
+    "retries",
+    "next_retry_at",
+    "progress",
+    "progress_text",
+    "error_code",
+    "error_message",
+    "error_recoverable",
+    "run_seconds",
+    "started_at",
+    "finished_at",
+    "course_name",
+    "activity_name",
+    "timeout_seconds",
+}
+
+
+class StaleStateError(RuntimeError):
+    """The job was not in the state the caller expected (somebody else moved it)."""
+
+
+class JobNotFound(LookupError):
+    """No job with that id."""
+
+
+def _row_to_job(row: aiosqlite.Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        driver=row["driver"],
+        course_id=row["course_id"],
+        cmid=row["cmid"],
+        course_name=row["course_name"],
+        activity_name=row["activity_name"],
+        initiator=Initiator.from_dict(json.loads(row["initiator"])),
+        settings=json.loads(row["settings"]),
+        state=JobState(row["state"]),
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        failed_stage=JobState(row["failed_stage"]) if row["failed_stage"] else None,
+        retries=row["retries"],
+        next_retry_at=row["next_retry_at"],
+        progress=row["progress"],
+        progress_text=row["progress_text"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        error_recoverable=bool(row["error_recoverable"]),
+        run_seconds=row["run_seconds"],
+        timeout_seconds=row["timeout_seconds"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        deleted_at=row["deleted_at"],
+    )
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, JobState | Outcome):
+        return value.value
+    return value
+
+
+class JobStore:
+    """All reads and writes of jobs."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- jobs ---------------------------------------------------------------------------------------------
+
+    async def create(self, job: JobRecord, *, event: dict[str, Any]) -> None:
+        """Insert a new job, already moved from Uninitialized to Queued, with its first timeline entries."""
+        check_transition(JobState.UNINITIALIZED, JobState.QUEUED)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 25)})",
+                (
+                    job.id, job.driver, job.course_id, job.cmid, job.course_name, job.activity_name,
+                    json.dumps(job.initiator.to_dict()), json.dumps(job.settings), job.state.value,
+                    None, None, 0, None, 0.0, job.progress_text, None, None, None, 0.0, job.timeout_seconds,
+                    job.created_at, job.updated_at, None, None, None,
+                ),
+            )  # fmt: skip
+            await conn.executemany(
+                "INSERT INTO job_transitions (job_id, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (job.id, "", JobState.UNINITIALIZED.value, job.created_at, "created"),
+                    (
+                        job.id,
+                        JobState.UNINITIALIZED.value,
+                        JobState.QUEUED.value,
+                        job.created_at,
+                        "settings resolved",
+                    ),
+                ],
+            )
+            await self._add_event(conn, "job.created", job.id, event)
+
+    async def transition(
+        self,
+        job_id: str,
+        expected: JobState,
+        target: JobState,
+        *,
+        reason: str = "",
+        event: dict[str, Any] | None = None,
+        checkpoint: tuple[str, dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> JobRecord:
+        """Move a job from `expected` to `target` and update `fields`, atomically with its timeline entry,
+        its outbox event and (optionally) a stage checkpoint. Raises `StaleStateError` if the job moved."""
+        job = await self.get(job_id)
+        if job.state is not expected:
+            raise StaleStateError(f"job {job_id} is {job.state}, expected {expected}")
+        outcome = fields.get("outcome", job.outcome)
+        stage = job.failed_stage
+        check_transition(expected, target, outcome=outcome, stage=stage)
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        now = time.time()
+        assignments = ["state = ?", "updated_at = ?"] + [f"{name} = ?" for name in fields]
+        values = [target.value, now] + [_encode(v) for v in fields.values()]
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND state = ?",
+                (*values, job_id, expected.value),
+            )
+            if cursor.rowcount != 1:
+                raise StaleStateError(f"job {job_id} left {expected} concurrently")
+            await conn.execute(
+                "INSERT INTO job_transitions (job_id, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)",
+                (job_id, expected.value, target.value, now, reason),
+            )
+            if checkpoint is not None:
+                await self._put_checkpoint(conn, job_id, checkpoint[0], checkpoint[1], now)
+            payload = {"from": expected.value, "to": target.value, "reason": reason, **(event or {})}
+            await self._add_event(conn, "job.state", job_id, payload)
+        job.state = target
+        job.updated_at = now
+        for name, value in fields.items():
+            setattr(job, name, value)
+        return job
+
+    async def update(self, job_id: str, **fields: Any) -> None:
+        """Update non-state fields (progress, run time) without a transition."""
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
+                (*[_encode(v) for v in fields.values()], time.time(), job_id),
+            )
+
+    async def mark_deleted(self, job_id: str, *, event: dict[str, Any]) -> None:
+        """Record that the job (and its stored archives) were deleted; the row stays as evidence."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE jobs SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, job_id))
+            await conn.execute("DELETE FROM job_checkpoints WHERE job_id = ?", (job_id,))
+            await self._add_event(conn, "job.deleted", job_id, event)
+
+    async def ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        """Job ids starting with `prefix` (for short ids typed by operators)."""
+        async with self.db.connection.execute(
+            "SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (prefix, prefix + "\uffff", limit)
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
+    async def get(self, job_id: str) -> JobRecord:
+        """One job; `JobNotFound` if there is none."""
+        async with self.db.connection.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    async def list_jobs(
+        self,
+        *,
+        states: Iterable[JobState] | None = None,
+        cmid: int | None = None,
+        include_deleted: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[JobRecord], int]:
+        """Jobs, newest first, and the total number matching the filter."""
+        where, params = self._filter(states=states, cmid=cmid, include_deleted=include_deleted)
+        async with self.db.connection.execute(f"SELECT COUNT(*) FROM jobs {where}", params) as cur:
+            row = await cur.fetchone()
+            total = int(row[0]) if row else 0
+        async with self.db.connection.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_row_to_job(row) for row in rows], total
+
+    @staticmethod
+    def _filter(
+        *, states: Iterable[JobState] | None, cmid: int | None, include_deleted: bool
+    ) -> tuple[str, tuple[Any, ...]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if states is not None:
+            values = [s.value for s in states]
+            clauses.append(f"state IN ({', '.join('?' * len(values))})")
+            params += values
+        if cmid is not None:
+            clauses.append("cmid = ?")
+            params.append(cmid)
+        if not include_deleted:
+            clauses.append("deleted_at IS NULL")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", tuple(params)
+
+    async def count_by_state(self, *, since: float | None = None) -> dict[str, int]:
+        """How many (non-deleted) jobs are in each state, optionally only those updated since a time."""
+        sql = "SELECT state, COUNT(*) FROM jobs WHERE deleted_at IS NULL"
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            sql += " AND updated_at >= ?"
+            params = (since,)
+        async with self.db.connection.execute(sql + " GROUP BY state", params) as cur:
+            return {row[0]: row[1] for row in await cur.fetchall()}
+
+    async def unfinished(self) -> list[JobRecord]:
+        """Every job that is not in a terminal state (resumed after a restart), oldest first."""
+        terminal = [s.value for s in JobState if s.is_terminal]
+        async with self.db.connection.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state NOT IN ({', '.join('?' * len(terminal))}) "
+            "AND deleted_at IS NULL ORDER BY created_at",
+            terminal,
+        ) as cur:
+            return [_row_to_job(row) for row in await cur.fetchall()]
+
+    async def timeline(self, job_id: str) -> list[Transition]:
+        """The job's transitions in order."""
+        async with self.db.connection.execute(
+            "SELECT from_state, to_state, at, reason FROM job_transitions WHERE job_id = ? AND from_state != '' "
+            "ORDER BY id",
+            (job_id,),
+        ) as cur:
+            return [
+                Transition(JobState(r["from_state"]), JobState(r["to_state"]), r["at"], r["reason"])
+                for r in await cur.fetchall()
+            ]
+
+    # -- checkpoints --------------------------------------------------------------------------------------
+
+    async def save_checkpoint(self, job_id: str, stage: str, data: dict[str, Any]) -> None:
+        """Record (replace) a checkpoint of a stage or of a driver's partial progress."""
+        async with self.db.transaction() as conn:
+            await self._put_checkpoint(conn, job_id, stage, data, time.time())
+
+    @staticmethod
+    async def _put_checkpoint(
+        conn: aiosqlite.Connection, job_id: str, stage: str, data: dict[str, Any], now: float
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO job_checkpoints (job_id, stage, data, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (job_id, stage) DO UPDATE SET data = excluded.data, at = excluded.at",
+            (job_id, stage, json.dumps(data), now),
+        )
+
+    async def checkpoints(self, job_id: str) -> dict[str, dict[str, Any]]:
+        """All checkpoints of a job by stage name."""
+        async with self.db.connection.execute(
+            "SELECT stage, data FROM job_checkpoints WHERE job_id = ?", (job_id,)
+        ) as cur:
+            return {row["stage"]: json.loads(row["data"]) for row in await cur.fetchall()}
+
+    async def drop_checkpoints(self, job_id: str, stages: Iterable[str]) -> None:
+        """Forget checkpoints whose outputs are gone, so their stages run again."""
+        names = list(stages)
+        if not names:
+            return
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"DELETE FROM job_checkpoints WHERE job_id = ? AND stage IN ({', '.join('?' * len(names))})",
+                (job_id, *names),
+            )
+
+    # -- logs ---------------------------------------------------------------------------------------------
+
+    async def add_log(self, job_id: str, level: str, message: str) -> LogEntry:
+        """Append a log line to a job."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {level!r}")
+        now = time.time()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)",
+                (job_id, now, level, message),
+            )
+            entry_id = cursor.lastrowid or 0
+        return LogEntry(entry_id, job_id, now, level, message)
+
+    async def logs(
+        self, job_id: str, *, before_id: int | None = None, limit: int = 200, min_level: str = "debug"
+    ) -> list[LogEntry]:
+        """A page of log lines, newest first, older than `before_id` (paging backwards)."""
+        levels = LOG_LEVELS[LOG_LEVELS.index(min_level) :]
+        params: list[Any] = [job_id, *levels]
+        placeholders = ", ".join("?" * len(levels))
+        sql = f"SELECT id, job_id, at, level, message FROM job_logs WHERE job_id = ? AND level IN ({placeholders})"
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        async with self.db.connection.execute(sql, params) as cur:
+            return [LogEntry(r[0], r[1], r[2], r[3], r[4]) for r in await cur.fetchall()]
+
+    # -- artifacts ----------------------------------------------------------------------------------------
+
+    async def add_artifact(self, job_id: str, name: str, size: int, sha256: str, retain_until: float | None) -> int:
+        """Record the archive a job built (idempotent per job and name); returns its id."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO artifacts (job_id, name, size, sha256, created_at, retain_until) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (job_id, name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, "
+                "retain_until = excluded.retain_until",
+                (job_id, name, size, sha256, time.time(), retain_until),
+            )
+            async with conn.execute("SELECT id FROM artifacts WHERE job_id = ? AND name = ?", (job_id, name)) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def add_location(self, artifact_id: int, location: StoredLocation, *, job_id: str) -> None:
+        """Record a verified copy of an artifact on a target, with its outbox event."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO artifact_locations (artifact_id, target, location, size, sha256, stored_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_id, target) DO UPDATE SET "
+                "location = excluded.location, size = excluded.size, sha256 = excluded.sha256, "
+                "stored_at = excluded.stored_at, deleted_at = NULL",
+                (
+                    artifact_id,
+                    location.target,
+                    location.location,
+                    location.size,
+                    location.sha256,
+                    location.stored_at,
+                ),
+            )
+            await self._add_event(conn, "storage.write.completed", job_id, location.to_dict())
+
+    async def mark_location_deleted(self, artifact_id: int, target: str) -> None:
+        """Record that a stored copy was deleted (the row stays)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE artifact_locations SET deleted_at = ? WHERE artifact_id = ? AND target = ?",
+                (time.time(), artifact_id, target),
+            )
+
+    async def artifacts(self, job_id: str) -> list[Artifact]:
+        """A job's artifacts with their locations."""
+        async with self.db.connection.execute(
+            "SELECT id, job_id, name, size, sha256, created_at, retain_until FROM artifacts WHERE job_id = ? "
+            "ORDER BY id",
+            (job_id,),
+        ) as cur:
+            artifacts = [Artifact(*row) for row in await cur.fetchall()]
+        for artifact in artifacts:
+            async with self.db.connection.execute(
+                "SELECT target, location, size, sha256, stored_at, deleted_at FROM artifact_locations "
+                "WHERE artifact_id = ? ORDER BY target",
+                (artifact.id,),
+            ) as cur:
+                artifact.locations = [StoredLocation(*row) for row in await cur.fetchall()]
+        return artifacts
+
+    async def storage_totals(self) -> dict[str, tuple[int, int]]:
+        """Per target: number of archives and bytes currently stored (deleted copies not counted)."""
+        async with self.db.connection.execute(
+            "SELECT target, COUNT(*), COALESCE(SUM(size), 0) FROM artifact_locations WHERE deleted_at IS NULL "
+            "GROUP BY target"
+        ) as cur:
+            return {row[0]: (row[1], row[2]) for row in await cur.fetchall()}
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _add_event(conn: aiosqlite.Connection, kind: str, job_id: str | None, payload: dict[str, Any]) -> None:
+        await conn.execute(
+            "INSERT INTO events (kind, job_id, payload, created_at) VALUES (?, ?, ?, ?)",
+            (kind, job_id, json.dumps(payload), time.time()),
+        )

@@ -1,0 +1,199 @@
+"""Local directory storage: archives as files in one folder (a local disk, a NAS mount).
+
+Writes are atomic (temporary file in the same folder, fsync, rename, fsync of the folder), never overwrite
+an existing file, and are verified by reading the file back (size and SHA-256).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+from archived.drivers.storage.base import (
+    StorageConfig,
+    StorageConflict,
+    StorageDriver,
+    StorageStatus,
+    StorageUnavailable,
+    StoredObject,
+    Tier,
+)
+from pydantic import field_validator
+
+from archived.errors import FatalError, IntegrityError
+
+CHUNK = 1024 * 1024
+TEMP_PREFIX = ".archived-part-"
+
+
+class LocalDirectoryConfig(StorageConfig):
+    """`[storage.<name>]` with `driver = "local"`."""
+
+    path: Path
+    create: bool = True  # create the folder if it is missing
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError(f"expected an absolute folder path (got {str(value)!r})")
+        return value
+
+
+def _sha256_of(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalDirectoryStorage(StorageDriver):
+    """Stores archives as files in a local folder."""
+
+    name = "local"
+    config_model = LocalDirectoryConfig
+
+    def __init__(self, target: str, config: StorageConfig, tier: Tier) -> None:
+        super().__init__(target, config, tier)
+        assert isinstance(config, LocalDirectoryConfig)
+        self.root = config.path
+        self.create = config.create
+
+    def _path_of(self, name: str) -> Path:
+        if "/" in name or "\\" in name or name in ("", ".", "..") or name.startswith("."):
+            raise FatalError(f"storage target {self.target}: refusing unsafe object name {name!r}")
+        return self.root / name
+
+    def _ensure_root(self) -> None:
+        if not self.root.is_dir():
+            if not self.create:
+                raise StorageUnavailable(f"storage target {self.target}: folder {self.root} does not exist")
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageUnavailable(f"storage target {self.target}: cannot create {self.root}: {exc}") from exc
+
+    def _store_blocking(self, source: Path, name: str, sha256: str, size: int) -> StoredObject:
+        self._ensure_root()
+        final = self._path_of(name)
+        if final.exists():
+            return self._adopt_existing(final, name, sha256, size)
+        temp = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with source.open("rb") as src, temp.open("xb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+                dst.flush()
+                os.fsync(dst.fileno())
+            self._publish(temp, final)
+        except FileExistsError:
+            return self._adopt_existing(final, name, sha256, size)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageUnavailable(
+                    f"storage target {self.target}: no space left in {self.root} while writing {name}"
+                ) from exc
+            raise StorageUnavailable(f"storage target {self.target}: writing {name} failed: {exc}") from exc
+        finally:
+            temp.unlink(missing_ok=True)
+        _fsync_dir(self.root)
+        written_size, written_sha = _sha256_of(final)
+        if (written_size, written_sha) != (size, sha256):
+            final.unlink(missing_ok=True)
+            raise IntegrityError(
+                f"storage target {self.target}: {name} reads back as {written_size} bytes sha256 {written_sha[:12]}… "
+                f"instead of {size} bytes sha256 {sha256[:12]}…; the copy was removed"
+            )
+        return StoredObject(location=name, size=size, sha256=sha256)
+
+    @staticmethod
+    def _publish(temp: Path, final: Path) -> None:
+        # link() fails if `final` exists, so nothing can ever be overwritten (rename would replace it).
+        try:
+            os.link(temp, final)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            # File systems without hard links (FAT, some SMB mounts): check, then rename.
+            if final.exists():
+                raise FileExistsError(final) from exc
+            os.rename(temp, final)
+
+    def _adopt_existing(self, final: Path, name: str, sha256: str, size: int) -> StoredObject:
+        existing_size, existing_sha = _sha256_of(final)
+        if (existing_size, existing_sha) == (size, sha256):
+            # A resumed job finds its own earlier, complete write: nothing to overwrite, nothing to redo.
+            return StoredObject(location=name, size=size, sha256=sha256)
+        raise StorageConflict(f"storage target {self.target}: {name} already exists with other content")
+
+    async def store(
+        self, source: Path, name: str, *, sha256: str, size: int, retain_until: datetime | None
+    ) -> StoredObject:
+        """Copy `source` into the folder as `name` (see `StorageDriver.store`)."""
+        return await asyncio.to_thread(self._store_blocking, source, name, sha256, size)
+
+    async def retrieve(self, location: str) -> AsyncIterator[bytes]:
+        """Stream a stored archive."""
+        path = self._path_of(location)
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            raise FatalError(f"storage target {self.target}: {location} does not exist") from None
+        try:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+                yield chunk
+        finally:
+            handle.close()
+
+    async def delete(self, location: str) -> None:
+        """Remove a stored archive (a missing file counts as deleted)."""
+        path = self._path_of(location)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    def _status_blocking(self) -> StorageStatus:
+        started = time.perf_counter()
+        try:
+            self._ensure_root()
+            usage = shutil.disk_usage(self.root)
+            probe = self.root / f"{TEMP_PREFIX}probe-{uuid.uuid4().hex}"
+            token = uuid.uuid4().bytes
+            with probe.open("xb") as handle:
+                handle.write(token)
+                handle.flush()
+                os.fsync(handle.fileno())
+            read_back = probe.read_bytes()
+            probe.unlink()
+        except (OSError, StorageUnavailable) as exc:
+            return StorageStatus(reachable=self.root.is_dir(), message=f"probe failed: {exc}")
+        latency = (time.perf_counter() - started) * 1000
+        ok = read_back == token
+        return StorageStatus(
+            reachable=True,
+            latency_ms=round(latency, 2),
+            free_bytes=usage.free,
+            total_bytes=usage.total,
+            probe_ok=ok,
+            message="probe write/read/delete ok" if ok else "probe read back different bytes",
+        )
+
+    async def status(self) -> StorageStatus:
+        """Free space and a probe write/read/delete."""
+        return await asyncio.to_thread(self._status_blocking)
