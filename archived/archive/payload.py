@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from archived.errors import FatalError
 
 CHUNK = 1024 * 1024
+_PORTABLE = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class PayloadError(FatalError):
@@ -44,12 +46,19 @@ class PayloadFile:
 
 
 def check_relative_path(path: str) -> str:
-    """Refuse a path that could escape the bag's `data/` folder or is not portable."""
+    """Refuse a path that could escape the bag's `data/` folder or is not portable.
+
+    Payload names are limited to `[A-Za-z0-9._-]` per segment (drivers sanitise with `archive.names`), so that
+    `sha256sum -c manifest-sha256.txt` works on every system without BagIt's percent-encoding.
+    """
     pure = PurePosixPath(path)
     if pure.is_absolute() or not pure.parts or any(part in ("", ".", "..") for part in pure.parts):
         raise PayloadError(f"unsafe payload path {path!r}: absolute paths and '..' are not allowed")
-    if "\\" in path or any(ch in path for ch in "\r\n\0"):
-        raise PayloadError(f"unsafe payload path {path!r}: backslashes and control characters are not allowed")
+    bad = [part for part in pure.parts if not _PORTABLE.fullmatch(part) or part.startswith(".")]
+    if bad or "\\" in path:
+        raise PayloadError(
+            f"payload path {path!r} is not portable: use only A-Z a-z 0-9 . _ - in names (no leading dot)"
+        )
     return pure.as_posix()
 
 

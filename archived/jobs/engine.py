@@ -660,6 +660,7 @@ class Engine:
         job_json = self._job_json(job, result)
         await asyncio.to_thread(_write_atomic, payload / "job.json", job_json)
         await self._progress(job.id, 80.0, "hashing payload")
+        await asyncio.to_thread(_remove_partial_files, payload)  # temp files of writes that never finished
         files = await asyncio.to_thread(scan_payload, payload)
         await self._log(job.id, LogLevel.INFO, f"payload: {len(files)} files, {sum(f.size for f in files)} bytes")
         return {"payload": [f.to_dict() for f in files], "result": result_to_dict(result)}

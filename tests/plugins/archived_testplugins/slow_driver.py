@@ -9,9 +9,9 @@ errors before success, or `fatal` for an unrecoverable one.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
+import random
 import time
 from pathlib import Path
 
@@ -44,9 +44,8 @@ class SlowTestSettings(DriverSettings):
 
 
 def file_content(cmid: int, index: int, size: int) -> bytes:
-    """Deterministic bytes of payload file `index`."""
-    seed = hashlib.sha256(f"{cmid}:{index}".encode()).digest()
-    return (seed * (size // len(seed) + 1))[:size]
+    """Deterministic, incompressible bytes of payload file `index` (so packing takes real time)."""
+    return random.Random(f"{cmid}:{index}").randbytes(size)
 
 
 class SlowTestDriver(ActivityDriver):

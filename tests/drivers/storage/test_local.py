@@ -1,0 +1,114 @@
+"""The local-directory storage driver: atomic, never overwriting, verified, honest about full disks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from archived.drivers.storage.base import StorageConflict, StorageUnavailable, Tier
+from archived.drivers.storage.local import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
+from archived.errors import FatalError, IntegrityError
+
+
+def driver_for(path: Path) -> LocalDirectoryStorage:
+    return LocalDirectoryStorage("local", LocalDirectoryConfig(path=path), Tier.LOCAL)
+
+
+def source_file(tmp_path: Path, content: bytes = b"archive bytes" * 1000) -> tuple[Path, str, int]:
+    path = tmp_path / "source.zip"
+    path.write_bytes(content)
+    return path, hashlib.sha256(content).hexdigest(), len(content)
+
+
+async def test_store_and_retrieve(tmp_path: Path) -> None:
+    driver = driver_for(tmp_path / "store")
+    source, sha, size = source_file(tmp_path)
+    stored = await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    assert (stored.location, stored.size, stored.sha256) == ("a.zip", size, sha)
+    assert (tmp_path / "store" / "a.zip").read_bytes() == source.read_bytes()
+    chunks = [chunk async for chunk in driver.retrieve("a.zip")]
+    assert b"".join(chunks) == source.read_bytes()
+    assert not [p for p in (tmp_path / "store").iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+async def test_never_overwrites_other_content(tmp_path: Path) -> None:
+    driver = driver_for(tmp_path / "store")
+    source, sha, size = source_file(tmp_path)
+    await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    other, other_sha, other_size = source_file(tmp_path / "o" if (tmp_path / "o").mkdir() is None else tmp_path, b"different")
+    with pytest.raises(StorageConflict):
+        await driver.store(other, "a.zip", sha256=other_sha, size=other_size, retain_until=None)
+    assert hashlib.sha256((tmp_path / "store" / "a.zip").read_bytes()).hexdigest() == sha
+
+
+async def test_identical_content_is_adopted_on_resume(tmp_path: Path) -> None:
+    driver = driver_for(tmp_path / "store")
+    source, sha, size = source_file(tmp_path)
+    await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    again = await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    assert again.sha256 == sha
+
+
+async def test_a_wrong_checksum_is_caught_after_writing(tmp_path: Path) -> None:
+    driver = driver_for(tmp_path / "store")
+    source, _, size = source_file(tmp_path)
+    with pytest.raises(IntegrityError, match="reads back as"):
+        await driver.store(source, "a.zip", sha256="0" * 64, size=size, retain_until=None)
+    assert not (tmp_path / "store" / "a.zip").exists()
+
+
+@pytest.mark.parametrize("name", ["../escape.zip", "a/b.zip", ".hidden.zip", ""])
+async def test_unsafe_names_are_refused(tmp_path: Path, name: str) -> None:
+    driver = driver_for(tmp_path / "store")
+    source, sha, size = source_file(tmp_path)
+    with pytest.raises(FatalError, match="unsafe object name"):
+        await driver.store(source, name, sha256=sha, size=size, retain_until=None)
+
+
+async def test_status_probes_and_reports_free_space(tmp_path: Path) -> None:
+    status = await driver_for(tmp_path / "store").status()
+    assert status.reachable and status.probe_ok
+    assert status.free_bytes and status.total_bytes and status.free_bytes <= status.total_bytes
+    assert status.latency_ms is not None
+    assert list((tmp_path / "store").iterdir()) == []  # the probe cleaned up
+
+
+async def test_status_of_an_unwritable_folder(tmp_path: Path) -> None:
+    target = tmp_path / "file-not-folder"
+    target.write_text("x")
+    status = await LocalDirectoryStorage(
+        "local", LocalDirectoryConfig(path=target, create=False), Tier.LOCAL
+    ).status()
+    assert not status.probe_ok and "probe failed" in status.message
+
+
+async def test_delete(tmp_path: Path) -> None:
+    driver = driver_for(tmp_path / "store")
+    source, sha, size = source_file(tmp_path)
+    await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    await driver.delete("a.zip")
+    assert not (tmp_path / "store" / "a.zip").exists()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A 1 MiB tmpfs: a real full disk (needs root; skipped where mounting is not allowed)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+async def test_a_full_disk_is_a_recoverable_error_and_leaves_nothing(tmp_path: Path, tiny_disk: Path) -> None:
+    driver = driver_for(tiny_disk)
+    source, sha, size = source_file(tmp_path, os.urandom(3 * 1024 * 1024))
+    with pytest.raises(StorageUnavailable, match="no space left"):
+        await driver.store(source, "big.zip", sha256=sha, size=size, retain_until=None)
+    assert list(tiny_disk.iterdir()) == []
