@@ -367,7 +367,10 @@ class Engine:
         try:
             job = await self.store.get(job_id)
             while not job.state.is_terminal:
-                job = await self._step(job, live)
+                try:
+                    job = await self._step(job, live)
+                except _Canceled:  # canceled while waiting for a slot
+                    job = await self._enter_cleanup(await self.store.get(job_id), Outcome.CANCELED, "canceled")
         except _Paused:
             log.info("job %s paused for shutdown", job_id)
         except asyncio.CancelledError:

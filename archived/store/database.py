@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,16 +55,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`BEGIN IMMEDIATE … COMMIT`, rolled back on any exception."""
+        """`BEGIN IMMEDIATE … COMMIT`, rolled back on any exception, safe against task cancellation.
+
+        aiosqlite runs statements in its own thread, in order: a cancelled `await` does not stop the statement.
+        So BEGIN, ROLLBACK and COMMIT are shielded, and a transaction is never left open on the connection.
+        """
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(self.connection.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await begin
+                    await self.connection.execute("ROLLBACK")
+                raise
             try:
                 yield self.connection
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                await asyncio.shield(self.connection.execute("ROLLBACK"))
                 raise
             else:
-                await self.connection.execute("COMMIT")
+                await asyncio.shield(self.connection.execute("COMMIT"))
 
     async def close(self) -> None:
         """Close the connection."""
