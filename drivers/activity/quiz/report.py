@@ -1,0 +1,320 @@
+"""The report of one quiz attempt as one HTML document (our own markup and stylesheet, not Moodle's theme).
+
+Building happens in three steps so that the slow parts can be batched by the driver:
+`prepare_report` cleans every question and applies the section toggles (a switched-off section is never put
+into the document), returning the formulas and image URLs it needs; the driver renders the formulas
+(MathJax) and downloads the images; `finish_report` puts both in and serialises the document.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources as package_files
+from typing import Any
+
+from archived.drivers.activity.quiz.html_clean import Attachment, QuestionParts, parse_question
+from archived.drivers.activity.quiz.settings import QuizSettings
+from archived.drivers.activity.quiz.tex import Formula, apply_formulas, mark_formulas
+from archived.drivers.worker.math import MathResult
+from archived.drivers.worker.render_task import Resource
+from lxml import etree
+from lxml import html as lhtml
+
+RESOURCE_SCHEME = "res:"
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+_STATE_CLASS = {
+    "gradedright": "correct", "mangrright": "correct", "gradedpartial": "partiallycorrect",
+    "mangrpartial": "partiallycorrect", "gradedwrong": "incorrect", "mangrwrong": "incorrect",
+}  # fmt: skip
+
+
+def stylesheet() -> str:
+    """The report stylesheet shipped with the driver."""
+    return package_files.files(__package__).joinpath("report.css").read_text(encoding="utf-8")
+
+
+@dataclass
+class AttemptHeader:
+    """Facts for the report header (all optional except the ids)."""
+
+    attempt_id: int
+    attempt_number: int = 0
+    state: str = ""
+    timestart: int = 0
+    timefinish: int = 0
+    sumgrades: float | None = None
+    quiz_sumgrades: float | None = None
+    grade: float | None = None
+    quiz_grade: float | None = None
+    user_fullname: str = ""
+    username: str = ""
+    idnumber: str = ""
+    course: str = ""
+    quiz: str = ""
+    overall_feedback_html: str = ""
+    archived_at: datetime | None = None
+    job_id: str = ""
+
+
+@dataclass
+class QuestionInput:
+    """One entry of `mod_quiz_get_attempt_review.questions` (the keys the report uses)."""
+
+    slot: int
+    html: str
+    qtype: str = ""
+    number: str = ""
+    status: str = ""
+    state: str = ""
+    stateclass: str = ""
+    mark: str = ""
+    maxmark: float | None = None
+
+    @classmethod
+    def from_ws(cls, question: dict[str, Any]) -> QuestionInput:
+        """From the web-service dict (4.1 has `number`, 4.2+ `questionnumber`)."""
+        number = question.get("questionnumber") or question.get("number") or ""
+        return cls(
+            slot=int(question["slot"]),
+            html=question.get("html") or "",
+            qtype=question.get("type") or "",
+            number=str(number),
+            status=question.get("status") or "",
+            state=question.get("state") or "",
+            stateclass=question.get("stateclass") or "",
+            mark=question.get("mark") or "",
+            maxmark=question.get("maxmark"),
+        )
+
+
+@dataclass
+class PreparedReport:
+    """A report document waiting for its formulas and images."""
+
+    root: lhtml.HtmlElement
+    formulas: set[Formula]
+    image_urls: list[str]
+    attachments: dict[int, list[Attachment]]
+    placements: dict[int, list[str]]
+
+
+@dataclass
+class ReportDocument:
+    """The finished report: HTML text plus the resources it refers to (`res:` URLs)."""
+
+    html: str
+    resources: dict[str, Resource]
+    warnings: list[str] = field(default_factory=list)
+
+    def standalone_html(self) -> str:
+        """The HTML with every resource embedded as a data: URL (for the optional HTML copy)."""
+
+        def embed(match: re.Match[str]) -> str:
+            resource = self.resources.get(match.group(1))
+            if resource is None:
+                return match.group(0)
+            return f'src="data:{resource.mime};base64,{base64.b64encode(resource.data).decode()}"'
+
+        return re.sub(r'src="(res:[0-9a-f]+)"', embed, self.html)
+
+
+def _el(tag: str, cls: str | None = None, text: str | None = None, **attrs: str) -> lhtml.HtmlElement:
+    element = lhtml.Element(tag, {"class": cls} if cls else {}, **attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _time(value: int) -> str:
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "–"
+
+
+def _duration(start: int, finish: int) -> str:
+    if not start or not finish or finish < start:
+        return "–"
+    seconds = finish - start
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (f"{hours} h " if hours else "") + f"{minutes} min {seconds} s"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "not yet graded"
+    return f"{value:.2f}"
+
+
+def _header(header: AttemptHeader, settings: QuizSettings) -> lhtml.HtmlElement:
+    table = _el("table", "summary")
+    body = etree.SubElement(table, "tbody")
+
+    def row(label: str, value: str | lhtml.HtmlElement) -> None:
+        tr = etree.SubElement(body, "tr")
+        tr.append(_el("th", None, label))
+        td = etree.SubElement(tr, "td")
+        if isinstance(value, str):
+            td.text = value
+        else:
+            td.append(value)
+
+    row("Student", header.user_fullname or "–")
+    row("Username", header.username or "–")
+    row("ID number", header.idnumber or "–")
+    row("Course", header.course or "–")
+    row("Quiz", header.quiz or "–")
+    row("Attempt", f"{header.attempt_number} (attempt id {header.attempt_id})")
+    row("State", header.state or "–")
+    row("Started", _time(header.timestart))
+    row("Completed", _time(header.timefinish))
+    row("Time taken", _duration(header.timestart, header.timefinish))
+    marks = _number(header.sumgrades)
+    if header.sumgrades is not None and header.quiz_sumgrades:
+        marks += f" / {header.quiz_sumgrades:.2f}"
+    row("Marks", marks)
+    grade = _number(header.grade)
+    if header.grade is not None and header.quiz_grade:
+        grade += f" out of {header.quiz_grade:.2f} ({100 * header.grade / header.quiz_grade:.0f} %)"
+    row("Grade", grade)
+    if settings.section_quiz_feedback and header.overall_feedback_html.strip():
+        feedback = lhtml.fragment_fromstring(header.overall_feedback_html, create_parent="div")
+        feedback.set("class", "overall-feedback")
+        row("Overall feedback", feedback)
+    row(
+        "Archived at",
+        header.archived_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if header.archived_at else "–",
+    )
+    row("Job", header.job_id or "–")
+    return table
+
+
+def _block(cls: str, title: str | None, content: lhtml.HtmlElement) -> lhtml.HtmlElement:
+    block = _el("div", f"block {cls}")
+    if title:
+        block.append(_el("h4", None, title))
+    content.tail = None
+    block.append(content)
+    return block
+
+
+def _question(question: QuestionInput, parts: QuestionParts, settings: QuizSettings) -> lhtml.HtmlElement:
+    state = question.stateclass or _STATE_CLASS.get(question.state, "")
+    is_info = question.qtype == "description" or (
+        not question.state and not parts.state and question.maxmark in (None, 0)
+    )
+    section = _el("section", f"q {state or ('info' if is_info else 'other')}")
+    head = etree.SubElement(section, "div", {"class": "qhead"})
+    number = question.number or parts.number
+    head.append(_el("span", "qno", ("Information " if is_info else "Question ") + number if number else "Question"))
+    if question.qtype:
+        head.append(_el("span", "qtype", question.qtype))
+    status = question.status or parts.state
+    if status:
+        head.append(_el("span", f"qstate {state}", status))
+    if parts.grade:
+        head.append(_el("span", "qmark", parts.grade))
+    elif question.maxmark is not None and not is_info:
+        mark = question.mark or "–"
+        head.append(_el("span", "qmark", f"Mark {mark} out of {question.maxmark:.2f}"))
+
+    if not settings.section_question_feedback:
+        for element in parts.inline_feedback:
+            if element.getparent() is not None:
+                element.drop_tree()
+    if parts.formulation is not None:
+        parts.formulation.set("class", "qbody")
+        section.append(parts.formulation)
+    if settings.section_question_feedback:
+        for element in parts.specific_feedback:
+            section.append(_block("feedback", None, element))
+        if parts.comment is not None:
+            section.append(_block("comment", None, parts.comment))
+    if settings.section_general_feedback and parts.general_feedback is not None:
+        section.append(_block("generalfeedback", "General feedback", parts.general_feedback))
+    if settings.section_rightanswer and parts.right_answer is not None:
+        section.append(_block("rightanswer", None, parts.right_answer))
+    if settings.section_history and parts.history is not None:
+        section.append(_block("history", "Response history", parts.history))
+    if settings.section_attachments and parts.attachments:
+        listing = _el("ul")
+        for attachment in parts.attachments:
+            listing.append(_el("li", None, attachment.name))
+        section.append(_block("attachments", "Attachments (stored next to this report)", listing))
+    return section
+
+
+def prepare_report(
+    header: AttemptHeader, questions: list[QuestionInput], settings: QuizSettings, *, title: str = ""
+) -> PreparedReport:
+    """Clean the questions, apply the section toggles and collect the formulas and images needed."""
+    html = lhtml.Element("html")
+    head = etree.SubElement(html, "head")
+    head.append(_el("meta", None, None, charset="utf-8"))
+    head.append(_el("title", None, title or f"Quiz attempt {header.attempt_id}"))
+    head.append(_el("style", None, stylesheet()))
+    body = etree.SubElement(html, "body")
+    if settings.section_header:
+        body.append(_el("h1", None, f"{header.quiz or 'Quiz'} — attempt {header.attempt_number or header.attempt_id}"))
+        body.append(_header(header, settings))
+    attachments: dict[int, list[Attachment]] = {}
+    placements: dict[int, list[str]] = {}
+    if settings.section_question:
+        for question in sorted(questions, key=lambda q: q.slot):
+            if not question.html.strip():
+                continue  # blocked in sequential navigation: nothing to show
+            parts = parse_question(question.html, question.qtype)
+            attachments[question.slot] = parts.attachments
+            placements[question.slot] = parts.placements
+            body.append(_question(question, parts, settings))
+    formulas = mark_formulas(body)
+    images = list(dict.fromkeys(img.get("src") or "" for img in body.iter("img") if img.get("src")))
+    return PreparedReport(html, formulas, images, attachments, placements)
+
+
+def finish_report(
+    prepared: PreparedReport,
+    formulas: dict[Formula, MathResult],
+    images: dict[str, Resource | None],
+) -> ReportDocument:
+    """Put rendered formulas and downloaded images in; serialise to (X)HTML for the render worker."""
+    warnings = [f"formula not rendered, shown as TeX source: {e}" for e in apply_formulas(prepared.root, formulas)]
+    resources: dict[str, Resource] = {}
+    for img in list(prepared.root.iter("img")):
+        src = img.get("src") or ""
+        resource = images.get(src)
+        if resource is None and src.startswith("data:"):
+            resource = _data_url(src)
+        if resource is None:
+            name = src.split("?")[0].rsplit("/", 1)[-1] if not src.startswith("data:") else "embedded image"
+            label = img.get("alt") or name
+            warnings.append(f"image not available, placeholder shown: {src if not src.startswith('data:') else label}")
+            placeholder = _el("span", "missing-image", f"[image not available: {label}]")
+            placeholder.tail = img.tail
+            img.getparent().replace(img, placeholder)
+            continue
+        key = RESOURCE_SCHEME + hashlib.sha256(resource.data).hexdigest()
+        resources[key] = resource
+        img.set("src", key)
+    return ReportDocument(serialise(prepared.root), resources, warnings)
+
+
+def _data_url(url: str) -> Resource | None:
+    header, _, payload = url[5:].partition(",")
+    try:
+        data = base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
+    except ValueError:
+        return None
+    return Resource(data, header.split(";")[0] or "application/octet-stream")
+
+
+def serialise(root: lhtml.HtmlElement) -> str:
+    """Well-formed HTML (parses as XML too, which the render worker's fast path needs)."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag not in _VOID and element.text is None and len(element) == 0:
+            element.text = ""
+    return "<!DOCTYPE html>\n" + etree.tostring(root, method="xml", encoding="unicode")

@@ -1,0 +1,165 @@
+"""TeX in question HTML: find `\\( … \\)`, `\\[ … \\]`, `$$ … $$` and put rendered SVG in their place.
+
+Two steps so that all formulas of an attempt go to MathJax in one batch: `mark_formulas` swaps each formula
+for a placeholder and returns the set of (tex, display) pairs; `apply_formulas` swaps the placeholders for
+the SVG plus the TeX source as invisible text laid over the formula (so `pdftotext` and PDF viewers find
+`\\frac{a}{b}` where the fraction is, without a visible `\\(`), or — when MathJax is not available or fails
+— for the TeX source in a visibly marked `<code class="tex-fallback">`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+
+from archived.drivers.worker.math import MathResult
+from lxml import etree
+from lxml import html as lhtml
+
+_FORMULA = re.compile(
+    r"\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]|\$\$(?P<dollars>.+?)\$\$"
+    # MathJax also typesets bare LaTeX environments (processEnvironments), e.g. \begin{align}…\end{align}.
+    r"|(?P<env>\\begin\{(?P<name>[A-Za-z]+\*?)\}.+?\\end\{(?P=name)\})",
+    re.DOTALL,
+)
+_MAYBE = re.compile(r"\\\(|\\\[|\$\$|\\begin\{")
+_SKIP = frozenset({"code", "pre", "script", "style", "textarea", "svg"})
+_EX = re.compile(r"([\d.]+)ex")
+_PLACEHOLDER = "tex-formula"
+# Average advance of a DejaVu Sans character in em; used to stretch the invisible source over the formula.
+_CHAR_EM = 0.55
+
+Formula = tuple[str, bool]
+
+
+def _split(text: str) -> list[str | Formula]:
+    pieces: list[str | Formula] = []
+    position = 0
+    for match in _FORMULA.finditer(text):
+        source = match.group("inline") or match.group("display") or match.group("dollars") or match.group("env") or ""
+        if not source.strip():
+            continue
+        pieces.append(text[position : match.start()])
+        pieces.append((" ".join(source.split()), match.group("inline") is None))
+        position = match.end()
+    pieces.append(text[position:])
+    return pieces
+
+
+def _placeholder(formula: Formula) -> lhtml.HtmlElement:
+    element = lhtml.Element("span", {"class": _PLACEHOLDER, "data-display": "1" if formula[1] else "0"})
+    element.text = formula[0]
+    return element
+
+
+def mark_formulas(root: lhtml.HtmlElement) -> set[Formula]:
+    """Replace every formula in the text of `root` by a placeholder; return the formulas found."""
+    found: set[Formula] = set()
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str) or element.tag in _SKIP:
+            continue
+        if any(a.tag in _SKIP for a in element.iterancestors() if isinstance(a.tag, str)):
+            continue
+        if element.text and _MAYBE.search(element.text):
+            pieces = _split(element.text)
+            if len(pieces) > 1:
+                element.text = pieces[0]
+                _insert_after_text(element, pieces[1:], found)
+        if element is not root and element.tail and _MAYBE.search(element.tail):
+            pieces = _split(element.tail)
+            if len(pieces) > 1:
+                element.tail = pieces[0]
+                parent = element.getparent()
+                index = parent.index(element) + 1
+                _insert_pieces(parent, index, element, pieces[1:], found)
+    return found
+
+
+def _insert_after_text(element: lhtml.HtmlElement, pieces: list[str | Formula], found: set[Formula]) -> None:
+    _insert_pieces(element, 0, None, pieces, found)
+
+
+def _insert_pieces(
+    parent: lhtml.HtmlElement,
+    index: int,
+    previous: lhtml.HtmlElement | None,
+    pieces: list[str | Formula],
+    found: set[Formula],
+) -> None:
+    last = previous
+    for piece in pieces:
+        if isinstance(piece, tuple):
+            found.add(piece)
+            node = _placeholder(piece)
+            parent.insert(index, node)
+            index += 1
+            last = node
+        elif piece:
+            if last is None:
+                parent.text = (parent.text or "") + piece
+            else:
+                last.tail = (last.tail or "") + piece
+
+
+def apply_formulas(root: lhtml.HtmlElement, rendered: Mapping[Formula, MathResult]) -> list[str]:
+    """Swap placeholders for SVG + invisible source (or a marked fallback); return TeX errors seen."""
+    parsed: dict[Formula, etree._Element] = {}
+    errors: list[str] = []
+    for node in list(root.iter("span")):
+        if node.get("class") != _PLACEHOLDER:
+            continue
+        formula: Formula = (node.text or "", node.get("data-display") == "1")
+        result = rendered.get(formula)
+        if result is None or result.svg is None:
+            if result is not None and result.error:
+                errors.append(f"{formula[0]!r}: {result.error}")
+            replacement = _fallback(formula)
+        else:
+            if formula not in parsed:
+                parsed[formula] = _normalised_svg(result.svg, formula)
+            replacement = _math_box(formula, copy.deepcopy(parsed[formula]))
+        replacement.tail = node.tail
+        node.getparent().replace(node, replacement)
+    return errors
+
+
+def _fallback(formula: Formula) -> lhtml.HtmlElement:
+    code = lhtml.Element("code", {"class": "tex-fallback display" if formula[1] else "tex-fallback"})
+    code.text = ("\\[" if formula[1] else "\\(") + formula[0] + ("\\]" if formula[1] else "\\)")
+    return code
+
+
+def _normalised_svg(svg: str, formula: Formula) -> etree._Element:
+    element = etree.fromstring(svg.encode())
+    # MathJax numbers ids per process (MJX-17-…); number them per formula so equal input gives equal bytes.
+    tag = _stable_id(formula)
+    for node in element.iter():
+        for name, value in node.attrib.items():
+            if "MJX-" in value:
+                node.set(name, re.sub(r"MJX-\d+-", f"{tag}-", value))
+    for name in ("role", "focusable"):
+        element.attrib.pop(name, None)
+    return element
+
+
+def _stable_id(formula: Formula) -> str:
+    return "mj" + hashlib.sha256(f"{formula[1]}:{formula[0]}".encode()).hexdigest()[:10]
+
+
+def _math_box(formula: Formula, svg: etree._Element) -> lhtml.HtmlElement:
+    width = _EX.match(svg.get("width") or "")
+    box = lhtml.Element("span", {"class": "math"})
+    box.append(svg)
+    source = etree.SubElement(box, "span", {"class": "tex-source"})
+    source.text = formula[0]
+    if width:
+        # 1ex ≈ 0.5em in MathJax's metrics; squeeze the source text to the formula's width.
+        scale = (float(width.group(1)) / 2) / max(1.0, len(formula[0]) * _CHAR_EM)
+        source.set("style", f"transform: scale({scale:.3f}, 1)")
+    if formula[1]:
+        centred = lhtml.Element("span", {"class": "math-display"})
+        centred.append(box)
+        return centred
+    return box

@@ -1,0 +1,243 @@
+"""TeX → SVG through MathJax in a long-lived Node child process (`mathjax/tex2svg.js`), for asyncio callers.
+
+The child starts on first use and is restarted if it dies; identical formulas are converted once (LRU cache);
+each formula has a timeout (a child stuck on one is killed and replaced). Many formulas of one attempt go
+out as one pipelined batch. Nothing is fetched at render time: MathJax comes from `node_modules`.
+
+Where MathJax is found: `$ARCHIVED_MATHJAX_DIR/node_modules` if that variable is set (installed with
+`npm ci --prefix "$ARCHIVED_MATHJAX_DIR"` from this folder's package.json + package-lock.json), else the
+`node_modules` next to `tex2svg.js` (`npm ci --prefix drivers/worker/mathjax` in a checkout). The Node
+binary is `$ARCHIVED_NODE`, else `node`/`nodejs` on PATH. Without either, `available` is False with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCRIPT_DIR = Path(__file__).resolve().parent / "mathjax"
+SCRIPT = SCRIPT_DIR / "tex2svg.js"
+_LINE_LIMIT = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MathResult:
+    """One formula: the SVG markup, or why there is none."""
+
+    tex: str
+    display: bool
+    svg: str | None
+    error: str | None = None
+
+
+def mathjax_dir() -> Path:
+    """The folder whose `node_modules` holds MathJax (see the module docstring)."""
+    configured = os.environ.get("ARCHIVED_MATHJAX_DIR")
+    return Path(configured).expanduser() if configured else SCRIPT_DIR
+
+
+def node_binary() -> str | None:
+    """The Node.js executable to run, or None."""
+    configured = os.environ.get("ARCHIVED_NODE")
+    if configured:
+        return configured if Path(configured).exists() else shutil.which(configured)
+    return shutil.which("node") or shutil.which("nodejs")
+
+
+class MathRenderer:
+    """Converts TeX to SVG; `available` is False (with `reason`) when Node or MathJax is missing."""
+
+    def __init__(self, *, timeout: float = 10.0, cache_size: int = 4096) -> None:
+        self.timeout = timeout
+        self._cache: OrderedDict[tuple[str, bool], MathResult] = OrderedDict()
+        self._cache_size = cache_size
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[int, asyncio.Future[MathResult]] = {}
+        self._requests: dict[int, tuple[str, bool]] = {}
+        self._next_id = 0
+        self._start_lock = asyncio.Lock()
+        self._failed_reason: str | None = None
+        self.restarts = 0
+
+    @property
+    def reason(self) -> str | None:
+        """Why math cannot be rendered (None when it can)."""
+        if self._failed_reason:
+            return self._failed_reason
+        if node_binary() is None:
+            return "Node.js not found (install the 'nodejs' package or set ARCHIVED_NODE)"
+        folder = mathjax_dir()
+        if not (folder / "node_modules" / "mathjax-full" / "package.json").is_file():
+            return (
+                f"MathJax is not installed in {folder / 'node_modules'} "
+                f"(run: npm ci --prefix {folder}, or set ARCHIVED_MATHJAX_DIR)"
+            )
+        if not SCRIPT.is_file():
+            return f"{SCRIPT} is missing"
+        return None
+
+    @property
+    def available(self) -> bool:
+        """Whether formulas can be rendered here."""
+        return self.reason is None
+
+    async def render(self, tex: str, display: bool = False) -> MathResult:
+        """One formula (cached)."""
+        return (await self.render_many([(tex, display)]))[(tex, display)]
+
+    async def render_many(self, formulas: Iterable[tuple[str, bool]]) -> dict[tuple[str, bool], MathResult]:
+        """Many formulas at once: cached ones answered directly, the rest pipelined to the child."""
+        wanted = list(dict.fromkeys(formulas))
+        results: dict[tuple[str, bool], MathResult] = {}
+        todo: list[tuple[str, bool]] = []
+        for key in wanted:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                results[key] = hit
+            else:
+                todo.append(key)
+        if not todo:
+            return results
+        reason = self.reason
+        if reason is not None:
+            return results | {key: MathResult(key[0], key[1], None, reason) for key in todo}
+        for tries in range(2):
+            try:
+                converted = await self._convert(todo)
+            except _ChildDied as exc:
+                if tries:
+                    return results | {key: MathResult(key[0], key[1], None, str(exc)) for key in todo}
+                continue
+            for key, result in converted.items():
+                results[key] = result
+                if result.svg is not None or (result.error and "timed out" not in result.error):
+                    self._remember(key, result)
+            break
+        return results
+
+    async def close(self) -> None:
+        """Stop the child process."""
+        await self._stop()
+
+    async def _convert(self, todo: list[tuple[str, bool]]) -> dict[tuple[str, bool], MathResult]:
+        process = await self._ensure_started()
+        if process is None or process.stdin is None:
+            raise _ChildDied(self._failed_reason or "MathJax child could not start")
+        loop = asyncio.get_running_loop()
+        futures: dict[tuple[str, bool], asyncio.Future[MathResult]] = {}
+        lines = []
+        for tex, display in todo:
+            self._next_id += 1
+            future: asyncio.Future[MathResult] = loop.create_future()
+            self._pending[self._next_id] = future
+            self._requests[self._next_id] = (tex, display)
+            futures[(tex, display)] = future
+            lines.append(json.dumps({"id": self._next_id, "tex": tex, "display": display}))
+        try:
+            process.stdin.write(("\n".join(lines) + "\n").encode())
+            await process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            await self._stop()
+            raise _ChildDied(f"MathJax child died: {exc}") from exc
+        # The child answers in order, so the batch as a whole gets a timeout per formula.
+        done, not_done = await asyncio.wait(futures.values(), timeout=self.timeout * max(1, len(todo)))
+        results: dict[tuple[str, bool], MathResult] = {}
+        if not_done:
+            log.warning("MathJax did not answer %d formula(s) in time; restarting it", len(not_done))
+            await self._stop()  # a stuck child blocks everything behind it
+        for key, future in futures.items():
+            if future in done and not future.cancelled() and future.exception() is None:
+                results[key] = future.result()
+            elif future in done and isinstance(future.exception(), _ChildDied) and not not_done:
+                raise _ChildDied(str(future.exception()))
+            else:
+                results[key] = MathResult(key[0], key[1], None, f"MathJax timed out after {self.timeout:g} s")
+        return results
+
+    async def _ensure_started(self) -> asyncio.subprocess.Process | None:
+        async with self._start_lock:
+            if self._process is not None and self._process.returncode is None:
+                return self._process
+            if self._process is not None:
+                self.restarts += 1
+            node = node_binary()
+            if node is None:
+                return None
+            env = dict(os.environ)
+            env["NODE_PATH"] = str(mathjax_dir() / "node_modules")
+            try:
+                self._process = await asyncio.create_subprocess_exec(
+                    node,
+                    str(SCRIPT),
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.DEVNULL,
+                    env=env,
+                    limit=_LINE_LIMIT,
+                )
+            except OSError as exc:
+                self._failed_reason = f"cannot start Node.js ({exc})"
+                return None
+            self._reader = asyncio.create_task(self._read_answers(self._process))
+            return self._process
+
+    async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        try:
+            while True:
+                line = await process.stdout.readline()
+                if not line:
+                    break
+                try:
+                    answer = json.loads(line)
+                except ValueError:
+                    continue
+                future = self._pending.pop(answer.get("id"), None)
+                tex, display = self._requests.pop(answer.get("id"), ("", False))
+                if future is not None and not future.done():
+                    future.set_result(MathResult(tex, display, answer.get("svg"), answer.get("error")))
+        finally:
+            self._fail_pending("MathJax child exited")
+
+    def _fail_pending(self, why: str) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(_ChildDied(why))
+        self._pending.clear()
+        self._requests.clear()
+
+    async def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            if process.stdin is not None:
+                process.stdin.close()
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+            self._reader = None
+        self._fail_pending("MathJax child stopped")
+
+    def _remember(self, key: tuple[str, bool], result: MathResult) -> None:
+        self._cache[key] = result
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+
+class _ChildDied(Exception):
+    """The Node child ended while answers were outstanding."""
