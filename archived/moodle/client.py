@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import ssl
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -51,6 +52,7 @@ class MoodleClient:
     Use as `async with MoodleClient(url, token) as client: await client.call("core_webservice_get_site_info")`
     or call `aclose()` when done. `requests_per_second <= 0` disables rate limiting. `site_url` is Moodle's own
     wwwroot when the daemon reaches the site under another address: file URLs under it are moved onto `base_url`.
+    `verify` is passed to httpx (False, a CA bundle path, or an `ssl.SSLContext`).
     """
 
     def __init__(
@@ -66,7 +68,7 @@ class MoodleClient:
         user_agent: str = DEFAULT_USER_AGENT,
         site_url: str | None = None,
         backoff_max: float = 30.0,
-        verify: Any = True,
+        verify: bool | str | ssl.SSLContext = True,
     ) -> None:
         token = (token or "").strip()
         if not token:
@@ -218,7 +220,9 @@ class MoodleClient:
 
         async def once() -> FetchedFile:
             await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
-            fd, temp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+            fd, temp_name = await asyncio.to_thread(
+                tempfile.mkstemp, dir=dest.parent, prefix=f".{dest.name}.", suffix=".part"
+            )
             temp = Path(temp_name)
             handle = os.fdopen(fd, "wb")
             pending = bytearray()

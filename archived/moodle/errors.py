@@ -181,7 +181,7 @@ class FileTooLargeError(FatalError):
 
     code = "moodle_file_too_large"
 
-    def __init__(self, message: str, *, limit: int, size: int | None = None) -> None:
+    def __init__(self, message: str, *, limit: int = 0, size: int | None = None) -> None:
         super().__init__(redact(message))
         self.limit = limit
         self.size = size
@@ -242,8 +242,8 @@ def describe_request(
     return f"{function}({_clip(shown, 300)})"
 
 
-def _access_advice(function: str | None, debuginfo: str, site: str) -> str:
-    info = debuginfo.lower()
+def _access_advice(function: str | None, reason: str, site: str) -> str:
+    info = reason.lower()
     if "token expired" in info or "validuntil" in info:
         return (
             "the token has expired. Create a new permanent token for the service user in Site administration › "
@@ -310,7 +310,8 @@ def error_from_payload(
         )
     if errorcode == "accessexception":
         return AccessDeniedError(
-            f"Moodle at {site} denied access while {what}: {_access_advice(function, debuginfo or '', site)}. {said}.",
+            f"Moodle at {site} denied access while {what}: "
+            f"{_access_advice(function, moodle_message + ' ' + (debuginfo or ''), site)}. {said}.",
             **common,
         )
     if errorcode == "filenotfound":

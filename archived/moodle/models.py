@@ -24,8 +24,8 @@ def _none_as_empty_list(value: Any) -> Any:
 
 
 def _php_struct(value: Any) -> Any:
-    # PHP encodes an empty associative array (a single structure with no keys set) as [].
-    return {} if isinstance(value, list) and not value else value
+    # PHP encodes an empty associative array (a single structure with no keys set) as []: nothing is there.
+    return None if isinstance(value, list) and not value else value
 
 
 def _as_text(value: Any) -> Any:
@@ -39,7 +39,7 @@ def _as_text(value: Any) -> Any:
 Items = Annotated[list[T], BeforeValidator(_none_as_empty_list)]
 """A list that may also arrive as `null`."""
 Struct = Annotated[T, BeforeValidator(_php_struct)]
-"""A single structure that may arrive as `[]` when empty."""
+"""An optional single structure that may arrive as `[]` when empty (read as None)."""
 Text = Annotated[str, BeforeValidator(_as_text)]
 """A string field that some versions send as a number."""
 

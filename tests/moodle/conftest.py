@@ -72,7 +72,7 @@ class Reply:
 class Action:
     """What to do with one request instead of (or before) replaying it."""
 
-    kind: str  # "reply", "truncate", "hold", "drop", "nolength", "bom"
+    kind: str  # "pass", "reply", "truncate", "shortbody", "hold", "drop", "nolength", "bom"
     reply: Reply | None = None
     seconds: float = 0.0
     cut: int = 0
@@ -102,6 +102,11 @@ def short_body(cut: int = 10, only: str | None = None) -> Action:
 def hold(seconds: float, only: str | None = None) -> Action:
     """Wait before replaying (to provoke client timeouts)."""
     return Action("hold", seconds=seconds, only=only)
+
+
+def passthrough(only: str | None = None) -> Action:
+    """Replay normally (to script something for a later request)."""
+    return Action("pass", only=only)
 
 
 def drop(only: str | None = None) -> Action:
@@ -323,7 +328,9 @@ def start_replay() -> Iterator[Callable[..., ReplayMoodle]]:
     def start(version: str = "4.5", *, prefer: tuple[str, ...] = (), token: str | None = None) -> ReplayMoodle:
         state = ReplayMoodle(version, token or secrets.token_hex(16), prefer)
         server = _Server(state)
-        thread = threading.Thread(target=server.serve_forever, args=(0.02,), name=f"replay-moodle-{version}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name=f"replay-moodle-{version}", daemon=True
+        )
         thread.start()
         state.url = f"http://127.0.0.1:{server.server_address[1]}"
         servers.append(server)

@@ -60,7 +60,14 @@ PARAMS: dict[str, dict[str, Any] | None] = {
         "includeenrolments": True,
         "tablesort": False,
     },
-    "33": {"contextid": 25, "component": "mod_resource", "filearea": "content", "itemid": 0, "filepath": "/", "filename": ""},
+    "33": {
+        "contextid": 25,
+        "component": "mod_resource",
+        "filearea": "content",
+        "itemid": 0,
+        "filepath": "/",
+        "filename": "",
+    },
     "34": {
         "contextid": -1,
         "component": "",
@@ -71,7 +78,14 @@ PARAMS: dict[str, dict[str, Any] | None] = {
         "contextlevel": "course",
         "instanceid": 2,
     },
-    "35": {"contextid": 25, "component": "mod_resource", "filearea": "content", "itemid": 0, "filepath": "/", "filename": ""},
+    "35": {
+        "contextid": 25,
+        "component": "mod_resource",
+        "filearea": "content",
+        "itemid": 0,
+        "filepath": "/",
+        "filename": "",
+    },
     "36": {
         "contextid": -1,
         "component": "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -9,16 +10,19 @@ import pytest
 from archived.errors import FatalError, RecoverableError, is_recoverable
 from archived.moodle.errors import (
     AccessDeniedError,
+    FileTooLargeError,
     InvalidParameterError,
     InvalidTokenError,
     LoginRequiredError,
     MoodleFatalError,
     MoodleFileNotFound,
     MoodleTransientError,
+    MoodleUnavailableError,
     NoPermissionError,
     RecordNotFoundError,
     ServiceAccountError,
     SiteMaintenanceError,
+    TruncatedResponseError,
     UnknownFunctionError,
     error_from_payload,
 )
@@ -106,7 +110,11 @@ def test_access_denied_names_the_missing_function_from_debuginfo() -> None:
 
 
 def test_access_denied_without_debuginfo_lists_all_causes() -> None:
-    payload = {"exception": "webservice_access_exception", "errorcode": "accessexception", "message": "Access control exception"}
+    payload = {
+        "exception": "webservice_access_exception",
+        "errorcode": "accessexception",
+        "message": "Access control exception",
+    }
     error = error_from_payload(payload, site="https://m.example", function="mod_quiz_get_attempt_review")
     text = str(error)
     assert "expired" in text and "webservice/rest:use" in text and "mod_quiz_get_attempt_review" in text
@@ -121,7 +129,12 @@ def test_access_denied_without_debuginfo_lists_all_causes() -> None:
     ],
 )
 def test_access_denied_reasons(debuginfo: str, phrase: str) -> None:
-    payload = {"exception": "webservice_access_exception", "errorcode": "accessexception", "message": "Access control exception", "debuginfo": debuginfo}
+    payload = {
+        "exception": "webservice_access_exception",
+        "errorcode": "accessexception",
+        "message": "Access control exception",
+        "debuginfo": debuginfo,
+    }
     assert phrase in str(error_from_payload(payload, site="https://m.example", function="f"))
 
 
@@ -162,8 +175,14 @@ def test_plain_php_error_without_errorcode() -> None:
 
 
 def test_permission_hint_for_quiz_review() -> None:
-    payload = {"exception": "core\\exception\\moodle_exception", "errorcode": "noreviewattempt", "message": "You are not allowed to review this attempt."}
-    error = error_from_payload(payload, site="https://m.example", function="mod_quiz_get_attempt_review", params={"attemptid": 7})
+    payload = {
+        "exception": "core\\exception\\moodle_exception",
+        "errorcode": "noreviewattempt",
+        "message": "You are not allowed to review this attempt.",
+    }
+    error = error_from_payload(
+        payload, site="https://m.example", function="mod_quiz_get_attempt_review", params={"attemptid": 7}
+    )
     assert "mod/quiz:viewreports" in str(error)
     assert "attemptid=7" in str(error)
 
@@ -177,7 +196,25 @@ def test_messages_and_attributes_never_carry_a_token() -> None:
         "debuginfo": f"token={token}",
         "reproductionlink": None,
     }
-    error = error_from_payload(payload, site="https://m.example", url=f"https://m.example/webservice/pluginfile.php/1/a/b/0/x.png?token={token}")
+    error = error_from_payload(
+        payload,
+        site="https://m.example",
+        url=f"https://m.example/webservice/pluginfile.php/1/a/b/0/x.png?token={token}",
+    )
     for text in (str(error), repr(error), error.url or "", error.debuginfo or ""):
         assert token not in text
     assert "token=***" in str(error)
+
+
+def test_errors_survive_pickling() -> None:
+    # Errors may cross a process boundary (worker pools); every class must rebuild from its args.
+    payload = {"exception": "x", "errorcode": "invalidtoken", "message": "Invalid token - token not found"}
+    samples = [
+        error_from_payload(payload, site="https://m.example", function="f"),
+        FileTooLargeError("too big", limit=10, size=20),
+        MoodleUnavailableError("down", status=503),
+        TruncatedResponseError("cut", function="f"),
+    ]
+    for error in samples:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error) and vars(copy) == vars(error)

@@ -26,9 +26,7 @@ def _rest_recordings() -> list[tuple[str, dict[str, Any]]]:
 REST_RECORDINGS = _rest_recordings()
 
 
-@pytest.mark.parametrize(
-    ("version", "record"), REST_RECORDINGS, ids=[f"{v}/{r['_file']}" for v, r in REST_RECORDINGS]
-)
+@pytest.mark.parametrize(("version", "record"), REST_RECORDINGS, ids=[f"{v}/{r['_file']}" for v, r in REST_RECORDINGS])
 def test_recorded_requests_encode_exactly(version: str, record: dict[str, Any]) -> None:
     number = record["_file"][:2]
     if number in NOT_ENCODABLE:
