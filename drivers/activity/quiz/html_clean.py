@@ -43,6 +43,7 @@ class QuestionParts:
     formulation: lhtml.HtmlElement | None = None
     specific_feedback: list[lhtml.HtmlElement] = field(default_factory=list)
     inline_feedback: list[lhtml.HtmlElement] = field(default_factory=list)  # per-choice feedback in the text
+    inline_outcome: list[lhtml.HtmlElement] = field(default_factory=list)  # cloze parts: feedback + right answer
     general_feedback: lhtml.HtmlElement | None = None
     right_answer: lhtml.HtmlElement | None = None
     comment: lhtml.HtmlElement | None = None
@@ -99,11 +100,9 @@ def parse_question(html: str, qtype: str = "") -> QuestionParts:
                 parts.attachments.append(Attachment(name=name, url=href))
         _remove(attachments)
     if formulation is not None:
-        parts.inline_feedback = [
-            e
-            for e in formulation.iter()
-            if isinstance(e.tag, str) and classes_of(e) & {"specificfeedback", "feedbackspan"}
-        ]
+        inline = [e for e in formulation.iter() if isinstance(e.tag, str)]
+        parts.inline_feedback = [e for e in inline if "specificfeedback" in classes_of(e)]
+        parts.inline_outcome = [e for e in inline if classes_of(e) & {"feedbackspan", "outcome"}]
     outcome = _find(que, "outcome")
     if outcome is not None:
         for cls in ("specificfeedback", "numpartscorrect"):
@@ -204,6 +203,13 @@ def _strip(root: lhtml.HtmlElement) -> None:
         elif tag == "img" and "icon" in classes:
             _remove(element)
         elif tag == "a":
+            popup = element.get("data-content") or ""
+            if "feedbackspan" in popup:  # cloze sub-question feedback lives in a hover popup: make it text
+                feedback = lhtml.fragment_fromstring(popup, create_parent="span")
+                feedback.set("class", "feedbackspan")
+                feedback.tail = element.tail
+                element.tail = None
+                element.addnext(feedback)
             element.drop_tag()  # keep the words, not the link (review links need a Moodle session anyway)
         elif (tag == "span" and classes & UNWRAP_CLASSES) or (tag == "div" and classes == {"clearfix"}):
             element.drop_tag()

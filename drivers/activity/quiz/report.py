@@ -222,10 +222,12 @@ def _question(question: QuestionInput, parts: QuestionParts, settings: QuizSetti
         mark = question.mark or "–"
         head.append(_el("span", "qmark", f"Mark {mark} out of {question.maxmark:.2f}"))
 
-    if not settings.section_question_feedback:
-        for element in parts.inline_feedback:
-            if element.getparent() is not None:
-                element.drop_tree()
+    dropped = [] if settings.section_question_feedback else list(parts.inline_feedback)
+    if not (settings.section_question_feedback and settings.section_rightanswer):
+        dropped += parts.inline_outcome  # they mix feedback and the right answer
+    for element in dropped:
+        if element.getparent() is not None:
+            element.drop_tree()
     if parts.formulation is not None:
         parts.formulation.set("class", "qbody")
         section.append(parts.formulation)

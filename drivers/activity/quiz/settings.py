@@ -8,7 +8,7 @@ from archived.drivers.activity.base import DriverSettings
 from archived.drivers.worker.render_task import PdfVariant
 from pydantic import Field, field_validator, model_validator
 
-from archived.archive.names import validate_pattern
+from archived.archive.names import PatternError, validate_pattern
 
 ATTEMPT_VARIABLES = frozenset(
     {
@@ -120,13 +120,19 @@ class QuizSettings(DriverSettings):
     @field_validator("folder_pattern")
     @classmethod
     def _check_folder(cls, value: str) -> str:
-        validate_pattern(value, set(ATTEMPT_VARIABLES), allow_folders=True)
+        try:
+            validate_pattern(value, set(ATTEMPT_VARIABLES), allow_folders=True)
+        except PatternError as exc:
+            raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("file_pattern")
     @classmethod
     def _check_file(cls, value: str) -> str:
-        validate_pattern(value, set(ATTEMPT_VARIABLES), allow_folders=False)
+        try:
+            validate_pattern(value, set(ATTEMPT_VARIABLES), allow_folders=False)
+        except PatternError as exc:
+            raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("attempt_states")
@@ -138,7 +144,8 @@ class QuizSettings(DriverSettings):
 
     @model_validator(mode="after")
     def _dependencies(self) -> QuizSettings:
-        # A dependent section without its parent would silently show nothing; say so instead.
+        # A dependent section cannot show without its parent: turn it off so the resolved settings
+        # (job.json) say exactly what the reports hold.
         if self.section_quiz_feedback and not self.section_header:
             object.__setattr__(self, "section_quiz_feedback", False)
         if not self.section_question:

@@ -1,0 +1,90 @@
+"""The render pool: real worker processes, real WeasyPrint, real PDF checks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from archived.drivers.worker.pdf_check import PdfCheckError, check_pdf
+from archived.drivers.worker.render_pool import RenderPool, RenderTimeout
+from archived.drivers.worker.render_task import PdfVariant, RenderOptions, RenderTask, Resource
+from PIL import Image
+
+from archived.errors import FatalError, RecoverableError
+
+HTML = (
+    "<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>Hello Zoë, 2 × 3 = 6.</p>"
+    '<p><img src="res:one" alt="dot"/><img src="https://moodle.example/pluginfile.php/1/x.png" alt="gone"/></p>'
+    "</body></html>"
+)
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+async def pool():
+    async with RenderPool(1, timeout=20, retries=1, max_tasks_per_child=3) as render_pool:
+        yield render_pool
+
+
+async def test_renders_checked_pdfa_deterministically(pool: RenderPool) -> None:
+    resources = {"res:one": Resource(_png(3000, 200), "image/png")}
+    options = RenderOptions(pdf_variant=PdfVariant.PDFA_3U, identifier="attempt-1", created="2024-05-01T10:00:00Z")
+    first = await pool.render(RenderTask("attempt 1", HTML, resources, options))
+    second = await pool.render(RenderTask("attempt 1", HTML, resources, options))
+    assert first.pdf is not None and first.check is not None
+    assert first.check.variant == "pdf/a-3u" and first.check.has_output_intent and first.pages == 1
+    assert first.sha256 == second.sha256  # same input, same bytes
+    assert first.missing_resources == ("https://moodle.example/pluginfile.php/1/x.png",)
+    assert check_pdf(first.pdf).text_chars > 0
+
+
+async def test_writes_to_output_path_and_survives_worker_recycling(pool: RenderPool, tmp_path) -> None:
+    for number in range(4):  # more than max_tasks_per_child: a fresh worker takes over
+        target = tmp_path / "a" / f"attempt-{number}.pdf"
+        result = await pool.render(RenderTask(f"attempt {number}", HTML, output_path=target))
+        assert result.pdf is None and result.path == target and target.stat().st_size == result.size
+    assert pool.stats.workers_started >= 2
+    assert not list(tmp_path.rglob("*.part"))
+
+
+async def test_timeout_kills_the_worker_and_names_the_attempt() -> None:
+    async with RenderPool(1, timeout=1.5, retries=1) as render_pool:
+        await render_pool.warm_up()
+        [pid] = render_pool.worker_pids()
+        with pytest.raises(RenderTimeout) as caught:
+            await render_pool.render(RenderTask("attempt 812", HTML, debug_sleep=60))
+        assert "attempt 812" in str(caught.value) and "after 2 tries" in str(caught.value)
+        assert isinstance(caught.value, RecoverableError) and caught.value.task_id == "attempt 812"
+        assert render_pool.stats.timeouts == 2
+        await asyncio.sleep(0.1)
+        with pytest.raises(ProcessLookupError):
+            import os
+
+            os.kill(pid, 0)
+        # The pool is usable afterwards.
+        assert (await render_pool.render(RenderTask("attempt 813", HTML))).pages == 1
+
+
+def test_plain_pdf_fails_the_check() -> None:
+    from weasyprint import HTML as WeasyHTML
+
+    plain = WeasyHTML(string="<p>not archival</p>").write_pdf()
+    with pytest.raises(PdfCheckError) as caught:
+        check_pdf(plain, task_id="attempt 5")
+    assert "attempt 5" in str(caught.value) and isinstance(caught.value, FatalError)
+
+
+def test_garbage_fails_the_check() -> None:
+    with pytest.raises(PdfCheckError, match="does not open"):
+        check_pdf(b"%PDF-1.7 nothing here", task_id="attempt 6")
+
+
+def test_page_size_is_validated() -> None:
+    with pytest.raises(ValueError):
+        RenderOptions(page_size="A4 } body { color: red")
