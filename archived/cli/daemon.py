@@ -30,6 +30,7 @@ def setup_logging(level: str) -> None:
     # httpx logs every request URL at INFO; URLs can carry tokens, so keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:

@@ -52,11 +52,10 @@ class EngineHarness:
                 raise TimeoutError(f"job stayed {job.state}, wanted {states}")
             await asyncio.sleep(0.02)
 
-    def runs(self, job_id: str) -> list[tuple[int, float, float]]:
-        path = self.root / "state" / "work" / job_id / "runs.log"
-        if not path.exists():
-            return []
-        return [(int(p), float(s), float(e)) for p, s, e in (line.split() for line in path.read_text().splitlines())]
+    def runs(self, job_id: str) -> list[str]:
+        """The lines the test driver logged: `start <pid> <time>` / `end <pid> <time>`."""
+        path = self.root / "state" / "work" / job_id / f"{job_id}.runs.log"
+        return path.read_text().splitlines() if path.exists() else []
 
 
 async def make_engine(root: Path, *, presets: dict[str, Any] | None = None, **daemon: Any) -> EngineHarness:

@@ -131,7 +131,7 @@ async def test_retry_resumes_at_the_failed_stage(harness: EngineHarness) -> None
     failed = await harness.wait(job.id, {"failed", "completed"})
     assert failed.state is S.FAILED and failed.failed_stage is S.STORE
     assert failed.error_code == "storage_unavailable"
-    assert len(harness.runs(job.id)) == 1
+    assert len([r for r in harness.runs(job.id) if r.startswith('start')]) == 1
     harness.fail_file.unlink()
     await harness.engine.retry(job.id, by=OPERATOR)
     done = await harness.wait(job.id, {"completed", "failed"})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,6 +64,7 @@ class DaemonProcess:
         self.log_path = root / "daemon.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.env = dict(os.environ)
+        self.env["ARCHIVED_TEST_RUNS_DIR"] = str(root / "runs")
         self.env["PYTHONPATH"] = os.pathsep.join([str(TESTS / "plugins"), str(REPO), self.env.get("PYTHONPATH", "")])
 
     def start(self, *, wait: bool = True, timeout: float = 30.0) -> None:
@@ -86,16 +87,21 @@ class DaemonProcess:
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"daemon exited with {self.process.returncode}:\n{self.log()}")
             try:
-                asyncio.run(self._hello())
+                self._hello()
                 return
-            except Exception:
+            except OSError:
                 time.sleep(0.05)
         raise TimeoutError(f"daemon did not become ready:\n{self.log()}")
 
-    async def _hello(self) -> None:
-        client = RpcClient(self.socket)
-        await client.connect()
-        await client.close()
+    def _hello(self) -> None:
+        # Blocking on purpose: this runs from sync fixtures and from inside async tests alike.
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(5)
+            sock.connect(str(self.socket))
+            sock.sendall(b'{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1}}\n')
+            answer = sock.makefile("rb").readline()
+        if b'"result"' not in answer:
+            raise OSError(f"unexpected hello answer: {answer!r}")
 
     def client(self) -> RpcClient:
         """A new (not yet connected) client for this daemon."""

@@ -64,8 +64,13 @@ class SlowTestDriver(ActivityDriver):
         """Write the files (see module docstring)."""
         settings = ctx.settings
         assert isinstance(settings, SlowTestSettings)
-        runs = Path(ctx.work_dir) / "runs.log"
+        # Tests point ARCHIVED_TEST_RUNS_DIR outside the work folder, which cleanup removes.
+        runs_dir = Path(os.environ.get("ARCHIVED_TEST_RUNS_DIR", ctx.work_dir))
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        runs = runs_dir / f"{ctx.job_id}.runs.log"
         started = time.time()
+        with runs.open("a") as handle:  # a run killed with SIGKILL leaves only this line
+            handle.write(f"start {os.getpid()} {started}\n")
         attempts_file = Path(ctx.work_dir) / "attempts.count"
         attempts = int(attempts_file.read_text()) + 1 if attempts_file.exists() else 1
         attempts_file.write_text(str(attempts))
@@ -94,7 +99,7 @@ class SlowTestDriver(ActivityDriver):
             (Path(ctx.payload_dir) / "index.json").write_text(json.dumps({"files": settings.files}, indent=1))
         finally:
             with runs.open("a") as handle:
-                handle.write(f"{os.getpid()} {started} {time.time()}\n")
+                handle.write(f"end {os.getpid()} {time.time()}\n")
         return ActivityResult(
             course=CourseRef(ctx.course_id, f"TEST-{ctx.course_id}", f"Test course {ctx.course_id}"),
             activity=ActivityRef(ctx.cmid, "slowtest", ctx.cmid, f"Test activity {ctx.cmid}"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -13,15 +13,23 @@ from archived.drivers.storage.local import LocalDirectoryConfig, LocalDirectoryS
 class SlowLocalConfig(LocalDirectoryConfig):
     """Local storage plus knobs."""
 
-    delay_seconds: float = 0.0
+    pause_before_publish: float = 0.0  # seconds between the complete temp file and its rename into place
+    pause_after_publish: float = 0.0  # seconds between the rename and the answer (the daemon's record)
     fail_file: str = ""  # while this file exists, every store fails with a recoverable error
 
 
 class SlowLocalStorage(LocalDirectoryStorage):
-    """Waits `delay_seconds` in the middle of each store (after the bytes are written, before the rename)."""
+    """Pauses inside each store, where a crash hurts most."""
 
     name = "slowlocal"
     config_model = SlowLocalConfig
+
+    def _publish(self, temp: Path, final: Path) -> None:  # type: ignore[override]
+        config = self.config
+        assert isinstance(config, SlowLocalConfig)
+        time.sleep(config.pause_before_publish)  # runs in the driver's worker thread
+        LocalDirectoryStorage._publish(temp, final)
+        time.sleep(config.pause_after_publish)
 
     async def store(
         self, source: Path, name: str, *, sha256: str, size: int, retain_until: datetime | None
@@ -31,5 +39,4 @@ class SlowLocalStorage(LocalDirectoryStorage):
         assert isinstance(config, SlowLocalConfig)
         if config.fail_file and Path(config.fail_file).exists():
             raise StorageUnavailable(f"storage target {self.target}: simulated outage")
-        await asyncio.sleep(config.delay_seconds)
         return await super().store(source, name, sha256=sha256, size=size, retain_until=retain_until)
