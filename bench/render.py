@@ -1,6 +1,6 @@
 """Benchmark: quiz attempt reports per second and peak memory (PSS of the whole process tree), 1 and 2 workers.
 
-Method: the real attempt (16 questions, shared/fixtures/real-attempt/attempt-23.html) goes through the full
+Method: the real attempt (16 questions, tests/fixtures/real-attempt/attempt-23.html) goes through the full
 report pipeline (clean, MathJax with its cache, HTML) and the render pool (WeasyPrint PDF/A + PDF check), N
 attempts at a time; memory is sampled every 0.2 s from /proc/<pid>/smaps_rollup over this process and all its
 descendants (workers, fork server, Node). Usage: python bench/render.py [N]
@@ -21,7 +21,7 @@ from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask
 from lxml import html as lhtml
 
-FIXTURE = Path(os.environ.get("ARCHIVED_SHARED", "/work/shared")) / "fixtures/real-attempt/attempt-23.html"
+FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/real-attempt/attempt-23.html"
 
 
 def tree_pss_kib(root: int) -> int:

@@ -26,7 +26,7 @@ import pytest
 from archived.moodle.client import MoodleClient
 from archived.moodle.params import encode_params, form_body
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VERSIONS = ("4.5", "5.0")
 RECORDED_TOKEN = "<TOKEN>"
 FAKE_TOKEN = "0123456789abcdef0123456789abcdef"  # the invalid token of fixtures 37/45/56

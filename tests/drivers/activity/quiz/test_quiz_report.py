@@ -15,12 +15,7 @@ from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask
 from lxml import html as lhtml
 
-FIXTURE = Path("/work/shared/fixtures/real-attempt/attempt-23.html")
-for parent in Path(__file__).resolve().parents:  # CI lays shared/ beside the clone
-    if (parent / "shared/fixtures/real-attempt/attempt-23.html").is_file():
-        FIXTURE = parent / "shared/fixtures/real-attempt/attempt-23.html"
-        break
-pytestmark = pytest.mark.skipif(not FIXTURE.is_file(), reason="real-attempt fixture not found")
+from tests.support.fixtures import REAL_ATTEMPT as FIXTURE
 
 
 def _questions() -> list[QuestionInput]:
