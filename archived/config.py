@@ -88,6 +88,9 @@ class MoodleConfig(_Section):
     url: str
     token_file: Path | None = None
     token_env: str | None = None
+    site_url: str | None = None  # Moodle's own wwwroot when the daemon reaches it under another address
+    ca_file: Path | None = None  # CA bundle for an internal certificate authority
+    verify_tls: bool = True
     max_concurrent_requests: Annotated[int, Field(ge=1, le=64)] = 4
     requests_per_second: Annotated[float, Field(ge=0)] = 20.0
     timeout_seconds: Annotated[float, Field(gt=0)] = 60.0

@@ -107,7 +107,7 @@ class Daemon:
             secrets.append(token)
             moodle_api = await self._moodle(token)
         env = DriverEnvironment(
-            moodle=moodle_api,
+            moodle=moodle_api.client if moodle_api is not None else None,
             temp_dir=config.work_dir,
             render_processes=config.workers.processes,
             render_max_tasks_per_child=config.workers.max_tasks_per_child,
@@ -166,7 +166,7 @@ class Daemon:
 
         assert self.config.moodle is not None
         api = build_moodle_api(self.config.moodle, token)
-        self._closers.append(api.aclose)
+        self._closers.append(api.client.aclose)
         return api
 
     async def _attach_overview(self, services: DaemonServices) -> None:

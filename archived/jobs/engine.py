@@ -484,6 +484,7 @@ class Engine:
             result = result_from_dict(checkpoint["result"])
             fields["course_name"] = result.course.fullname
             fields["activity_name"] = result.activity.name
+            fields["fingerprint"] = result.fingerprint
         job = await self._transition(job, target, f"{stage} finished", checkpoint=(stage.value, checkpoint), **fields)
         await self._log(job.id, LogLevel.INFO, f"stage {stage} finished")
         if self.draining and target is not S.CLEANUP:

@@ -66,6 +66,7 @@ class JobRecord:
     started_at: float | None = None
     finished_at: float | None = None
     deleted_at: float | None = None
+    fingerprint: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """The compact view used by `jobs.list` and events."""
@@ -101,6 +102,7 @@ class JobRecord:
             timeout_seconds=self.timeout_seconds,
             updated_at=iso(self.updated_at),
             deleted_at=iso(self.deleted_at),
+            fingerprint=self.fingerprint,
         )
         return data
 

@@ -22,4 +22,5 @@ def result_from_dict(data: dict[str, Any]) -> ActivityResult:
         summary=dict(data.get("summary", {})),
         moodle_site=data.get("moodle_site", ""),
         moodle_release=data.get("moodle_release", ""),
+        fingerprint=data.get("fingerprint"),
     )

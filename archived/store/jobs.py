@@ -20,7 +20,7 @@ _JOB_COLUMNS = (
     "id, driver, course_id, cmid, course_name, activity_name, initiator, settings, state, outcome, "
     "failed_stage, retries, next_retry_at, progress, progress_text, error_code, error_message, error_recoverable, "
     "run_seconds, "
-    "timeout_seconds, created_at, updated_at, started_at, finished_at, deleted_at"
+    "timeout_seconds, created_at, updated_at, started_at, finished_at, deleted_at, fingerprint"
 )
 _UPDATABLE = {
     "outcome",
@@ -38,6 +38,7 @@ _UPDATABLE = {
     "course_name",
     "activity_name",
     "timeout_seconds",
+    "fingerprint",
 }
 
 
@@ -76,6 +77,7 @@ def _row_to_job(row: aiosqlite.Row) -> JobRecord:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         deleted_at=row["deleted_at"],
+        fingerprint=row["fingerprint"],
     )
 
 
@@ -98,12 +100,12 @@ class JobStore:
         check_transition(JobState.UNINITIALIZED, JobState.QUEUED)
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 25)})",
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 26)})",
                 (
                     job.id, job.driver, job.course_id, job.cmid, job.course_name, job.activity_name,
                     json.dumps(job.initiator.to_dict()), json.dumps(job.settings), job.state.value,
                     None, None, 0, None, 0.0, job.progress_text, None, None, None, 0.0, job.timeout_seconds,
-                    job.created_at, job.updated_at, None, None, None,
+                    job.created_at, job.updated_at, None, None, None, None,
                 ),
             )  # fmt: skip
             await conn.executemany(
@@ -186,6 +188,16 @@ class JobStore:
             await conn.execute("UPDATE jobs SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, job_id))
             await conn.execute("DELETE FROM job_checkpoints WHERE job_id = ?", (job_id,))
             await self._add_event(conn, "job.deleted", job_id, event)
+
+    async def last_completed_job(self, cmid: int) -> JobRecord | None:
+        """The newest completed, not deleted job of an activity."""
+        async with self.db.connection.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE cmid = ? AND state = 'completed' AND deleted_at IS NULL "
+            "ORDER BY finished_at DESC LIMIT 1",
+            (cmid,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _row_to_job(row) if row else None
 
     async def ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
         """Job ids starting with `prefix` (for short ids typed by operators)."""

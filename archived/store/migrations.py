@@ -97,4 +97,9 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     """,
+    # 2: the activity's fingerprint at archive time, for "changed since last archive".
+    """
+    ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
+    CREATE INDEX jobs_by_cmid_state ON jobs(cmid, state, finished_at);
+    """,
 ]

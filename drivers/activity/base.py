@@ -86,6 +86,7 @@ class ActivityResult:
     summary: dict[str, Any] = field(default_factory=dict)
     moodle_site: str = ""
     moodle_release: str = ""
+    fingerprint: str | None = None  # the activity's state as archived (same formula as `inspect`)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,12 @@ def attempt_failed(attempt_id: int, username: str, cause: BaseException) -> Atte
     return AttemptFailedFatal(attempt_id, username, cause)
 
 
+def quiz_fingerprint(quiz: Any, attempts: list[tuple[Any, Any]]) -> str:
+    """SHA-256 over the quiz's and its newest real attempt's modification times (the anchor's formula)."""
+    newest = max((a.timemodified or a.timefinish or a.timestart or 0 for _, a in attempts), default=0)
+    return hashlib.sha256(f"quiz:{quiz.id}:{quiz.timemodified or 0}:{newest}".encode()).hexdigest()
+
+
 @dataclass
 class _Job:
     """Everything one `archive` run shares between its attempts."""
@@ -151,8 +157,7 @@ class QuizDriver(ActivityDriver):
                 statuses.append(ActivityStatus(cmid, "", False, "quiz not found or not visible to the service user"))
                 continue
             attempts = await self._all_attempts(api, quiz.id, users)
-            newest = max((a.timemodified or a.timefinish or a.timestart or 0 for _, a in attempts), default=0)
-            fingerprint = hashlib.sha256(f"quiz:{quiz.id}:{quiz.timemodified or 0}:{newest}".encode()).hexdigest()
+            fingerprint = quiz_fingerprint(quiz, attempts)
             reason = None if attempts else "no attempts yet"
             statuses.append(ActivityStatus(cmid, quiz.name, bool(attempts), reason, fingerprint))
         return statuses
@@ -193,7 +198,8 @@ class QuizDriver(ActivityDriver):
 
         enrolled = await api.enrolled_users(ctx.course_id)
         states = {str(s) for s in settings.attempt_states}
-        attempts = [(u, a) for u, a in await self._all_attempts(api, quiz.id, enrolled) if str(a.state) in states]
+        every_attempt = await self._all_attempts(api, quiz.id, enrolled)
+        attempts = [(u, a) for u, a in every_attempt if str(a.state) in states]
         checkpoint = await ctx.load_checkpoint() or {}
         job = _Job(ctx, settings, api, course, quiz, {u.id: u for u in enrolled}, dict(checkpoint.get("done", {})),
                    set(), set())  # fmt: skip
@@ -241,6 +247,7 @@ class QuizDriver(ActivityDriver):
             summary={"attempts": len(rows), "quiz_id": quiz.id},
             moodle_site=site.siteurl,
             moodle_release=site.release or "",
+            fingerprint=quiz_fingerprint(quiz, every_attempt),
         )
 
     def _variables(self, job: _Job, user: Any, attempt: Any) -> dict[str, object]:

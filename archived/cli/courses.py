@@ -1,0 +1,136 @@
+"""`archived courses list|show|refresh`: the course overview kept by the daemon."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from archived.cli.common import console, print_json, with_client
+from archived.cli.exit_codes import ExitCode
+from archived.rpc.client import RpcClient
+
+BADGES = {
+    "archived": "[green]archived {at}[/]",
+    "changed": "[yellow]changed since {at}[/]",
+    "never": "[cyan]never archived[/]",
+    "unsupported": "[dim]unsupported[/]",
+    "not_ready": "[dim]not ready[/]",
+}
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `courses`."""
+    courses = commands.add_parser("courses", help="the course overview: what can be archived, what changed")
+    sub = courses.add_subparsers(dest="courses_command", required=True, metavar="COMMAND")
+    listing = sub.add_parser("list", help="courses, optionally by category or text")
+    listing.add_argument("--category", type=int, help="category id (subcategories included)")
+    listing.add_argument("--search", help="text in the course name, short name or id")
+    listing.add_argument("--badge", choices=sorted(BADGES), help="only courses with an activity of this badge")
+    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--offset", type=int, default=0)
+    listing.set_defaults(func=cmd_list)
+    show = sub.add_parser("show", help="a course's activities with their badges")
+    show.add_argument("course_id", type=int)
+    show.set_defaults(func=cmd_show)
+    refresh = sub.add_parser("refresh", help="fetch the overview from Moodle again")
+    refresh.add_argument("course_id", type=int, nargs="?", help="only this course's activities")
+    refresh.set_defaults(func=cmd_refresh)
+    tree = sub.add_parser("tree", help="the category tree")
+    tree.set_defaults(func=cmd_tree)
+    for parser in (listing, show, refresh, tree):
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """`courses list`."""
+
+    async def action(client: RpcClient) -> int:
+        params: dict[str, Any] = {"limit": args.limit, "offset": args.offset}
+        for key, value in (("category_id", args.category), ("search", args.search), ("badge", args.badge)):
+            if value is not None:
+                params[key] = value
+        answer = await client.call("courses.list", params)
+        if args.json:
+            print_json(answer)
+            return ExitCode.OK
+        table = Table(box=None, header_style="bold")
+        for column in ("id", "short name", "name", "category", "activities"):
+            table.add_column(column)
+        for course in answer["courses"]:
+            count = "" if course["activity_count"] is None else str(course["activity_count"])
+            table.add_row(str(course["id"]), course["shortname"], course["fullname"], course["category_name"], count)
+        console.print(table)
+        console.print(
+            f"[dim]{len(answer['courses'])} of {answer['total']} course(s), as of {answer['refreshed_at']}[/]"
+        )
+        return ExitCode.OK
+
+    return with_client(args, action)
+
+
+def badge_text(activity: dict[str, Any]) -> str:
+    """The badge of an activity as rich markup."""
+    at = (activity.get("last_archive") or {}).get("at") or ""
+    text = BADGES.get(activity["badge"], activity["badge"]).format(at=at[:10])
+    if activity["badge"] in ("unsupported", "not_ready") and activity.get("reason"):
+        text += f" [dim]({activity['reason']})[/]"
+    return text
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """`courses show`."""
+
+    async def action(client: RpcClient) -> int:
+        answer = await client.call("courses.show", {"course_id": args.course_id})
+        if args.json:
+            print_json(answer)
+            return ExitCode.OK
+        course = answer["course"]
+        console.print(f"[bold]{course['fullname']}[/] ({course['shortname']}, id {course['id']}) "
+                      f"in {course['category_name']}")  # fmt: skip
+        if answer.get("error"):
+            console.print(f"[yellow]some activities could not be inspected: {answer['error']}[/]")
+        table = Table(box=None, header_style="bold")
+        for column in ("cmid", "type", "name", "status"):
+            table.add_column(column)
+        for activity in answer["activities"]:
+            table.add_row(str(activity["cmid"]), activity["modname"], activity["name"], badge_text(activity))
+        console.print(table)
+        return ExitCode.OK
+
+    return with_client(args, action)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """`courses refresh`."""
+
+    async def action(client: RpcClient) -> int:
+        params = {"course_id": args.course_id} if args.course_id else {}
+        answer = await client.call("courses.refresh", params)
+        if args.json:
+            print_json(answer)
+        else:
+            console.print("overview refreshed" + (f" for course {args.course_id}" if args.course_id else ""))
+        return ExitCode.OK
+
+    return with_client(args, action)
+
+
+def cmd_tree(args: argparse.Namespace) -> int:
+    """`courses tree`."""
+
+    async def action(client: RpcClient) -> int:
+        answer = await client.call("courses.tree")
+        if args.json:
+            print_json(answer)
+            return ExitCode.OK
+        for category in answer["categories"]:
+            indent = "  " * (max(1, category["depth"]) - 1)
+            console.print(
+                f"{indent}{category['name']} [dim](id {category['id']}, {category['course_count']} courses)[/]"
+            )
+        return ExitCode.OK
+
+    return with_client(args, action)

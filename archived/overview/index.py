@@ -1,0 +1,390 @@
+"""The course overview: categories → courses → activities, with what can be archived and what changed.
+
+Structure (categories and courses) is cheap to fetch and refreshed on an interval (APScheduler) and on demand.
+A course's activities (`core_course_get_contents`) and their status from the activity drivers (`inspect`:
+archivable now or why not, fingerprint) cost more — for a quiz one call per enrolled user — so they are
+fetched when someone looks at the course and cached until the next refresh. The badge of an activity compares
+its current fingerprint with the one recorded by its last completed archive job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from archived.daemon.services import DaemonServices
+from archived.drivers.activity.base import ActivityDriver
+from archived.errors import ArchivedError, FatalError
+from archived.jobs.model import iso
+
+log = logging.getLogger("archived.overview")
+
+FRONT_PAGE_COURSE = 1
+
+
+class OverviewNotFound(FatalError):
+    """No such course or activity (or the service user cannot see it)."""
+
+    code = "not_found"
+
+
+class UnsupportedActivity(FatalError):
+    """No installed activity driver archives this kind of activity."""
+
+    code = "unsupported_activity"
+
+
+@dataclass
+class CategoryEntry:
+    """A course category."""
+
+    id: int
+    name: str
+    parent: int
+    path: str
+    depth: int
+    course_count: int = 0
+
+
+@dataclass
+class CourseEntry:
+    """A course as the overview lists it."""
+
+    id: int
+    shortname: str
+    fullname: str
+    category_id: int | None
+    category_name: str
+    visible: bool
+    activity_count: int | None = None  # None until the course's activities were fetched
+
+
+@dataclass
+class ActivityEntry:
+    """One activity of a course with its archiving status."""
+
+    cmid: int
+    modname: str
+    name: str
+    driver: str | None
+    supported: bool
+    archivable: bool = False
+    reason: str | None = None
+    badge: str = "never"  # archived | changed | never | unsupported | not_ready
+    fingerprint: str | None = None
+    last_archive: dict[str, Any] | None = None
+
+
+@dataclass
+class _CourseActivities:
+    activities: list[ActivityEntry]
+    fetched_at: float
+    course_name: str
+    inspected: bool = False
+    error: str | None = None
+
+
+@dataclass
+class FoundActivity:
+    """What `jobs.create` needs to know about an activity."""
+
+    driver: str
+    course_name: str
+    name: str
+
+
+@dataclass
+class MoodleStatus:
+    """Reachability of the Moodle site, as last checked."""
+
+    url: str
+    reachable: bool | None = None
+    release: str | None = None
+    sitename: str | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    checked_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data = asdict(self)
+        data["checked_at"] = iso(self.checked_at)
+        return data
+
+
+@dataclass
+class _State:
+    categories: dict[int, CategoryEntry] = field(default_factory=dict)
+    courses: dict[int, CourseEntry] = field(default_factory=dict)
+    refreshed_at: float | None = None
+    error: str | None = None
+
+
+class CourseIndex:
+    """The daemon's index of what can be archived."""
+
+    def __init__(self, services: DaemonServices) -> None:
+        self.services = services
+        self.api = services.moodle
+        config = services.config.moodle
+        assert config is not None
+        self.refresh_minutes = config.overview_refresh_minutes
+        self.status = MoodleStatus(url=config.url)
+        self._state = _State()
+        self._activities: dict[int, _CourseActivities] = {}
+        self._refresh_lock = asyncio.Lock()
+        self._course_locks: dict[int, asyncio.Lock] = {}
+        self._scheduler: AsyncIOScheduler | None = None
+        self._initial: asyncio.Task[None] | None = None
+        self._by_modname: dict[str, ActivityDriver] = {d.modname: d for d in services.drivers.values()}
+        self._driver_names = {d.modname: name for name, d in services.drivers.items()}
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Refresh in the background (startup never waits for Moodle) and on the configured interval."""
+        self._initial = asyncio.create_task(self._refresh_quietly())
+        if self.refresh_minutes > 0:
+            self._scheduler = AsyncIOScheduler()
+            self._scheduler.add_job(
+                self._refresh_quietly, "interval", minutes=self.refresh_minutes, id="overview-refresh",
+                max_instances=1, coalesce=True,
+            )  # fmt: skip
+            self._scheduler.start()
+
+    async def close(self) -> None:
+        """Stop refreshing."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._initial is not None:
+            self._initial.cancel()
+            with contextlib.suppress(BaseException):
+                await self._initial
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh()
+        except ArchivedError as exc:
+            log.warning("course overview refresh failed: %s", exc)
+
+    # -- refresh ------------------------------------------------------------------------------------------
+
+    async def refresh(self, course_id: int | None = None) -> float:
+        """Fetch categories and courses again (or one course's activities); returns the refresh time."""
+        if course_id is not None:
+            self._activities.pop(course_id, None)
+            await self._course_activities(course_id, inspect=True)
+            return time.time()
+        async with self._refresh_lock:
+            started = time.perf_counter()
+            try:
+                site = await self.api.site_info(refresh=True)
+            except ArchivedError as exc:
+                self._mark_unreachable(exc)
+                raise
+            self.status = MoodleStatus(
+                url=self.status.url,
+                reachable=True,
+                release=site.release,
+                sitename=site.sitename,
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                checked_at=time.time(),
+            )
+            categories = await self.api.categories()
+            courses = (await self.api.courses_by_field()).courses
+            state = _State(refreshed_at=time.time())
+            for category in categories:
+                state.categories[category.id] = CategoryEntry(
+                    id=category.id,
+                    name=category.name,
+                    parent=category.parent,
+                    path=category.path,
+                    depth=category.depth or max(1, category.path.count("/")),
+                )
+            for course in courses:
+                if course.id == FRONT_PAGE_COURSE:
+                    continue
+                category = state.categories.get(course.categoryid or 0)
+                if category is not None:
+                    category.course_count += 1
+                old = self._state.courses.get(course.id)
+                state.courses[course.id] = CourseEntry(
+                    id=course.id,
+                    shortname=course.shortname,
+                    fullname=course.fullname,
+                    category_id=course.categoryid,
+                    category_name=course.categoryname or (category.name if category else ""),
+                    visible=bool(course.visible if course.visible is not None else 1),
+                    activity_count=old.activity_count if old else None,
+                )
+            self._state = state
+            self._activities.clear()  # re-fetched (and re-inspected) when next looked at
+            self.services.bus.publish(_event(len(state.courses)))
+            return state.refreshed_at or time.time()
+
+    def _mark_unreachable(self, exc: BaseException) -> None:
+        self.status = MoodleStatus(url=self.status.url, reachable=False, error=str(exc), checked_at=time.time())
+
+    def moodle_status(self) -> dict[str, Any]:
+        """For `daemon.status`."""
+        return self.status.to_dict()
+
+    async def _ready(self) -> None:
+        if self._state.refreshed_at is None:
+            if self._initial is not None and not self._initial.done():
+                await asyncio.shield(self._initial)
+            if self._state.refreshed_at is None:
+                await self.refresh()
+
+    # -- queries ------------------------------------------------------------------------------------------
+
+    async def tree(self) -> dict[str, Any]:
+        """Categories (with course counts) in display order."""
+        await self._ready()
+        categories = sorted(self._state.categories.values(), key=lambda c: [int(p) for p in c.path.split("/") if p])
+        return {"categories": [asdict(c) for c in categories], "refreshed_at": iso(self._state.refreshed_at)}
+
+    async def list_courses(
+        self, *, category_id: int | None, search: str | None, badge: str | None, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """Courses filtered by category (with its subcategories), text and activity badge."""
+        await self._ready()
+        courses = list(self._state.courses.values())
+        if category_id is not None:
+            wanted = {c.id for c in self._state.categories.values() if str(category_id) in c.path.split("/")}
+            courses = [c for c in courses if c.category_id in wanted]
+        if search:
+            needle = search.casefold()
+            courses = [c for c in courses if needle in f"{c.fullname} {c.shortname} {c.id}".casefold()]
+        if badge:
+            courses = [c for c in courses if any(a.badge == badge for a in self._cached_activities(c.id))]
+        courses.sort(key=lambda c: (c.category_name.casefold(), c.fullname.casefold(), c.id))
+        page = courses[offset : offset + limit]
+        refreshed = iso(self._state.refreshed_at)
+        return {"courses": [asdict(c) for c in page], "total": len(courses), "refreshed_at": refreshed}
+
+    def _cached_activities(self, course_id: int) -> list[ActivityEntry]:
+        cached = self._activities.get(course_id)
+        return cached.activities if cached else []
+
+    async def show(self, course_id: int) -> dict[str, Any]:
+        """One course with its activities and their badges (fetched and inspected if not cached)."""
+        await self._ready()
+        course = self._state.courses.get(course_id)
+        if course is None:
+            raise OverviewNotFound(f"no course with id {course_id} (or the service user cannot see it)")
+        cached = await self._course_activities(course_id, inspect=True)
+        await self._attach_archives(cached.activities)
+        return {
+            "course": asdict(course),
+            "activities": [asdict(a) for a in cached.activities],
+            "refreshed_at": iso(cached.fetched_at),
+            "error": cached.error,
+        }
+
+    async def find_activity(self, course_id: int, cmid: int) -> FoundActivity:
+        """The driver for an activity (for `jobs.create` without an explicit driver)."""
+        cached = await self._course_activities(course_id, inspect=False)
+        activity = next((a for a in cached.activities if a.cmid == cmid), None)
+        if activity is None:
+            raise OverviewNotFound(f"course {course_id} has no activity with cmid {cmid} visible to the service user")
+        if activity.driver is None:
+            raise UnsupportedActivity(
+                f"activity {cmid} is a {activity.modname}; no installed driver archives that type "
+                f"(installed: {', '.join(sorted(self._driver_names.values())) or 'none'})"
+            )
+        return FoundActivity(activity.driver, cached.course_name, activity.name)
+
+    # -- activities ---------------------------------------------------------------------------------------
+
+    async def _course_activities(self, course_id: int, *, inspect: bool) -> _CourseActivities:
+        lock = self._course_locks.setdefault(course_id, asyncio.Lock())
+        async with lock:
+            cached = self._activities.get(course_id)
+            if cached is None:
+                cached = await self._fetch_contents(course_id)
+                self._activities[course_id] = cached
+            if inspect and not cached.inspected:
+                await self._inspect(course_id, cached)
+            return cached
+
+    async def _fetch_contents(self, course_id: int) -> _CourseActivities:
+        sections = await self.api.course_contents(course_id)
+        course = self._state.courses.get(course_id)
+        activities = []
+        for section in sections:
+            for module in section.modules:
+                driver = self._driver_names.get(module.modname)
+                activities.append(
+                    ActivityEntry(
+                        cmid=module.id,
+                        modname=module.modname,
+                        name=module.name,
+                        driver=driver,
+                        supported=driver is not None,
+                        badge="never" if driver else "unsupported",
+                        reason=None if driver else f"no archiving driver for {module.modname}",
+                    )
+                )
+        if course is not None:
+            course.activity_count = len(activities)
+        return _CourseActivities(activities, time.time(), course.fullname if course else "")
+
+    async def _inspect(self, course_id: int, cached: _CourseActivities) -> None:
+        by_driver: dict[str, list[ActivityEntry]] = {}
+        for activity in cached.activities:
+            if activity.driver is not None:
+                by_driver.setdefault(activity.driver, []).append(activity)
+        errors = []
+        for name, activities in by_driver.items():
+            driver = self.services.drivers[name]
+            try:
+                statuses = {s.cmid: s for s in await driver.inspect(course_id, [a.cmid for a in activities])}
+            except ArchivedError as exc:
+                errors.append(f"{name}: {exc}")
+                for activity in activities:
+                    activity.reason = f"could not be inspected: {exc}"
+                continue
+            for activity in activities:
+                status = statuses.get(activity.cmid)
+                if status is None:
+                    continue
+                activity.archivable = status.archivable
+                activity.reason = status.reason
+                activity.fingerprint = status.fingerprint
+        cached.inspected = True
+        cached.error = "; ".join(errors) or None
+
+    async def _attach_archives(self, activities: list[ActivityEntry]) -> None:
+        store = self.services.store
+        for activity in activities:
+            if not activity.supported:
+                activity.badge = "unsupported"
+                continue
+            last = await store.last_completed_job(activity.cmid)
+            if last is None:
+                activity.last_archive = None
+                activity.badge = "not_ready" if activity.reason and not activity.archivable else "never"
+                continue
+            activity.last_archive = {
+                "job_id": last.id,
+                "at": iso(last.finished_at),
+                "state": last.state.value,
+                "fingerprint": last.fingerprint,
+            }
+            if activity.fingerprint and last.fingerprint and activity.fingerprint != last.fingerprint:
+                activity.badge = "changed"
+            else:
+                activity.badge = "archived"
+
+
+def _event(course_count: int) -> Any:
+    from archived.events.bus import Event
+
+    return Event("courses.refreshed", {"courses": course_count})
