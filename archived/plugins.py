@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import entry_points
-from typing import TypeVar
+from typing import Any
 
 from archived.drivers.activity.base import ActivityDriver
 from archived.drivers.storage.base import StorageDriver
@@ -17,11 +17,9 @@ log = logging.getLogger("archived.plugins")
 ACTIVITY_GROUP = "archived.activity"
 STORAGE_GROUP = "archived.storage"
 
-T = TypeVar("T")
 
-
-def _load(group: str, base: type[T]) -> dict[str, type[T]]:
-    found: dict[str, type[T]] = {}
+def _load(group: str, base: type) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for entry in sorted(entry_points(group=group), key=lambda e: e.name):
         try:
             cls = entry.load()

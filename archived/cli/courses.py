@@ -20,7 +20,7 @@ BADGES = {
 }
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     """Add `courses`."""
     courses = commands.add_parser("courses", help="the course overview: what can be archived, what changed")
     sub = courses.add_subparsers(dest="courses_command", required=True, metavar="COMMAND")

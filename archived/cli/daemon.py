@@ -13,7 +13,7 @@ from archived.config import load_config
 from archived.errors import ConfigError
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     """Add `daemon`."""
     parser = commands.add_parser("daemon", help="run the daemon in the foreground")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides daemon.log_level")

@@ -36,7 +36,7 @@ def _parse_setting(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     """Add `jobs` and its subcommands."""
     jobs = commands.add_parser("jobs", help="create, inspect and manage archive jobs")
     sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
@@ -272,7 +272,7 @@ async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) 
         if all(job["state"] in TERMINAL for job in states.values()) and not follow_all:
             return states
         async for event in client.events():
-            job_id = event.get("job_id")
+            job_id = str(event.get("job_id"))
             if event["kind"] == "job.created" and follow_all:
                 states[job_id] = event["data"]["job"]
                 ensure(states[job_id])

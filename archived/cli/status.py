@@ -11,7 +11,7 @@ from archived.cli.exit_codes import ExitCode
 from archived.rpc.client import RpcClient
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     """Add `status`, `storage status` and `settings`."""
     status = commands.add_parser("status", help="daemon version, uptime, jobs, Moodle")
     status.add_argument("--json", action="store_true")

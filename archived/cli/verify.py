@@ -10,7 +10,7 @@ from archived.cli.common import console, human_bytes, print_json
 from archived.cli.exit_codes import ExitCode
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     """Add `verify`."""
     parser = commands.add_parser("verify", help="verify archive ZIPs offline (BagIt structure and all checksums)")
     parser.add_argument("archives", nargs="+", type=Path, metavar="ARCHIVE.zip")
