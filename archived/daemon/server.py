@@ -70,6 +70,12 @@ class Daemon:
         self._closers: list[Any] = []
         self._owns_socket = False
 
+    def request_stop(self, *, hard: bool = False) -> None:
+        """Begin the shutdown as if signalled (used when the daemon runs inside another command)."""
+        self._stop.set()
+        if hard:
+            self._hard_stop.set()
+
     def _on_signal(self, signum: int) -> None:
         self._signals += 1
         if self._signals == 1:

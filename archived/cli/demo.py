@@ -1,0 +1,84 @@
+"""`archived demo`: archive a quiz from the built-in Moodle simulator and verify it (README's first command)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn
+
+from archived.cli.common import console, fail, print_json, run_async
+from archived.cli.exit_codes import ExitCode
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `demo`."""
+    demo = commands.add_parser(
+        "demo", help="archive a quiz from the built-in Moodle simulator with a throw-away daemon, and verify it"
+    )
+    demo.add_argument("--dir", type=Path, help="folder for the demo's store and archives (default: a new temp folder)")
+    demo.add_argument("--keep", action="store_true", help="keep the daemon and the simulator running (for the TUI)")
+    demo.add_argument("--release", choices=["4.1", "4.5", "5.0"], default="4.5", help="Moodle version to simulate")
+    demo.add_argument("--json", action="store_true", help="machine-readable result")
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Exit 0 when the archive was made and verifies."""
+    from archived.demo import run_demo
+
+    progress = Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                        console=console, disable=args.json)  # fmt: skip
+    bar = progress.add_task("starting", total=100)
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event["kind"] == "job.progress":
+            progress.update(bar, completed=event["data"]["progress"], description=event["data"]["text"][:32])
+        elif event["kind"] == "job.state":
+            job = event["data"]["job"]
+            progress.update(bar, description=job["state"], completed=100 if job["state"] == "completed" else None)
+
+    def ready(result: Any, config_path: Path, simulator: Any) -> None:
+        console.print()
+        console.print("[bold]The daemon and the Moodle simulator keep running; press Ctrl-C to stop them.[/]")
+        console.print(f"  TUI:      archived --socket {result.socket} tui")
+        console.print(f"  CLI:      archived --socket {result.socket} jobs list")
+        console.print(f"  config:   {config_path}")
+        console.print(f"  Moodle:   {simulator.url}  (token in {config_path.parent / 'moodle-token'})")
+
+    if not args.json:
+        console.print("[bold]archived demo[/]: Moodle simulator → daemon → quiz archive → offline verification")
+    with progress:
+        try:
+            result = run_async(_run(run_demo, args, on_event, ready))
+        except Exception as exc:  # the demo must explain itself, whatever broke
+            return fail(f"the demo failed: {exc}")
+    if isinstance(result, int):
+        return result
+    job = result.job
+    ok = job["state"] == "completed" and result.report is not None and result.report.ok
+    if args.json:
+        print_json({
+            "ok": ok, "job": job, "archive": str(result.archive) if result.archive else None,
+            "attempts": result.attempts, "verify": result.report.to_dict() if result.report else None,
+            "folder": str(result.folder),
+        })  # fmt: skip
+        return ExitCode.OK if ok else ExitCode.FAILURE
+    if job["state"] != "completed" or result.archive is None:
+        return fail(f"job {job['id']} ended {job['state']}: {job.get('error_message') or 'no archive'}")
+    console.print(f"job:       {job['id']} ({job['state']}, {job['run_seconds']:.1f} s)")
+    console.print(f"archive:   {result.archive}", soft_wrap=True)
+    console.print(f"attempts:  {result.attempts} quiz attempt report(s) (PDF/A) in the archive")
+    assert result.report is not None
+    verdict = "[bold green]OK[/]" if result.report.ok else "[bold red]DEFECTS FOUND[/]"
+    console.print(f"verify:    {verdict} ({result.report.payload_files} files; "
+                  f"{sum(c.ok for c in result.report.checks)}/{len(result.report.checks)} checks passed)")  # fmt: skip
+    for defect in result.report.defects:
+        console.print(f"  [red]✗[/] {defect}")
+    console.print(f"check it yourself: archived verify {result.archive}", soft_wrap=True)
+    return ExitCode.OK if result.report.ok else ExitCode.FAILURE
+
+
+async def _run(run_demo: Any, args: argparse.Namespace, on_event: Any, ready: Any) -> Any:
+    return await run_demo(folder=args.dir, keep=args.keep, on_event=on_event, release=args.release, ready=ready)

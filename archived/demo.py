@@ -1,0 +1,155 @@
+"""`archived demo`: the whole system on the embedded default, from a fresh machine, in one command.
+
+Starts the Moodle simulator on a free loopback port, a daemon with a SQLite store and a local-directory storage
+target in a fresh folder, archives one quiz through the daemon's socket (like an operator would), verifies the
+archive offline and says where it is. With `keep`, the daemon and the simulator stay up for the TUI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archived.archive.verify import VerifyReport, verify_archive
+from archived.config import parse_config
+from archived.daemon.server import Daemon
+from archived.jobs.model import iso
+from archived.rpc.client import RpcClient
+from archived.simulator.simulator import MoodleSimulator
+
+DEMO_COURSE = 2  # "Exam WS2026" of the seeded site
+DEMO_QUIZ_CMID = 2  # "Final exam Mathematics I": 11 questions of 9 types, TeX, an image, an essay with attachment
+
+
+@dataclass
+class DemoResult:
+    """What the demo archived and how the archive verified."""
+
+    job: dict[str, Any]
+    archive: Path | None
+    attempts: int
+    report: VerifyReport | None
+    folder: Path
+    socket: Path
+
+
+def write_demo_config(folder: Path, moodle_url: str, token: str) -> Path:
+    """The daemon configuration of the demo (everything inside `folder`)."""
+    token_file = folder / "moodle-token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    config = f"""\
+# Written by `archived demo`: a daemon on the built-in Moodle simulator, everything in this folder.
+[daemon]
+state_dir = "{folder / "state"}"
+socket = "{folder / "archived.sock"}"
+socket_mode = "0600"
+max_running_jobs = 2
+
+[retry]
+max_retries = 3
+backoff_base_seconds = 1.0
+
+[moodle]
+url = "{moodle_url}"
+token_file = "{token_file}"
+max_concurrent_requests = 8
+requests_per_second = 0
+
+[archive]
+source_organization = "archived demo"
+
+[storage.local]
+driver = "local"
+path = "{folder / "archive"}"
+"""
+    path = folder / "archived.toml"
+    path.write_text(config)
+    return path
+
+
+async def run_demo(
+    *, folder: Path | None, keep: bool, on_event: Any = None, release: str = "4.5", ready: Any = None
+) -> DemoResult:
+    """Run the demo; `on_event(event)` sees every job event (for progress output)."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="archived-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("archived").setLevel(logging.WARNING)
+    simulator = MoodleSimulator(release=release).start()
+    try:
+        config_path = write_demo_config(folder, simulator.url, simulator.token)
+        import tomllib
+
+        config = parse_config(tomllib.loads(config_path.read_text()), str(config_path))
+        daemon = Daemon(config)
+        daemon_task = asyncio.create_task(daemon.run())
+        client = await _connect(config.daemon.socket, daemon_task)
+        try:
+            result = await _archive_quiz(client, folder, config.daemon.socket, on_event)
+            if keep:
+                if ready is not None:
+                    ready(result, config_path, simulator)
+                await daemon_task  # until Ctrl-C / SIGTERM
+            return result
+        finally:
+            await client.close()
+            if not daemon_task.done():
+                daemon.request_stop()
+                await daemon_task
+    finally:
+        simulator.stop()
+
+
+async def _connect(socket: Path, daemon_task: asyncio.Task[None]) -> RpcClient:
+    for _ in range(600):
+        if daemon_task.done():
+            daemon_task.result()  # raises the daemon's start-up error
+            raise RuntimeError("the daemon stopped during start-up")
+        client = RpcClient(socket, client_name="archived-demo")
+        try:
+            await client.connect()
+            return client
+        except Exception:
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"the demo daemon did not open {socket}")
+
+
+async def _archive_quiz(client: RpcClient, folder: Path, socket: Path, on_event: Any) -> DemoResult:
+    await client.call("events.subscribe", {"kinds": ["job.state", "job.progress"]})
+    answer = await client.call("jobs.create", {"course_id": DEMO_COURSE, "cmid": DEMO_QUIZ_CMID})
+    job_id = answer["job"]["id"]
+    job = answer["job"]
+    async for event in client.events():
+        if event.get("job_id") != job_id:
+            continue
+        if on_event is not None:
+            on_event(event)
+        if event["kind"] == "job.state":
+            job = event["data"]["job"]
+            if job["state"] in ("completed", "failed", "canceled", "timed_out"):
+                break
+    detail = await client.call("jobs.get", {"job_id": job_id})
+    archive = None
+    for artifact in detail["artifacts"]:
+        for location in artifact["locations"]:
+            archive = folder / "archive" / location["location"]
+    report = verify_archive(archive) if archive else None
+    attempts = _attempts_in(archive) if archive else 0
+    return DemoResult(detail["job"], archive, attempts, report, folder, socket)
+
+
+def _attempts_in(archive: Path) -> int:
+    with zipfile.ZipFile(archive) as bag, contextlib.suppress(KeyError, ValueError):
+        name = next(n for n in bag.namelist() if n.endswith("/data/job.json"))
+        return int(json.loads(bag.read(name))["summary"].get("attempts", 0))
+    return 0
+
+
+__all__ = ["DemoResult", "iso", "run_demo"]
