@@ -82,10 +82,7 @@ def php_var_export(params: list[Any]) -> str:
     """PHP `var_export()` of a list, as dml exceptions print their SQL parameters."""
     lines = ["array ("]
     for index, value in enumerate(params):
-        if isinstance(value, str):
-            rendered = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        else:
-            rendered = str(value)
+        rendered = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'" if isinstance(value, str) else str(value)
         lines.append(f"  {index} => {rendered},")
     lines.append(")")
     return "\n".join(lines)

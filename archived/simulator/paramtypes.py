@@ -102,9 +102,8 @@ class ParamType:
 
     def clean_return(self, value: Any) -> Any:
         """The JSON type a return value of this type gets after `clean_returnvalue()`."""
-        if self.name == "bool":
-            if value in (True, False, 0, 1, "0", "1"):
-                return bool(int(value)) if not isinstance(value, bool) else value
+        if self.name == "bool" and value in (True, False, 0, 1, "0", "1"):
+            return bool(int(value)) if not isinstance(value, bool) else value
         if self.name == "raw":
             # PARAM_RAW keeps PHP's own type: ints stay ints (`"value":1` in course format options).
             return value

@@ -13,14 +13,34 @@ def _pdf_escape(line: str) -> str:
     return ascii_line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF 1.4 showing `lines` (non-ASCII characters become `?`)."""
+def make_pdf(lines: list[str], size: int | None = None) -> bytes:
+    """A one-page PDF 1.4 showing `lines` (non-ASCII characters become `?`).
+
+    With `size`, the last line is padded with spaces so the file has exactly that many bytes (the recorded
+    site's files have known sizes).
+    """
+    document = _pdf(lines)
+    if size is None or len(document) >= size:
+        return document
+    padded = list(lines)
+    while len(document) < size:
+        padded[-1] += " " * max(1, size - len(document))
+        document = _pdf(padded)
+        if len(document) > size:
+            padded[-1] = padded[-1][:-1]
+            document = _pdf(padded)
+            break
+    return document
+
+
+def _pdf(lines: list[str]) -> bytes:
     text = "BT /F1 12 Tf 72 760 Td 16 TL\n" + "".join(f"({_pdf_escape(line)}) '\n" for line in lines) + "ET"
     stream = text.encode("ascii")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
     ]
@@ -43,7 +63,7 @@ def asset(name: str) -> bytes:
 
 
 def trapezoid_script() -> bytes:
-    """The small Python script one student attached to the lab report."""
+    """The small Python script one student attached to the lab report (164 bytes, like the recorded one)."""
     return (
         b"def trapez(f, a, b, n):\n"
         b"    h = (b - a) / n\n"

@@ -258,7 +258,8 @@ class AttemptPlan:
     """How an attempt's responses are generated: a seed plus, optionally, forced outcomes per slot.
 
     Outcomes are `right`, `partial`, `wrong`, `blank`; a slot without a forced outcome draws one from the
-    attempt's skill level. `essay_mark` is the manual mark (None = not graded yet).
+    attempt's skill level. With `generated` the essay grading, attachments and flags are drawn too;
+    otherwise `essay_mark` (None = not graded yet), `attachments` and `responses` say exactly what happened.
     """
 
     seed: str
@@ -267,8 +268,13 @@ class AttemptPlan:
     essay_mark: float | None = None
     essay_comment: str | None = None
     attachments: dict[int, list[str]] = field(default_factory=dict)
+    responses: dict[int, object] = field(default_factory=dict)
     answered_slots: int | None = None
     seen_pages: int | None = None
+    flag_rate: float = 0.0
+    graded_time: int | None = None
+    generated: bool = True
+    essay_graded: bool = True
 
 
 @dataclass

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from archived.simulator.questions.endcode import EndCode
-from archived.simulator.questions.markup import Markup
 from archived.simulator.questions.filters import emoticons, filter_text, formulas, strip_formulas
+from archived.simulator.questions.markup import Markup
 
 RIGHT, PARTIAL, WRONG, BLANK = "right", "partial", "wrong", "blank"
 OUTCOMES = (RIGHT, PARTIAL, WRONG, BLANK)
@@ -151,6 +151,25 @@ class QuestionDef(ABC):
         """Every TeX formula that the review HTML of this question contains."""
         found = formulas(self.text_for(variant)) + formulas(self.generalfeedback)
         return found
+
+
+def parts_right(outcome: str, count: int, rng: random.Random) -> int:
+    """How many of `count` parts a response reaching `outcome` gets right (`partial:N` forces N)."""
+    if outcome == RIGHT:
+        return count
+    if outcome.startswith(PARTIAL + ":"):
+        return max(0, min(count, int(outcome.split(":", 1)[1])))
+    if outcome == PARTIAL:
+        return rng.randrange(1, count) if count > 1 else 0
+    return 0
+
+
+def plain_text(html_text: str) -> str:
+    """HTML as one line of plain text, formulas kept verbatim (`html_to_text` for history summaries)."""
+    import html as htmllib
+    import re
+
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
 
 
 def text_fragments(html_text: str) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archived.simulator.questions.base import BLANK, RIGHT, Feedback, QuestionDef, RenderContext, text_fragments
-from archived.simulator.questions.markup import esc, grade_kind
+from archived.simulator.questions.markup import esc
 from archived.simulator.questions.numerical import number_box
 
 

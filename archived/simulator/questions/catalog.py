@@ -186,7 +186,8 @@ def exam_questions(first_id: int, contextid: int) -> list[QuestionDef]:
             defaultmark=2.0,
             text='Complete this opening line of verse: "The {#1} and the {#2} went to sea".',
             generalfeedback=(
-                'General feedback: It\'s from "The Owl and the Pussy-cat" by Lear: "The owl and the pussycat went to sea'
+                'General feedback: It\'s from "The Owl and the Pussy-cat" by Lear: '
+                '"The owl and the pussycat went to sea'
             ),
             gaps=[
                 ClozeGap("shortanswer", ["Owl"], wrong_pool=["Cat", "Goose", "Frog", "Eagle"]),
@@ -200,7 +201,8 @@ def exam_questions(first_id: int, contextid: int) -> list[QuestionDef]:
             defaultmark=10.0,
             text=(
                 "<p>Prove by induction that for all \\( n \\ge 1 \\):</p>"
-                "<p>\\[ \\sum_{i=1}^n i = \\frac{n(n+1)}{2} \\]</p><p>You may attach a scan of your handwritten notes.</p>"
+                "<p>\\[ \\sum_{i=1}^n i = \\frac{n(n+1)}{2} \\]</p>"
+                "<p>You may attach a scan of your handwritten notes.</p>"
             ),
             generalfeedback="<p>Base case \\( n = 1 \\), then the step \\( n \\to n+1 \\).</p>",
             response_pool=ESSAY_PARAGRAPHS,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.simulator.questions.base import BLANK, PARTIAL, RIGHT, Feedback, QuestionDef, RenderContext, text_fragments
+from archived.simulator.questions.base import BLANK, Feedback, QuestionDef, RenderContext, parts_right, text_fragments
 from archived.simulator.questions.markup import esc, grade_kind
 
 _GAP = re.compile(r"\[\[(\d+)\]\]")
@@ -53,14 +53,9 @@ class DdwtosQuestion(QuestionDef):
         if outcome == BLANK:
             return None
         gaps = self._gaps()
-        if outcome == RIGHT:
-            right = len(gaps)
-        elif outcome == PARTIAL:
-            right = rng.randrange(1, len(gaps)) if len(gaps) > 1 else 0
-        else:
-            right = 0
+        right = parts_right(outcome, len(gaps), rng)
         correct = set(rng.sample(range(len(gaps)), right))
-        response = []
+        response: list[int | None] = []
         for position, gap in enumerate(gaps):
             if position in correct:
                 response.append(gap)
@@ -101,7 +96,8 @@ class DdwtosQuestion(QuestionDef):
         homes = "".join(
             f'<div class="user-select-none draggrouphomes{group}">'
             + "".join(
-                f'<span class="draghome user-select-none choice{self._in_group(n)} group{group}">{esc(self.choices[n - 1].text)}</span> '
+                f'<span class="draghome user-select-none choice{self._in_group(n)} group{group}">'
+                f"{esc(self.choices[n - 1].text)}</span> "
                 for n in self._group_members(group)
             )
             + "</div>"
@@ -113,7 +109,8 @@ class DdwtosQuestion(QuestionDef):
             placed = response[position] if response is not None else None
             value = self._in_group(placed) if placed is not None else 0
             inputs += (
-                f'<input type="hidden" id="q{ctx.qubaid}_{ctx.slot}_p{position + 1}" class="placeinput place{position + 1} '
+                f'<input type="hidden" id="q{ctx.qubaid}_{ctx.slot}_p{position + 1}" '
+                f'class="placeinput place{position + 1} '
                 f'group{group}" name="{ctx.prefix}p{position + 1}" value="{value}" />'
             )
         ctx.endcode.amd("qtype_ddwtos/ddwtos", f'init("{ctx.dom_id}", true)')

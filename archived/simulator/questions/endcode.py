@@ -30,7 +30,8 @@ _PER_QUESTION = (
 )
 _MATHJAX2_CONFIG = (
     'amd.configure({"mathjaxconfig":"\\nMathJax.Hub.Config({\\n    config: [\\"Accessible.js\\", \\"Safe.js\\"],'
-    '\\n    errorSettings: { message: [\\"!\\"] },\\n    skipStartupTypeset: true,\\n    messageStyle: \\"none\\"\\n});\\n",'
+    '\\n    errorSettings: { message: [\\"!\\"] },\\n    skipStartupTypeset: true,'
+    '\\n    messageStyle: \\"none\\"\\n});\\n",'
     '"lang":"en"});'
 )
 _MATHJAX3_CONFIG = (
@@ -41,7 +42,8 @@ _STRINGS = (
     'M.str = {"moodle":{"lastmodified":"Last modified","name":"Name","error":"Error","info":"Information",'
     '"yes":"Yes","no":"No","confirm":"Confirm","areyousure":"Are you sure?","closebuttontitle":"Close",'
     '"unknownerror":"Unknown error","file":"File","url":"URL","collapseall":"Collapse all","expandall":"Expand all"},'
-    '"repository":{"type":"Type","size":"Size","invalidjson":"Invalid JSON string","nofilesattached":"No files attached",'
+    '"repository":{"type":"Type","size":"Size","invalidjson":"Invalid JSON string",'
+    '"nofilesattached":"No files attached",'
     '"filepicker":"File picker","logout":"Logout","nofilesavailable":"No files available",'
     '"norepositoriesavailable":"Sorry, none of your current repositories can return files in the required format.",'
     '"fileexistsdialogheader":"File exists","fileexistsdialog_editor":"A file with that name has already been attached '
@@ -96,7 +98,8 @@ class EndCode:
             "    },\n\n    // Custom jquery config map.\n    map: {\n"
             "      // '*' means all modules will get 'jqueryprivate'\n      // for their 'jquery' dependency.\n"
             "      '*': { jquery: 'jqueryprivate' },\n\n"
-            "      // 'jquery-private' wants the real jQuery module\n      // though. If this line was not here, there would\n"
+            "      // 'jquery-private' wants the real jQuery module\n"
+            "      // though. If this line was not here, there would\n"
             "      // be an unresolvable cyclic dependency.\n      jqueryprivate: { jquery: 'jquery' }\n    }\n};\n\n"
             "//]]>\n</script>\n"
             f'<script src="{root}/lib/javascript.php/{rev}/lib/requirejs/require.min.js"></script>\n'
@@ -120,5 +123,6 @@ class EndCode:
             f"M.util.js_complete('{prefix}{n}'); }});\n"
             for n in range(1, self.questions + 1)
         )
-        tail += f"<script>\n//<![CDATA[\n{_STRINGS}\n//]]>\n</script>\n<script>\n//<![CDATA[\n(function() {{{ready}}})();\n//]]>\n</script>\n"
+        tail += f"<script>\n//<![CDATA[\n{_STRINGS}\n//]]>\n</script>\n"
+        tail += f"<script>\n//<![CDATA[\n(function() {{{ready}}})();\n//]]>\n</script>\n"
         return head + body + tail

@@ -7,9 +7,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.simulator.questions.base import BLANK, Feedback, QuestionDef, RenderContext, text_fragments
-from archived.simulator.questions.markup import esc
+from archived.simulator.questions.base import BLANK, Feedback, QuestionDef, RenderContext, plain_text, text_fragments
 from archived.simulator.questions.filters import formulas
+from archived.simulator.questions.markup import esc
 
 
 @dataclass
@@ -78,7 +78,7 @@ class EssayQuestion(QuestionDef):
 
     def summarise(self, variant: dict[str, Any], response: Any) -> str:
         """The response as plain text."""
-        return " ".join(text_fragments(response or ""))
+        return plain_text(response or "")
 
     def settings(self) -> str | None:
         """Editor settings as `get_question_definition_for_external_rendering` reports them."""

@@ -7,8 +7,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.simulator.questions.base import BLANK, PARTIAL, RIGHT, Feedback, QuestionDef, RenderContext, text_fragments
+from archived.simulator.questions.base import BLANK, Feedback, QuestionDef, RenderContext, parts_right, text_fragments
 from archived.simulator.questions.markup import esc, grade_kind
+
+
+def _selected(flag: bool) -> str:
+    return ' selected="selected"' if flag else ""
 
 
 @dataclass
@@ -43,12 +47,7 @@ class MatchQuestion(QuestionDef):
         if outcome == BLANK:
             return None
         count = len(self.pairs)
-        if outcome == RIGHT:
-            right = count
-        elif outcome == PARTIAL:
-            right = rng.randrange(1, count) if count > 1 else 0
-        else:
-            right = 0
+        right = parts_right(outcome, count, rng)
         correct_positions = set(rng.sample(range(count), right))
         answer = []
         for position, stem in enumerate(variant["stems"]):
@@ -77,10 +76,8 @@ class MatchQuestion(QuestionDef):
         for position, stem in enumerate(variant["stems"]):
             text, target = self.pairs[stem]
             chosen = response[position] if response is not None else None
-            options = [
-                f'<option{" selected=\"selected\"" if chosen is None else ""} value="0">Choose...</option>'
-            ] + [
-                f'<option{" selected=\"selected\"" if chosen == choice else ""} value="{number}">{esc(choice)}</option>'
+            options = [f'<option{_selected(chosen is None)} value="0">Choose...</option>'] + [
+                f'<option{_selected(chosen == choice)} value="{number}">{esc(choice)}</option>'
                 for number, choice in enumerate(variant["choices"], start=1)
             ]
             control_css = "control"
@@ -91,7 +88,11 @@ class MatchQuestion(QuestionDef):
                 icon = ctx.icon(kind)
             item_id = f' id="{ctx.prefix}sub{position}_itemtext"' if accessible else ""
             if accessible:
-                described = f"{ctx.prefix}qtext {ctx.prefix}sub{position}_itemtext" if position == 0 else f"{ctx.prefix}sub{position}_itemtext"
+                described = (
+                    f"{ctx.prefix}qtext {ctx.prefix}sub{position}_itemtext"
+                    if position == 0
+                    else f"{ctx.prefix}sub{position}_itemtext"
+                )
                 aria = f' aria-describedby="{described}"'
                 select_css = f"select {markup.select} {markup.select} {markup.ms1}"
             else:
@@ -111,7 +112,7 @@ class MatchQuestion(QuestionDef):
         qtext = markup.wrap_text(ctx.fmt(self.text))
         return (
             f'<div class="qtext"{qtext_id}>{qtext}</div><div class="ablock"><table class="answer"{role}>'
-            f'<tbody{role}>{"".join(rows)}</tbody></table></div>'
+            f"<tbody{role}>{''.join(rows)}</tbody></table></div>"
         )
 
     def feedback(self, variant: dict[str, Any], response: Any, fraction: float | None, ctx: RenderContext) -> Feedback:

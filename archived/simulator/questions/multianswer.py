@@ -11,11 +11,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.simulator.questions.base import BLANK, PARTIAL, RIGHT, Feedback, QuestionDef, RenderContext, format_number
-from archived.simulator.questions.base import text_fragments
+from archived.simulator.questions.base import (
+    BLANK,
+    Feedback,
+    QuestionDef,
+    RenderContext,
+    format_number,
+    parts_right,
+    text_fragments,
+)
 from archived.simulator.questions.markup import esc
 
 _MARKER = re.compile(r"\{#(\d+)\}")
+
+
+def _selected(flag: bool) -> str:
+    return ' selected="selected"' if flag else ""
 
 
 @dataclass
@@ -46,7 +57,7 @@ class MultianswerQuestion(QuestionDef):
         if outcome == BLANK:
             return None
         count = len(self.gaps)
-        right = {RIGHT: count, PARTIAL: max(1, count - 1) if count > 1 else 0}.get(outcome, 0)
+        right = parts_right(outcome, count, rng)
         correct = set(rng.sample(range(count), right))
         response: list[Any] = []
         for index, gap in enumerate(self.gaps):
@@ -100,18 +111,20 @@ class MultianswerQuestion(QuestionDef):
             css = "form-control d-inline mb-1" + (f" {kind}" if kind else "")
             shown = f' value="{esc(str(value))}"' if value is not None else ""
             control = (
-                f'<input type="text" name="{name}"{shown} id="{name}" size="{size}" class="{css}" readonly="readonly" />'
+                f'<input type="text" name="{name}"{shown} id="{name}" size="{size}" class="{css}" '
+                'readonly="readonly" />'
             )
         else:
             options = '<option value="">&nbsp;</option>' + "".join(
-                f'<option{" selected=\"selected\"" if value == i else ""} value="{i}">{esc(text)}</option>'
-                for i, text in enumerate(gap.answers)
+                f'<option{_selected(value == i)} value="{i}">{esc(text)}</option>' for i, text in enumerate(gap.answers)
             )
             extra = kind if kind else f"menu{name}"
             if markup.profile.bootstrap5:
-                control = f'<select id="{name}" class="select {markup.select} {extra}" disabled="disabled" name="{name}">{options}</select>'
+                # 5.0 prints `class` before `disabled` on this select.
+                attributes = f'class="select {markup.select} {extra}" disabled="disabled"'
             else:
-                control = f'<select id="{name}" disabled="disabled" class="select {markup.select} {extra}" name="{name}">{options}</select>'
+                attributes = f'disabled="disabled" class="select {markup.select} {extra}"'
+            control = f'<select id="{name}" {attributes} name="{name}">{options}</select>'
         popover = self._popover(gap, value, ctx) if graded else ""
         return f'<span class="subquestion">{label}{control}{popover}</span>'
 

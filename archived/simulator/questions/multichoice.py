@@ -16,8 +16,8 @@ from archived.simulator.questions.base import (
     RenderContext,
     text_fragments,
 )
-from archived.simulator.questions.markup import grade_kind
 from archived.simulator.questions.filters import formulas
+from archived.simulator.questions.markup import grade_kind
 
 _ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"]
 
@@ -66,12 +66,12 @@ class MultichoiceQuestion(QuestionDef):
             if outcome == RIGHT:
                 return best
             partial = [i for i in right if i != best]
-            if outcome == PARTIAL and partial:
+            if outcome.startswith(PARTIAL) and partial:
                 return rng.choice(partial)
             return rng.choice(wrong)
         if outcome == RIGHT:
             return sorted(right)
-        if outcome == PARTIAL:
+        if outcome.startswith(PARTIAL):
             picked = [rng.choice(right)]
             if rng.random() < 0.5 and wrong:
                 picked.append(rng.choice(wrong))
@@ -148,7 +148,8 @@ class MultichoiceQuestion(QuestionDef):
                 f'<span class="{markup.sr_only}">Question {ctx.number}</span> Answer</legend>'
             )
             block = (
-                f'<fieldset class="ablock no-overflow visual-scroll-x">{legend}<div class="answer">{answers}</div></fieldset>'
+                f'<fieldset class="ablock no-overflow visual-scroll-x">{legend}'
+                f'<div class="answer">{answers}</div></fieldset>'
             )
         else:
             prompt = "Select one:" if self.single else "Select one or more:"
@@ -196,7 +197,12 @@ class MultichoiceQuestion(QuestionDef):
     def settings(self) -> str | None:
         """Multichoice rendering settings (DB strings, as Moodle encodes them)."""
         return json.dumps(
-            {"shuffleanswers": "1", "answernumbering": self.answernumbering, "showstandardinstruction": "0", "layout": 1},
+            {
+                "shuffleanswers": "1",
+                "answernumbering": self.answernumbering,
+                "showstandardinstruction": "0",
+                "layout": 1,
+            },
             separators=(",", ":"),
         )
 

@@ -62,7 +62,7 @@ class NumericalQuestion(QuestionDef):
         if outcome == RIGHT:
             return rng.choice(self.right_variants or [best.display or str(best.value)])
         halves = [a for a in self.answers if 0 < a.fraction < 1]
-        if outcome == PARTIAL and halves:
+        if outcome.startswith(PARTIAL) and halves:
             return halves[0].display or str(halves[0].value)
         wrong = best.value * rng.choice([0.5, 0.9, 1.1, 1.3, 2.0, -1.0]) + rng.choice([0.2, 0.7, 1.5])
         return f"{wrong:.2f}"

@@ -98,9 +98,14 @@ def render_question(qa: QuestionAttempt, ctx: RenderContext, *, attemptid: int, 
             inner += f'<div class="generalfeedback">{ctx.markup.wrap_text(feedback.general)}</div>'
         if feedback.right_answer is not None:
             inner += f'<div class="rightanswer">{feedback.right_answer}</div>'
-        parts.append(f'<div class="outcome clearfix"><h4 class="accesshide">Feedback</h4><div class="feedback">{inner}</div></div>')
+        parts.append(
+            '<div class="outcome clearfix"><h4 class="accesshide">Feedback</h4>'
+            f'<div class="feedback">{inner}</div></div>'
+        )
     if qa.comment:
-        parts.append(f'<div class="comment clearfix"><h4 class="accesshide">Comments</h4>Comment: {ctx.fmt(qa.comment)}</div>')
+        parts.append(
+            f'<div class="comment clearfix"><h4 class="accesshide">Comments</h4>Comment: {ctx.fmt(qa.comment)}</div>'
+        )
     if history and qa.steps:
         parts.append(_history(qa, ctx, attemptid))
     parts.append("</div></div>")

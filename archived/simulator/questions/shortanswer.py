@@ -44,7 +44,7 @@ class ShortAnswerQuestion(QuestionDef):
         if outcome == RIGHT:
             return rng.choice(self.right_variants or [self.answers[0].pattern])
         halves = [a.pattern for a in self.answers if 0 < a.fraction < 1 and "*" not in a.pattern]
-        if outcome == PARTIAL and halves:
+        if outcome.startswith(PARTIAL) and halves:
             return rng.choice(halves)
         return rng.choice(self.wrong_pool or ["no idea"])
 

@@ -48,15 +48,25 @@ class TrueFalseQuestion(QuestionDef):
             input_id = f"{ctx.prefix}answer{label.lower()}"
             check = ' checked="checked"' if checked else ""
             rows.append(
-                f'<div class="{css}"><input type="radio" name="{ctx.prefix}answer" value="{int(value)}" id="{input_id}" '
-                f'disabled="disabled"{check} /><label for="{input_id}" class="{markup.ms1}">{label}</label> {icon}</div>'
+                f'<div class="{css}"><input type="radio" name="{ctx.prefix}answer" value="{int(value)}" '
+                f'id="{input_id}" disabled="disabled"{check} />'
+                f'<label for="{input_id}" class="{markup.ms1}">{label}</label> {icon}</div>'
             )
         legend = (
             f'<legend class="prompt h6 {markup.fw_normal} {markup.sr_only}">'
             f'<span class="{markup.sr_only}">Question {ctx.number}</span> Answer</legend>'
         )
         qtext = markup.wrap_text(ctx.fmt(self.text))
-        return f'<div class="qtext">{qtext}</div><fieldset class="ablock">{legend}<div class="answer">{"".join(rows)}</div></fieldset>'
+        answers = "".join(rows)
+        if not markup.profile.fieldset_answers:
+            return (
+                f'<div class="qtext">{qtext}</div><div class="ablock"><div class="prompt">Select one:</div>'
+                f'<div class="answer">{answers}</div></div>'
+            )
+        return (
+            f'<div class="qtext">{qtext}</div><fieldset class="ablock">{legend}'
+            f'<div class="answer">{answers}</div></fieldset>'
+        )
 
     def feedback(self, variant: dict[str, Any], response: Any, fraction: float | None, ctx: RenderContext) -> Feedback:
         """The chosen answer's feedback and "The correct answer is 'True'."."""

@@ -1,0 +1,16 @@
+"""Build the seeded world: the recorded site, plus generated courses when a size asks for them."""
+
+from __future__ import annotations
+
+from archived.simulator.data.generated import add_generated_courses
+from archived.simulator.data.recorded import build_recorded_world
+from archived.simulator.data.world import World
+from archived.simulator.profiles import ReleaseProfile
+from archived.simulator.size import SimulatorSize
+
+
+def build_world(profile: ReleaseProfile, seed: int, token: str, size: SimulatorSize | None = None) -> World:
+    """The world of one simulator: deterministic for (profile, seed, size)."""
+    world = build_recorded_world(profile, seed, token)
+    add_generated_courses(world, size or SimulatorSize())
+    return world
