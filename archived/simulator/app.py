@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from archived.simulator.data.model import Token
 from archived.simulator.data.world import World
-from archived.simulator.endpoints import control, pluginfile, rest, token, upload
+from archived.simulator.endpoints import control, pluginfile, rest, theme, token, upload
 from archived.simulator.endpoints.responses import not_found
 from archived.simulator.exchange import HttpRequest, HttpResponse
 from archived.simulator.faults import FaultPlan, Faults
@@ -90,6 +90,8 @@ class SimulatorApp:
             endpoint = "token"
         elif path == "/webservice/upload.php":
             endpoint = "upload"
+        elif path.startswith(theme.PREFIX):
+            return Routed("theme", None, {}, FaultPlan())
         else:
             return Routed("unknown", None, {}, FaultPlan())
         variables = request.form.merged()
@@ -113,6 +115,7 @@ class SimulatorApp:
             "token": token.handle_token,
             "upload": upload.handle_upload,
             "control": control.handle_control,
+            "theme": theme.handle_theme,
         }.get(routed.endpoint)
         if handler is None:
             return not_found()

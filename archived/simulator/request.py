@@ -79,13 +79,26 @@ def _php_key(key: str) -> str:
     return key
 
 
-def _next_index(array: PhpArray) -> str:
-    numeric = [int(k) for k in array if re.fullmatch(r"-?[0-9]+", k)]
-    return str(max(numeric) + 1) if numeric else "0"
+# Per parse: id(array) -> (the array, its next free integer index). Holding the array keeps its id unique.
+FreeIndexes = dict[int, tuple[PhpArray, int]]
 
 
-def assign(target: PhpArray, name: str, value: Any) -> None:
-    """Register one variable `name=value` into `target` (`php_register_variable_ex`)."""
+def _next_index(array: PhpArray, free: FreeIndexes) -> str:
+    """PHP's nNextFreeElement: one more than the largest integer key so far."""
+    if id(array) not in free:
+        numeric = [int(k) for k in array if re.fullmatch(r"-?[0-9]+", k)]
+        free[id(array)] = (array, max(numeric) + 1 if numeric else 0)
+    index = free[id(array)][1]
+    free[id(array)] = (array, index + 1)
+    return str(index)
+
+
+def assign(target: PhpArray, name: str, value: Any, free: FreeIndexes | None = None) -> None:
+    """Register one variable `name=value` into `target` (`php_register_variable_ex`).
+
+    `free` keeps the next free integer index of each array during one parse (PHP's nNextFreeElement).
+    """
+    free = {} if free is None else free
     split = _split_name(name)
     if split is None:
         return
@@ -101,7 +114,12 @@ def assign(target: PhpArray, name: str, value: Any) -> None:
             child = {}
             node[key] = child
         node = child
-        key = _next_index(node) if sub == "" else _php_key(sub)
+        if sub == "":
+            key = _next_index(node, free)
+        else:
+            key = _php_key(sub)
+            if re.fullmatch(r"-?[0-9]+", key) and id(node) in free:
+                free[id(node)] = (node, max(free[id(node)][1], int(key) + 1))
     node[key] = value
 
 
@@ -109,11 +127,12 @@ def parse_urlencoded(data: str, target: PhpArray | None = None, *, budget: list[
     """Parse an `application/x-www-form-urlencoded` string into a PHP array."""
     result: PhpArray = {} if target is None else target
     remaining = budget if budget is not None else [MAX_INPUT_VARS]
+    free: FreeIndexes = {}
     for name, value in parse_qsl(data, keep_blank_values=True):
         if remaining[0] <= 0:
             break
         remaining[0] -= 1
-        assign(result, name, value)
+        assign(result, name, value, free)
     return result
 
 
@@ -125,6 +144,7 @@ def parse_multipart(body: bytes, content_type: str, target: PhpArray, files: lis
     if not message.is_multipart():
         return
     budget = [MAX_INPUT_VARS]
+    free: FreeIndexes = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
@@ -139,7 +159,7 @@ def parse_multipart(body: bytes, content_type: str, target: PhpArray, files: lis
             break
         budget[0] -= 1
         charset = part.get_content_charset() or "utf-8"
-        assign(target, name, content.decode(charset, errors="replace"))
+        assign(target, name, content.decode(charset, errors="replace"), free)
 
 
 def parse_request(query: str, body: bytes, content_type: str | None) -> ParsedForm:

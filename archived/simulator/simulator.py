@@ -57,6 +57,7 @@ class MoodleSimulator:
         """Bind and serve in a background thread; returns self."""
         if self._thread is not None:
             return self
+        self._app.stopping.clear()
         server = SimulatorServer(self._host, self._port, self._app)
         host, port = server.server_address[:2]
         host = host.decode() if isinstance(host, bytes) else str(host)
@@ -161,8 +162,10 @@ def _print_banner(sim: MoodleSimulator) -> None:
         f"  service: {world.service.shortname}; user archiver / {sim.password}",
         f"  courses: {len(world.courses) - 1}, users: {len(world.users)}, quiz attempts: {len(world.attempts)}",
         f"  quizzes: {quizzes}{' ...' if len(world.quizzes) > 6 else ''}",
-        "Point a daemon at it with, in the configuration:",
-        f'  [moodle]\n  url = "{sim.url}"\n  token_file = <a file containing the token above>',
+        "Point a daemon at it: in archived.toml",
+        f'  [moodle]\n  url = "{sim.url}"\n  token_env = "ARCHIVED_MOODLE_TOKEN"',
+        "and in the daemon's environment",
+        f"  export ARCHIVED_MOODLE_TOKEN={sim.token}",
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

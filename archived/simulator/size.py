@@ -2,7 +2,7 @@
 
 `--size` accepts a preset name (`default`, `small`, `medium`, `bench`) or comma-separated `key=value` pairs:
 `courses=3,students=40,attempts=2` (keys: courses, students, attempts / attempts_per_student, inprogress,
-ungraded). `courses=1,students=2000,attempts=1` makes one quiz with 2,000 attempts.
+ungraded, realquiz=1). `courses=1,students=2000,attempts=1` makes one quiz with 2,000 attempts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ class SimulatorSize:
     Each generated course has `students` new students, a quiz shaped like the recorded exam (11 mixed
     questions with TeX and an image) with `attempts_per_student` finished attempts per student, and an
     assignment with submissions. `inprogress` and `ungraded` are the shares of students with an extra
-    in-progress attempt and of finished attempts whose essay is not graded yet.
+    in-progress attempt and of finished attempts whose essay is not graded yet. `realquiz` adds a course
+    whose quiz replays the 16 questions of a real Moodle 4.4 review page (three attempts).
     """
 
     courses: int = 0
@@ -25,6 +26,7 @@ class SimulatorSize:
     attempts_per_student: int = 1
     inprogress: float = 0.05
     ungraded: float = 0.1
+    realquiz: bool = False
 
     def __post_init__(self) -> None:
         if self.courses < 0 or self.students < 0 or self.attempts_per_student < 0:
@@ -54,9 +56,12 @@ class SimulatorSize:
             if not sep or key not in known:
                 raise ValueError(
                     f"invalid size {text!r}: use a preset ({', '.join(PRESETS)}) or key=value pairs such as "
-                    "courses=3,students=40,attempts=2 (keys: courses, students, attempts, inprogress, ungraded)"
+                    "courses=3,students=40,attempts=2 (keys: courses, students, attempts, inprogress, ungraded, "
+                    "realquiz)"
                 )
-            if key in ("inprogress", "ungraded"):
+            if key == "realquiz":
+                values[key] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif key in ("inprogress", "ungraded"):
                 values[key] = float(raw)
             else:
                 values[key] = int(raw)

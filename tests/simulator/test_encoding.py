@@ -80,3 +80,10 @@ def test_only_form_bodies_fill_post() -> None:
     form = parse_request("", body, "multipart/form-data; boundary=XX")
     assert form.post == {"token": "abc"}
     assert [(f.field, f.filename, f.content) for f in form.files] == [("file_1", "r.pdf", b"%PDF-1.4")]
+
+
+def test_append_continues_after_the_largest_integer_key() -> None:
+    """`a[]` takes PHP's next free index: one past the largest integer key so far."""
+    assert parse_urlencoded("a[]=x&a[5]=y&a[]=z&a[name]=n&a[]=w") == {
+        "a": {"0": "x", "5": "y", "6": "z", "name": "n", "7": "w"}
+    }

@@ -168,3 +168,14 @@ def test_upload_into_draft_area(sim: MoodleSimulator, client: httpx.Client) -> N
 def test_unknown_paths_are_404(sim: MoodleSimulator, client: httpx.Client) -> None:
     """Anything that is not a simulated Moodle script."""
     assert client.get(f"{sim.url}/admin/index.php").status_code == 404
+
+
+def test_theme_images_are_public(sim: MoodleSimulator, client: httpx.Client) -> None:
+    """Icons referenced by question HTML (file types, user pictures) resolve without a token."""
+    html = call(sim, client, "mod_quiz_get_attempt_review", attemptid=1).json()["questions"][10]["html"]
+    icon = re.search(r'src="([^"]+/theme/image\.php/boost/core/\d+/f/pdf)"', html)
+    assert icon is not None
+    response = client.get(icon.group(1))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert client.get(f"{sim.url}/theme/image.php/boost").status_code == 404

@@ -109,7 +109,10 @@ def generate_detail(world: World, quiz: Quiz, attempt: Attempt) -> AttemptDetail
             seen=seen,
         )
         qa_rng = rng
-        if finished:
+        fixed = question.fixed_outcome()
+        if fixed is not None and finished:
+            qa.state, qa.fraction = fixed
+        elif finished:
             if question.info_item:
                 qa.state = "finished"
             elif question.manual:

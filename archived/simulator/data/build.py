@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from archived.simulator.data.generated import add_generated_courses
+from archived.simulator.data.generated import IdCounters, add_generated_courses
+from archived.simulator.data.realquiz import add_real_attempt_quiz
 from archived.simulator.data.recorded import build_recorded_world
 from archived.simulator.data.world import World
 from archived.simulator.profiles import ReleaseProfile
@@ -11,6 +12,10 @@ from archived.simulator.size import SimulatorSize
 
 def build_world(profile: ReleaseProfile, seed: int, token: str, size: SimulatorSize | None = None) -> World:
     """The world of one simulator: deterministic for (profile, seed, size)."""
+    size = size or SimulatorSize()
     world = build_recorded_world(profile, seed, token)
-    add_generated_courses(world, size or SimulatorSize())
+    ids = IdCounters()
+    add_generated_courses(world, size, ids)
+    if size.realquiz:
+        add_real_attempt_quiz(world, ids)
     return world

@@ -58,8 +58,8 @@ def _pdf(lines: list[str]) -> bytes:
 
 
 def asset(name: str) -> bytes:
-    """Bytes of a file shipped in `archived/simulator/assets/`."""
-    return resources.files("archived.simulator").joinpath("assets", name).read_bytes()
+    """Bytes of a file shipped in `archived/simulator/assets/` (`name` may contain `/`)."""
+    return resources.files("archived.simulator").joinpath("assets", *name.split("/")).read_bytes()
 
 
 def trapezoid_script() -> bytes:

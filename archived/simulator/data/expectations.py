@@ -74,7 +74,7 @@ def _slot(qa: QuestionAttempt, finished: bool, decimals: int) -> SlotExpectation
         comment_plain = " ".join(qa.comment.replace("<p>", " ").replace("</p>", " ").split())
     return SlotExpectation(
         slot=qa.slot,
-        qtype=question.qtype,
+        qtype=question.type_name,
         number=qa.number,
         question_texts=tuple(question.visible_question_texts(qa.variant)),
         response_texts=tuple(question.visible_response_texts(qa.variant, qa.response)),

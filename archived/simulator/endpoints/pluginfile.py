@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from archived.simulator.data.documents import asset
 from archived.simulator.data.model import StoredFile
 from archived.simulator.data.world import World
 from archived.simulator.endpoints.responses import EPOCH, NO_CACHE, ajax_error, cors_headers
@@ -46,7 +47,7 @@ def _course_image(world: World, contextid: int) -> StoredFile | None:
     return StoredFile(contextid, "course", "generated", 0, "/", "course.svg", "image/svg+xml", 0, 0, source=svg)
 
 
-def _question_file(world: World, contextid: int, filearea: str, args: list[str]) -> StoredFile | None:
+def _question_file(world: World, contextid: int, component: str, filearea: str, args: list[str]) -> StoredFile | None:
     if len(args) < 4 or not all(part.isdigit() for part in args[:3]):
         return None
     qubaid, slot, itemid = (int(part) for part in args[:3])
@@ -64,22 +65,19 @@ def _question_file(world: World, contextid: int, filearea: str, args: list[str])
                 return stored
         return None
     question = qa.question
-    if filearea != "questiontext" or question.id != itemid or question.contextid != contextid:
+    assetname = question.file_for(component, filearea, itemid, filename)
+    if assetname is None or question.contextid != contextid:
         return None
-    assetname = question.files.get(filename)
-    if assetname is None:
-        return None
-    from archived.simulator.data.documents import asset
-
     quiz = world.quizzes[attempt.quiz]
+    mimetype = "image/svg+xml" if filename.endswith(".svg") else "image/png"
     return StoredFile(
         contextid,
-        "question",
+        component,
         filearea,
         itemid,
         "/",
         filename,
-        "image/png",
+        mimetype,
         quiz.timecreated,
         quiz.timecreated,
         producer=lambda: asset(assetname),
@@ -92,8 +90,8 @@ def resolve(world: World, relativepath: str) -> StoredFile | None:
     if len(parts) < 4 or not parts[0].isdigit():
         return None
     contextid, component, filearea, args = int(parts[0]), parts[1], parts[2], parts[3:]
-    if component == "question":
-        return _question_file(world, contextid, filearea, args)
+    if component == "question" or component.startswith("qtype_"):
+        return _question_file(world, contextid, component, filearea, args)
     if (component, filearea) == ("course", "generated"):
         return _course_image(world, contextid) if args == ["course.svg"] else None
     if (component, filearea) in _NO_ITEMID:

@@ -380,6 +380,7 @@ def get_attempt_review(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             theme_revision=profile.theme_revision,
             attachments=qa.attachments,
             question_id=qa.question.id,
+            attemptid=attempt.id,
         )
         html = ""
         if not hidden_by_navigation:
@@ -392,7 +393,7 @@ def get_attempt_review(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             rendered_unseen.append(qa.slot)
         entry: dict[str, Any] = {
             "slot": qa.slot,
-            "type": "" if hidden_by_navigation else qa.question.qtype,
+            "type": "" if hidden_by_navigation else qa.question.type_name,
             "page": qa.page,
             "html": html,
             "sequencecheck": qa.sequencecheck,

@@ -36,6 +36,7 @@ class RenderContext:
     theme_revision: int = 0
     attachments: list[Any] = field(default_factory=list)
     question_id: int = 0
+    attemptid: int = 0
 
     @property
     def prefix(self) -> str:
@@ -124,6 +125,25 @@ class QuestionDef(ABC):
 
     def settings(self) -> str | None:
         """`json_encode(get_question_definition_for_external_rendering())`, or None."""
+        return None
+
+    @property
+    def type_name(self) -> str:
+        """The `type` the review reports (the qtype plugin name)."""
+        return self.qtype
+
+    def recorded_html(self, ctx: RenderContext) -> str | None:
+        """Complete review HTML replayed from a recording, or None to render the question normally."""
+        return None
+
+    def fixed_outcome(self) -> tuple[str, float | None] | None:
+        """(state, fraction) pinned by a recording, or None when grading decides."""
+        return None
+
+    def file_for(self, component: str, filearea: str, itemid: int, filename: str) -> str | None:
+        """The asset (path below `assets/`) behind a question file URL; by default question text files."""
+        if (component, filearea) == ("question", "questiontext") and itemid == self.id:
+            return self.files.get(filename)
         return None
 
     def right_answer_summary(self, variant: dict[str, Any]) -> str:

@@ -62,6 +62,9 @@ def _display_state(qa: QuestionAttempt, finished: bool) -> tuple[str, str]:
 def render_question(qa: QuestionAttempt, ctx: RenderContext, *, attemptid: int, history: bool, decimals: int) -> str:
     """The `html` of one question in `mod_quiz_get_attempt_review` (without the end-code tail)."""
     question = qa.question
+    recorded = question.recorded_html(ctx)
+    if recorded is not None:
+        return recorded
     behaviour = "manualgraded" if question.manual else "deferredfeedback"
     if question.info_item:
         state_css, state_text = "complete", ""
