@@ -101,5 +101,6 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
     CREATE INDEX jobs_by_cmid_state ON jobs(cmid, state, finished_at);
+    CREATE INDEX jobs_live_by_created ON jobs(created_at, id) WHERE deleted_at IS NULL;
     """,
 ]

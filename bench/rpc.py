@@ -1,0 +1,113 @@
+"""Benchmark: the control socket under load — `jobs.list` with 10,000 jobs in the store and 20 concurrent clients.
+
+Method: a fresh store is filled with 10,000 completed jobs (written through the store API, as the daemon would),
+a real daemon process is started on it, then 20 clients connect over the Unix socket and each sends `jobs.list`
+(the default page of 100 jobs, newest first, with the total count) back to back for a fixed number of calls.
+Printed: requests per second over all clients, and p50/p90/p99 latency of single calls.
+Usage: python bench/rpc.py [--jobs 10000] [--clients 20] [--calls 100] [--limit 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archived.jobs.model import Initiator, JobRecord  # noqa: E402
+from archived.jobs.states import JobState  # noqa: E402
+from archived.rpc.client import RpcClient  # noqa: E402
+from archived.store.database import Database  # noqa: E402
+from archived.store.jobs import JobStore  # noqa: E402
+
+
+async def fill_store(path: Path, count: int) -> None:
+    """`count` jobs through the store API, then marked completed in one statement (fast to set up)."""
+    db = await Database.open(path)
+    store = JobStore(db)
+    now = time.time() - count
+    for index in range(count):
+        job = JobRecord(
+            id=str(uuid.UUID(int=index + 1)), driver="quiz", course_id=2 + index % 50, cmid=100 + index % 400,
+            initiator=Initiator("schedule", "nightly"), settings={"job": {}, "activity": {"paper_format": "A4"}},
+            state=JobState.QUEUED, timeout_seconds=7200, created_at=now + index, updated_at=now + index,
+            course_name=f"Course {index % 50}", activity_name=f"Exam {index % 400}",
+        )  # fmt: skip
+        await store.create(job, event={})
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE jobs SET state = 'completed', progress = 100, finished_at = created_at + 60")
+    await db.close()
+
+
+async def client_loop(socket: Path, calls: int, limit: int, latencies: list[float]) -> None:
+    async with RpcClient(socket, client_name="bench") as client:
+        for _ in range(calls):
+            started = time.perf_counter()
+            answer = await client.call("jobs.list", {"limit": limit})
+            latencies.append(time.perf_counter() - started)
+            assert len(answer["jobs"]) == limit
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--limit", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="archived-bench-") as tmp:
+        root = Path(tmp)
+        state = root / "state"
+        started = time.perf_counter()
+        await fill_store(state / "archived.sqlite3", args.jobs)
+        print(f"store filled with {args.jobs} jobs in {time.perf_counter() - started:.1f} s")
+        config = root / "archived.toml"
+        config.write_text(
+            f'[daemon]\nstate_dir = "{state}"\nsocket = "{root / "s.sock"}"\nlog_level = "warning"\n'
+            f'[storage.local]\ndriver = "local"\npath = "{root / "archive"}"\n'
+        )
+        daemon = subprocess.Popen([sys.executable, "-m", "archived", "daemon", "--config", str(config)], cwd=REPO)
+        try:
+            for _ in range(200):
+                if (root / "s.sock").exists():
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            latencies: list[float] = []
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(client_loop(root / "s.sock", args.calls, args.limit, latencies) for _ in range(args.clients))
+            )
+            elapsed = time.perf_counter() - started
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+    latencies.sort()
+    ms = [x * 1000 for x in latencies]
+    result = {
+        "jobs_in_store": args.jobs,
+        "clients": args.clients,
+        "calls": len(ms),
+        "page_size": args.limit,
+        "requests_per_second": round(len(ms) / elapsed, 1),
+        "p50_ms": round(statistics.median(ms), 2),
+        "p90_ms": round(ms[int(len(ms) * 0.90) - 1], 2),
+        "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 2),
+        "cpu_count": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
