@@ -95,6 +95,10 @@ def _initiator(call: Call) -> Initiator:
     return Initiator(kind="operator", name=call.peer.username, uid=call.peer.uid)
 
 
+# Errors of other parts (e.g. the course overview) that have a protocol meaning, by their stable code.
+_CODE_TO_RPC = {"not_found": ErrorCode.NOT_FOUND, "unsupported_activity": ErrorCode.INVALID_SETTING}
+
+
 def _translate(exc: Exception) -> RpcError:
     if isinstance(exc, RpcError):
         return exc
@@ -106,6 +110,8 @@ def _translate(exc: Exception) -> RpcError:
         return RpcError(ErrorCode.INVALID_SETTING, str(exc))
     if isinstance(exc, ShuttingDown):
         return RpcError(ErrorCode.SHUTTING_DOWN, str(exc))
+    if isinstance(exc, ArchivedError) and exc.code in _CODE_TO_RPC:
+        return RpcError(_CODE_TO_RPC[exc.code], str(exc))
     if isinstance(exc, ArchivedError):
         return RpcError(ErrorCode.UPSTREAM_ERROR, str(exc), {"code": exc.code, "recoverable": exc.recoverable})
     raise exc
