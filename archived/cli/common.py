@@ -21,8 +21,8 @@ from archived.rpc.protocol import ErrorCode, RpcError
 
 T = TypeVar("T")
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # never break paths and ids in the middle
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _RPC_EXIT = {
     ErrorCode.NOT_FOUND: ExitCode.NOT_FOUND,

@@ -96,9 +96,17 @@ class Daemon:
             await self._main_loop()
             await self._shutdown()
         finally:
+            # Also after a failed start: an open store or worker pool would keep the process alive.
+            await self._close_resources()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             self.lock.release()
+
+    async def _close_resources(self) -> None:
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            with contextlib.suppress(Exception):
+                await close()
 
     async def _startup(self) -> None:
         config = self.config
@@ -153,7 +161,15 @@ class Daemon:
         if inherited is not None:
             await rpc.start_on(inherited)
         else:
-            await rpc.start(config.daemon.socket, mode=config.daemon.socket_mode_bits, group=config.daemon.socket_group)
+            try:
+                await rpc.start(
+                    config.daemon.socket, mode=config.daemon.socket_mode_bits, group=config.daemon.socket_group
+                )
+            except (OSError, KeyError) as exc:
+                raise ConfigError(
+                    f"daemon.socket: cannot create the control socket {config.daemon.socket}: {exc} "
+                    "(check the folder exists and is writable, and daemon.socket_group names a group)"
+                ) from None
         self.rpc = rpc
         log.info(
             "archived %s ready: socket %s, store %s, %d job(s) resumed, drivers %s, targets %s",
@@ -226,7 +242,5 @@ class Daemon:
         if self._owns_socket:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.daemon.socket)
-        for close in reversed(self._closers):
-            with contextlib.suppress(Exception):
-                await close()
+        await self._close_resources()
         log.info("archived stopped after %.1f s of draining", time.monotonic() - started)

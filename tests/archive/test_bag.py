@@ -32,7 +32,12 @@ def build(root: Path, name: str = "archive-test") -> Path:
     payload = make_payload(root)
     files = scan_payload(payload)
     built = build_bag_zip(
-        payload_dir=payload, payload=files, dest=root / f"{name}.zip", bag_name=name, bag_info=BAG_INFO, readme="readme\n"
+        payload_dir=payload,
+        payload=files,
+        dest=root / f"{name}.zip",
+        bag_name=name,
+        bag_info=BAG_INFO,
+        readme="readme\n",
     )
     return built.path
 
@@ -51,7 +56,10 @@ def test_layout(tmp_path: Path) -> None:
     ]
     info = zipfile.ZipFile(path).read("archive-test/bag-info.txt").decode()
     assert "Payload-Oxum: " in info and "External-Identifier: job-1" in info
-    assert zipfile.ZipFile(path).read("archive-test/bagit.txt") == b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    assert (
+        zipfile.ZipFile(path).read("archive-test/bagit.txt")
+        == b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    )
 
 
 def test_our_verifier_accepts_it(tmp_path: Path) -> None:
@@ -131,7 +139,9 @@ def test_verify_finds_a_changed_payload_file(tmp_path: Path) -> None:
 
 def test_verify_finds_missing_and_extra_files(tmp_path: Path) -> None:
     path = build(tmp_path)
-    missing = _rewrite(path, tmp_path / "missing.zip", lambda n, d: None if n and n.endswith("job.json") else (d if n else None))
+    missing = _rewrite(
+        path, tmp_path / "missing.zip", lambda n, d: None if n and n.endswith("job.json") else (d if n else None)
+    )
     report = verify_archive(missing)
     assert any("missing from the archive" in d for d in report.defects)
     assert any("Payload-Oxum" in d for d in report.defects)

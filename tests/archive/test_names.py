@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from archived.archive.names import (
@@ -13,7 +15,6 @@ from archived.archive.names import (
     time_variables,
     transliterate,
 )
-from datetime import UTC, datetime
 
 VARIABLES = {
     "courseshortname": "EXAM-WS2026",
@@ -66,7 +67,10 @@ def test_unknown_variable_is_named() -> None:
 
 
 def test_non_ascii_names_are_transliterated() -> None:
-    assert transliterate("Zoë Ōtsuka, Małgorzata, Søren, Élodie, Jürgen") == "Zoe Otsuka, Malgorzata, Soren, Elodie, Juergen"
+    assert (
+        transliterate("Zoë Ōtsuka, Małgorzata, Søren, Élodie, Jürgen")
+        == "Zoe Otsuka, Malgorzata, Soren, Elodie, Juergen"
+    )
     assert sanitise_segment("Zoë Ōtsuka") == "Zoe_Otsuka"
     assert sanitise_segment("日本語") == "_"
 

@@ -31,7 +31,8 @@ def check_invariants(root: Path, job_ids: list[str]) -> None:
     store = sqlite3.connect(root / "state" / "archived.sqlite3")
     archive_dir = root / "archive"
     recorded = store.execute(
-        "SELECT l.location, l.sha256, l.size, a.job_id FROM artifact_locations l JOIN artifacts a ON a.id = l.artifact_id"
+        "SELECT l.location, l.sha256, l.size, a.job_id "
+        "FROM artifact_locations l JOIN artifacts a ON a.id = l.artifact_id"
     ).fetchall()
     for location, sha256, size, _job in recorded:
         data = (archive_dir / location).read_bytes()

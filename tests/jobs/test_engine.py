@@ -131,7 +131,7 @@ async def test_retry_resumes_at_the_failed_stage(harness: EngineHarness) -> None
     failed = await harness.wait(job.id, {"failed", "completed"})
     assert failed.state is S.FAILED and failed.failed_stage is S.STORE
     assert failed.error_code == "storage_unavailable"
-    assert len([r for r in harness.runs(job.id) if r.startswith('start')]) == 1
+    assert len([r for r in harness.runs(job.id) if r.startswith("start")]) == 1
     harness.fail_file.unlink()
     await harness.engine.retry(job.id, by=OPERATOR)
     done = await harness.wait(job.id, {"completed", "failed"})
@@ -161,9 +161,9 @@ async def test_delete_respects_retention_unless_forced(harness: EngineHarness) -
     assert deleted_job.deleted_at is not None
     [artifact] = await harness.store.artifacts(job.id)
     assert artifact.locations[0].deleted_at is not None  # the record stays as evidence
-    jobs, total = await harness.store.list_jobs()
+    _, total = await harness.store.list_jobs()
     assert total == 0
-    jobs, total = await harness.store.list_jobs(include_deleted=True)
+    _, total = await harness.store.list_jobs(include_deleted=True)
     assert total == 1
 
 

@@ -7,9 +7,9 @@ from archived_testplugins.slow_driver import SlowTestSettings
 
 from archived.errors import ConfigError
 from archived.jobs.settings import (
+    InvalidSetting,
     JobSettings,
     Preset,
-    InvalidSetting,
     describe,
     resolve,
     split_request,

@@ -121,7 +121,9 @@ async def test_a_client_that_vanishes_mid_stream_harms_nobody(daemon) -> None:
 
 
 async def test_mutating_calls_need_operator_credentials(daemon_factory) -> None:
-    daemon = daemon_factory(**{"access.operator_users": [], "access.operator_groups": [], "access.allow_daemon_user": False})
+    daemon = daemon_factory(
+        **{"access.operator_users": [], "access.operator_groups": [], "access.allow_daemon_user": False}
+    )
     async with daemon.client() as client:
         assert client.server_info["peer"]["operator"] is False
         assert (await client.call("jobs.list"))["total"] == 0  # reading is allowed

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from archived.drivers.storage.base import StorageConflict, StorageUnavailable, Tier
 from archived.drivers.storage.local import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
+
 from archived.errors import FatalError, IntegrityError
 
 
@@ -39,7 +39,9 @@ async def test_never_overwrites_other_content(tmp_path: Path) -> None:
     driver = driver_for(tmp_path / "store")
     source, sha, size = source_file(tmp_path)
     await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
-    other, other_sha, other_size = source_file(tmp_path / "o" if (tmp_path / "o").mkdir() is None else tmp_path, b"different")
+    other, other_sha, other_size = source_file(
+        tmp_path / "o" if (tmp_path / "o").mkdir() is None else tmp_path, b"different"
+    )
     with pytest.raises(StorageConflict):
         await driver.store(other, "a.zip", sha256=other_sha, size=other_size, retain_until=None)
     assert hashlib.sha256((tmp_path / "store" / "a.zip").read_bytes()).hexdigest() == sha
@@ -80,9 +82,7 @@ async def test_status_probes_and_reports_free_space(tmp_path: Path) -> None:
 async def test_status_of_an_unwritable_folder(tmp_path: Path) -> None:
     target = tmp_path / "file-not-folder"
     target.write_text("x")
-    status = await LocalDirectoryStorage(
-        "local", LocalDirectoryConfig(path=target, create=False), Tier.LOCAL
-    ).status()
+    status = await LocalDirectoryStorage("local", LocalDirectoryConfig(path=target, create=False), Tier.LOCAL).status()
     assert not status.probe_ok and "probe failed" in status.message
 
 

@@ -15,8 +15,6 @@ import random
 import time
 from pathlib import Path
 
-from pydantic import Field
-
 from archived.drivers.activity.base import (
     ActivityDriver,
     ActivityRef,
@@ -28,6 +26,8 @@ from archived.drivers.activity.base import (
     IncludedUser,
     LogLevel,
 )
+from pydantic import Field
+
 from archived.errors import FatalError, RecoverableError
 
 

@@ -1,0 +1,42 @@
+"""`archived tui`: the terminal UI (a client of the daemon's socket, like the CLI)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from archived.cli.common import console, socket_path
+from archived.cli.exit_codes import ExitCode
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `tui` (the socket comes from the global --socket / $ARCHIVED_SOCKET / the configuration)."""
+    tui = commands.add_parser(
+        "tui",
+        help="the terminal UI: courses, jobs, progress and storage (works over SSH, 80×24)",
+        description="The terminal UI. Keys can be remapped in ~/.config/archived/tui.toml ([keys] table).",
+    )
+    tui.add_argument(
+        "--tui-config",
+        metavar="FILE",
+        help="TUI settings file (default: $ARCHIVED_TUI_CONFIG or ~/.config/archived/tui.toml)",
+    )
+    tui.add_argument("--list-keys", action="store_true", help="print every key binding id and its default key")
+    tui.set_defaults(func=cmd_tui)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    """Run the TUI until the user quits."""
+    # Textual is imported only here, so the other commands start fast.
+    from archived.tui.keymap import binding_catalogue
+    from archived.tui.settings_file import load_tui_settings
+
+    if args.list_keys:
+        for info in binding_catalogue():
+            console.print(f"{info.binding_id:24} {info.key:10} {info.description}  [dim]({info.where})[/]")
+        return ExitCode.OK
+    from archived.tui.app import ArchivedApp
+
+    settings = load_tui_settings(Path(args.tui_config) if args.tui_config else None)
+    ArchivedApp(socket_path(args), settings=settings).run()
+    return ExitCode.OK
