@@ -3,8 +3,13 @@
 Per attempt: fetch the review from Moodle, clean and assemble the report HTML, render the formulas (MathJax,
 batched), download the images (down-scaled later in the render worker), render the PDF/A in the worker pool,
 check it, write it atomically, record a checkpoint. A restarted stage skips attempts whose files are still
-there with the recorded checksum. One attempt that still fails after its retries fails the job, naming it.
-Missing images are not fatal: the report shows a placeholder and the job log a warning.
+there with the recorded checksums, and removes files of earlier runs that no longer belong to the archive. One
+attempt that still fails after its retries fails the job, naming it. Missing images are not fatal: the report
+shows a placeholder and the job log a warning. A missing attachment is fatal: it is the student's own work.
+
+Where files go is decided for all attempts before any is fetched, in attempt-id order, so that a resumed run
+puts every file where the first run did: a folder or file name that several attempts share is made unique
+(`_<attemptid>`), and attachments of attempts sharing a folder go under `attachments/<attemptid>/<slot>/`.
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ from archived.drivers.activity.base import (
 )
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
+from archived.drivers.worker.images import ImageLimits
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
 
-from archived.archive.names import render_name, render_path, sanitise_segment, time_variables
+from archived.archive.names import SEGMENT_MAX_BYTES, render_name, render_path, sanitise_segment, time_variables
 from archived.errors import ArchivedError, FatalError, RecoverableError
 
 CSV_COLUMNS = (
@@ -61,7 +67,9 @@ class AttemptFailedError(ArchivedError):
     code = "attempt_failed"
 
     def __init__(self, attempt_id: int, username: str, cause: BaseException) -> None:
-        super().__init__(f"attempt {attempt_id} (user {username or '?'}) could not be archived: {cause}")
+        # An unexpected exception's text alone (a KeyError's "'slot'") says nothing; name its type too.
+        reason = str(cause) if isinstance(cause, ArchivedError) else f"{type(cause).__name__}: {cause}"
+        super().__init__(f"attempt {attempt_id} (user {username or '?'}) could not be archived: {reason}")
         self.attempt_id = attempt_id
         self.code = getattr(cause, "code", self.code)
 
@@ -87,6 +95,73 @@ def quiz_fingerprint(quiz: Any, attempts: list[tuple[Any, Any]]) -> str:
     return hashlib.sha256(f"quiz:{quiz.id}:{quiz.timemodified or 0}:{newest}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class AttemptPaths:
+    """Where one attempt's files go, relative to the payload folder (`attempts/…`)."""
+
+    folder: str  # attempts/<folder pattern>
+    stem: str  # attempts/<folder>/<file pattern>, without .pdf/.html
+    attachments: str  # attempts/<folder>/attachments, or …/attachments/<attemptid> in a shared folder
+
+    @property
+    def pdf(self) -> str:
+        """The report's path."""
+        return f"{self.stem}.pdf"
+
+    @property
+    def html(self) -> str:
+        """The optional HTML copy's path."""
+        return f"{self.stem}.html"
+
+
+def plan_paths(folders: dict[int, str], names: dict[int, str]) -> dict[int, AttemptPaths]:
+    """Unique paths for attempts given their rendered folder and file names (keys: attempt ids).
+
+    Decided in attempt-id order so that every run of a job gets the same answer. Names are compared
+    case-insensitively: an archive is unpacked on case-insensitive file systems too.
+    """
+    sharing: dict[str, int] = {}
+    for attempt_id in sorted(folders):
+        key = folders[attempt_id].casefold()
+        sharing[key] = sharing.get(key, 0) + 1
+    used: set[str] = set()
+    plans: dict[int, AttemptPaths] = {}
+    for attempt_id in sorted(folders):
+        folder = f"attempts/{folders[attempt_id]}"
+        name = names[attempt_id]
+        number = 1
+        # A file pattern without ${attemptid}: attempts must not overwrite each other's reports. The suffixed
+        # name may be another attempt's natural name too ("report_7"), hence the loop.
+        while f"{folder}/{name}".casefold() in used:
+            suffix = f"_{attempt_id}" + (f"-{number}" if number > 1 else "")
+            name = names[attempt_id][: SEGMENT_MAX_BYTES - len(suffix)] + suffix
+            number += 1
+        stem = f"{folder}/{name}"
+        used.add(stem.casefold())
+        attachments = f"{folder}/attachments"
+        if sharing[folders[attempt_id].casefold()] > 1:
+            # Two attempts in one folder both have a slot 11 and may both have uploaded "scan.pdf".
+            attachments = f"{attachments}/{attempt_id}"
+        plans[attempt_id] = AttemptPaths(folder, stem, attachments)
+    return plans
+
+
+def unique_file_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2.ext`, `name-3.ext`, … if a file of that name (case-insensitively) is in `taken`."""
+    if name.casefold() not in taken:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not stem:
+        stem, dot, extension = name, "", ""
+    number = 2
+    while True:
+        suffix = f"-{number}{dot}{extension}"
+        candidate = stem[: SEGMENT_MAX_BYTES - len(suffix.encode())] + suffix
+        if candidate.casefold() not in taken:
+            return candidate
+        number += 1
+
+
 @dataclass
 class _Job:
     """Everything one `archive` run shares between its attempts."""
@@ -98,7 +173,7 @@ class _Job:
     quiz: Any
     users: dict[int, Any]
     done: dict[str, dict[str, Any]]
-    used_paths: set[str]
+    paths: dict[int, AttemptPaths]
     warnings_logged: set[str]
 
 
@@ -202,7 +277,8 @@ class QuizDriver(ActivityDriver):
         attempts = [(u, a) for u, a in every_attempt if str(a.state) in states]
         checkpoint = await ctx.load_checkpoint() or {}
         job = _Job(ctx, settings, api, course, quiz, {u.id: u for u in enrolled}, dict(checkpoint.get("done", {})),
-                   set(), set())  # fmt: skip
+                   {}, set())  # fmt: skip
+        job.paths = self._plan(job, attempts)
         await ctx.log(LogLevel.INFO, f"{len(attempts)} attempt(s) of quiz {quiz.id} ({quiz.name}) to archive")
 
         total = len(attempts)
@@ -231,10 +307,15 @@ class QuizDriver(ActivityDriver):
                 for user, attempt in attempts:
                     group.create_task(one(user, attempt))
         except BaseExceptionGroup as group_error:
-            first = _first_error(group_error)
-            await ctx.log(LogLevel.ERROR, str(first))
-            raise first from None
+            errors = _errors(group_error)
+            for other in errors[1:]:  # the engine logs the one raised; the others would be lost
+                await ctx.log(LogLevel.ERROR, str(other))
+            raise errors[0] from None
 
+        keep = {row["path"] for row in rows.values()} | {name for row in rows.values() for name in row["files"]}
+        removed = await asyncio.to_thread(_prune, ctx.payload_dir, "attempts", keep)
+        if removed:
+            await ctx.log(LogLevel.INFO, f"removed {removed} file(s) of an earlier run that no longer belong here")
         await asyncio.to_thread(_write_csv, ctx.payload_dir / "attempts.csv", [rows[k] for k in sorted(rows)])
         included = {}
         for user, _attempt in attempts:
@@ -274,25 +355,27 @@ class QuizDriver(ActivityDriver):
             **time_variables(job.ctx.created_at),
         }
 
-    def _paths(self, job: _Job, user: Any, attempt: Any) -> tuple[str, str]:
-        variables = self._variables(job, user, attempt)
-        folder = render_path(job.settings.folder_pattern, variables)
-        name = render_name(job.settings.file_pattern, variables)
-        relative = f"attempts/{folder}/{name}"
-        if relative in job.used_paths:  # a pattern without ${attemptid} must not let attempts overwrite each other
-            relative = f"{relative}_{attempt.id}"
-        job.used_paths.add(relative)
-        return f"attempts/{folder}", relative
+    def _plan(self, job: _Job, attempts: list[tuple[Any, Any]]) -> dict[int, AttemptPaths]:
+        folders: dict[int, str] = {}
+        names: dict[int, str] = {}
+        for user, attempt in attempts:
+            variables = self._variables(job, user, attempt)
+            folders[attempt.id] = render_path(job.settings.folder_pattern, variables)
+            names[attempt.id] = render_name(job.settings.file_pattern, variables)
+        return plan_paths(folders, names)
 
     async def _attempt(self, job: _Job, user: Any, attempt: Any) -> dict[str, Any]:
         ctx, settings = job.ctx, job.settings
-        folder, relative = self._paths(job, user, attempt)
-        pdf_path = ctx.payload_dir / f"{relative}.pdf"
+        paths = job.paths[attempt.id]
+        pdf_path = ctx.payload_dir / paths.pdf
         previous = job.done.get(str(attempt.id))
         if (
             previous
-            and previous.get("path") == f"{relative}.pdf"
-            and await asyncio.to_thread(_unchanged, pdf_path, previous)
+            and previous.get("path") == paths.pdf
+            and isinstance(previous.get("files"), dict)
+            and (paths.html in previous["files"]) == settings.keep_html
+            and all(f == paths.html or f.startswith(f"{paths.attachments}/") for f in previous["files"])
+            and await asyncio.to_thread(_unchanged, ctx.payload_dir, previous)
         ):
             return previous  # finished in an earlier run and still intact
 
@@ -326,8 +409,9 @@ class QuizDriver(ActivityDriver):
         for warning in document.warnings:
             await self._warn(job, f"attempt {attempt.id}: {warning}")
 
+        files: dict[str, str] = {}
         if settings.section_attachments:
-            await self._attachments(job, review, ctx.payload_dir / folder)
+            files.update(await self._attachments(job, review, paths.attachments))
         options = RenderOptions(
             pdf_variant=settings.pdf_variant,
             page_size=settings.paper_format.css_size,
@@ -336,6 +420,7 @@ class QuizDriver(ActivityDriver):
             author=header.user_fullname,
             subject=f"{job.course.fullname}: quiz attempt {attempt.id}",
             created=ctx.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            image_limits=ImageLimits(settings.image_max_width, settings.image_max_height, settings.image_jpeg_quality),
         )
         result = await self._pool.render(
             RenderTask(f"attempt {attempt.id}", document.html, document.resources, options, pdf_path)
@@ -345,9 +430,9 @@ class QuizDriver(ActivityDriver):
         for url in result.broken_resources:
             await self._warn(job, f"attempt {attempt.id}: image could not be decoded, left out: {url[:120]}")
         if settings.keep_html:
-            await asyncio.to_thread(
-                write_atomically, ctx.payload_dir / f"{relative}.html", document.standalone_html().encode()
-            )
+            html = document.standalone_html().encode()
+            await asyncio.to_thread(write_atomically, ctx.payload_dir / paths.html, html)
+            files[paths.html] = hashlib.sha256(html).hexdigest()
         return {
             "attemptid": attempt.id,
             "attempt": attempt.attempt,
@@ -361,9 +446,10 @@ class QuizDriver(ActivityDriver):
             "timefinish": attempt.timefinish,
             "sumgrades": "" if review.attempt.sumgrades is None else review.attempt.sumgrades,
             "grade": "" if review.grade is None else review.grade,
-            "path": f"{relative}.pdf",
+            "path": paths.pdf,
             "sha256": result.sha256,
             "size": result.size,
+            "files": files,  # attachments and the HTML copy: relative path → SHA-256
         }
 
     async def _images(self, job: _Job, urls: list[str]) -> dict[str, Resource | None]:
@@ -385,18 +471,28 @@ class QuizDriver(ActivityDriver):
 
         return dict(await asyncio.gather(*(one(u) for u in urls)))
 
-    async def _attachments(self, job: _Job, review: Any, folder: Path) -> None:
+    async def _attachments(self, job: _Job, review: Any, folder: str) -> dict[str, str]:
+        """Download every uploaded file; returns relative path → SHA-256."""
+        stored: dict[str, str] = {}
         for question in review.questions:
+            taken: set[str] = set()  # per slot; two files may sanitise to one name ("a b.pdf", "a_b.pdf")
             for area in question.responsefileareas:
                 for file in area.files:
-                    if not file.fileurl:
+                    if not file.fileurl:  # nothing to download; say so rather than lose it silently
+                        where = f"attempt {review.attempt.id}, slot {question.slot}"
+                        await self._warn(job, f"{where}: Moodle gave no URL for attachment {file.filename!r}")
                         continue
-                    name = sanitise_segment(file.filename)
-                    target = folder / "attachments" / str(question.slot) / name
+                    name = unique_file_name(sanitise_segment(file.filename or "attachment"), taken)
                     # sanitise_segment never yields '/' or '..'; this is the belt to those braces.
                     if name in {"", ".", ".."} or "/" in name or "\\" in name:
                         raise FatalError(f"attachment name {file.filename!r} would leave the attempt folder")
-                    await self.env.moodle.download(file.fileurl, target, max_bytes=ATTACHMENT_MAX_BYTES)
+                    taken.add(name.casefold())
+                    relative = f"{folder}/{int(question.slot)}/{name}"
+                    fetched = await self.env.moodle.download(
+                        file.fileurl, job.ctx.payload_dir / relative, max_bytes=ATTACHMENT_MAX_BYTES
+                    )
+                    stored[relative] = fetched.sha256
+        return stored
 
     async def _warn(self, job: _Job, message: str) -> None:
         if message not in job.warnings_logged:
@@ -404,16 +500,17 @@ class QuizDriver(ActivityDriver):
             await job.ctx.log(LogLevel.WARNING, message)
 
 
-def _first_error(group: BaseExceptionGroup) -> BaseException:
+def _errors(group: BaseExceptionGroup) -> list[BaseException]:
+    """The errors of a task group, nested groups flattened, cancellations last."""
+    flat: list[BaseException] = []
     for error in group.exceptions:
-        if isinstance(error, BaseExceptionGroup):
-            return _first_error(error)
-        if not isinstance(error, asyncio.CancelledError):
-            return error
-    return group.exceptions[0]
+        flat.extend(_errors(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return sorted(flat, key=lambda error: isinstance(error, asyncio.CancelledError))
 
 
-def _unchanged(path: Path, record: dict[str, Any]) -> bool:
+def _unchanged(payload: Path, record: dict[str, Any]) -> bool:
+    """Whether an attempt finished earlier is still complete: its PDF and every other file with its checksum."""
+    path = payload / record["path"]
     if not path.is_file():
         return False
     data = path.read_bytes()
@@ -423,7 +520,33 @@ def _unchanged(path: Path, record: dict[str, Any]) -> bool:
         check_pdf(data, task_id=str(path.name))
     except ArchivedError:
         return False
-    return True
+    return all(_sha256_of(payload / relative) == digest for relative, digest in record["files"].items())
+
+
+def _sha256_of(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _prune(payload: Path, top: str, keep: set[str]) -> int:
+    """Remove files under `payload/top` that are not in `keep` (relative paths), then empty folders."""
+    root = payload / top
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif path.relative_to(payload).as_posix() not in keep:
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def write_atomically(path: Path, data: bytes) -> None:

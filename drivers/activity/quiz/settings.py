@@ -101,12 +101,14 @@ class QuizSettings(DriverSettings):
     )
     folder_pattern: str = Field(
         "${username}/${attemptid}-${date}_${time}",
-        description="Folder of each attempt under attempts/; '/' separates folders. Variables: "
+        description="Folder of each attempt under attempts/; '/' separates folders. Attempts may share a "
+        "folder (e.g. ${username}); their attachments then go under attachments/<attemptid>/<slot>/. Variables: "
         + ", ".join(sorted(ATTEMPT_VARIABLES)),
     )
     file_pattern: str = Field(
         "attempt-${attemptid}-${username}_${date}-${time}",
-        description="File name of each report (without .pdf); no '/'. Same variables as the folder pattern.",
+        description="File name of each report (without .pdf); no '/'. Same variables as the folder pattern. "
+        "A name that two attempts in one folder would share gets _<attemptid> appended.",
     )
     attempt_states: list[AttemptState] = Field(
         default_factory=lambda: [AttemptState.FINISHED],
