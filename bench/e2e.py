@@ -1,0 +1,107 @@
+"""Benchmark: archive a quiz end to end — simulator over HTTP → daemon → render workers → local storage.
+
+Method: the Moodle simulator (in this process) gets one generated course whose quiz is shaped like the
+reference site's exam (11 questions of 9 types, TeX, an image, an essay) with N finished attempts (one per
+student). A real daemon process (2 render workers by default, no request rate limit) archives it through the
+socket, exactly as an operator's `jobs create` would. Measured: wall time from job creation to `completed`,
+attempts per second, the time of each stage (from the job's timeline), and the peak PSS of the daemon's whole
+process tree (daemon, render workers, their fork server, the MathJax Node process), sampled every 0.2 s.
+Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archived.rpc.client import RpcClient  # noqa: E402
+from archived.simulator.simulator import MoodleSimulator  # noqa: E402
+from archived.simulator.size import SimulatorSize  # noqa: E402
+from bench.memory import PeakSampler  # noqa: E402
+
+
+def _ts(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+async def archive_once(attempts: int, workers: int) -> dict[str, object]:
+    size = SimulatorSize(courses=1, students=attempts, attempts_per_student=1, inprogress=0.0)
+    with MoodleSimulator(seed=7, size=size) as sim, tempfile.TemporaryDirectory(prefix="archived-e2e-") as tmp:
+        root = Path(tmp)
+        quiz = max(sim.world.quizzes.values(), key=lambda q: q.id)  # the generated one
+        token = root / "token"
+        token.write_text(sim.token)
+        token.chmod(0o600)
+        config = root / "archived.toml"
+        config.write_text(
+            f'[daemon]\nstate_dir = "{root / "state"}"\nsocket = "{root / "s.sock"}"\nlog_level = "warning"\n'
+            f"[workers]\nrender_processes = {workers}\n"
+            f'[moodle]\nurl = "{sim.url}"\ntoken_file = "{token}"\nrequests_per_second = 0\n'
+            f"max_concurrent_requests = 8\noverview_refresh_minutes = 0\n"
+            f'[storage.local]\ndriver = "local"\npath = "{root / "archive"}"\n'
+        )
+        daemon = subprocess.Popen([sys.executable, "-m", "archived", "daemon", "--config", str(config)], cwd=REPO)
+        try:
+            for _ in range(400):
+                if (root / "s.sock").exists():
+                    break
+                await asyncio.sleep(0.05)
+            async with RpcClient(root / "s.sock", client_name="bench") as client, PeakSampler(daemon.pid) as memory:
+                started = time.perf_counter()
+                answer = await client.call(
+                    "jobs.create", {"course_id": quiz.course, "cmid": quiz.cmid, "driver": "quiz"}
+                )
+                job_id = answer["job"]["id"]
+                while True:
+                    job = (await client.call("jobs.get", {"job_id": job_id}))["job"]
+                    if job["state"] in ("completed", "failed", "canceled", "timed_out"):
+                        break
+                    await asyncio.sleep(0.2)
+                elapsed = time.perf_counter() - started
+                detail = await client.call("jobs.get", {"job_id": job_id})
+        finally:
+            daemon.terminate()
+            daemon.wait(60)
+    if job["state"] != "completed":
+        raise SystemExit(f"job ended {job['state']}: {job['error_message']}")
+    stages: dict[str, float] = {}
+    timeline = detail["timeline"]
+    for step, following in itertools.pairwise(timeline):
+        if step["to"] in ("activity_archiving", "post_processing", "store"):
+            stages[step["to"]] = round(_ts(following["at"]) - _ts(step["at"]), 1)
+    archive = detail["artifacts"][0]
+    return {
+        "attempts": attempts,
+        "workers": workers,
+        "seconds": round(elapsed, 1),
+        "attempts_per_second": round(attempts / elapsed, 2),
+        "stage_seconds": stages,
+        "peak_pss_mib": round(memory.peak_kib / 1024, 1),
+        "archive_mib": round(archive["size"] / 2**20, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attempts", default="500", help="comma-separated attempt counts, e.g. 100,250,500")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    for count in (int(n) for n in args.attempts.split(",")):
+        print(json.dumps(await archive_once(count, args.workers)), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
