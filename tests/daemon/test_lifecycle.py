@@ -95,3 +95,37 @@ def test_a_world_readable_token_file_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "readable by others" in result.stderr and "chmod" in result.stderr
     assert "0123456789abcdef" not in result.stderr
+
+
+def test_systemd_socket_activation(tmp_path: Path) -> None:
+    """The daemon serves a socket it inherits as fd 3 (LISTEN_FDS), as under a systemd .socket unit."""
+    path = tmp_path / "activated.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen()
+    config = write_config(tmp_path, **{"daemon.socket": str(tmp_path / "unused.sock")})
+    process = DaemonProcess(config, tmp_path)
+    process.socket = path
+
+    def as_fd_3() -> None:
+        os.dup2(listener.fileno(), 3)
+        os.set_inheritable(3, True)
+
+    command = f'LISTEN_PID=$$ LISTEN_FDS=1 exec "{sys.executable}" -m archived daemon --config "{config}"'
+    with process.log_path.open("ab") as log:
+        process.process = subprocess.Popen(
+            ["sh", "-c", command],
+            env=process.env,
+            preexec_fn=as_fd_3,
+            close_fds=False,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        process.wait_ready()
+        assert not (tmp_path / "unused.sock").exists()
+        assert process.terminate() == 0
+        assert path.exists()  # an inherited socket belongs to systemd: the daemon does not remove it
+    finally:
+        process.kill()
+        listener.close()
