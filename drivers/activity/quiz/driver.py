@@ -221,7 +221,7 @@ class QuizDriver(ActivityDriver):
     # -- inspect --------------------------------------------------------------------------------------------
 
     async def inspect(self, course_id: int, cmids: list[int]) -> list[ActivityStatus]:
-        """Archivable now (has real attempts) and fingerprint (quiz + newest attempt time-modified)."""
+        """Archivable now (has finished real attempts) and fingerprint (quiz + newest attempt time-modified)."""
         api = self._api()
         quizzes = {q.coursemodule: q for q in (await api.quizzes_by_courses([course_id])).quizzes}
         users = await api.enrolled_users(course_id)
@@ -233,8 +233,13 @@ class QuizDriver(ActivityDriver):
                 continue
             attempts = await self._all_attempts(api, quiz.id, users)
             fingerprint = quiz_fingerprint(quiz, attempts)
-            reason = None if attempts else "no attempts yet"
-            statuses.append(ActivityStatus(cmid, quiz.name, bool(attempts), reason, fingerprint))
+            finished = sum(1 for _, a in attempts if str(a.state) == "finished")
+            reason = None
+            if not attempts:
+                reason = "no attempts yet"
+            elif not finished:
+                reason = f"no finished attempts yet ({len(attempts)} not finished)"
+            statuses.append(ActivityStatus(cmid, quiz.name, finished > 0, reason, fingerprint))
         return statuses
 
     async def _all_attempts(self, api: Any, quiz_id: int, users: list[Any]) -> list[tuple[Any, Any]]:
