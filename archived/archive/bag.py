@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archived.archive.payload import CHUNK, PayloadFile
+from archived.durable import fsync_dir, sha256_of_file
 from archived.errors import IntegrityError
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -71,14 +72,6 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     suffix = Path(name).suffix.lower()
     info.compress_type = zipfile.ZIP_STORED if suffix in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
     return info
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def build_bag_zip(
@@ -141,21 +134,10 @@ def build_bag_zip(
                     on_progress(done, total)
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        size, digest = file_sha256(temp)
+        size, digest = sha256_of_file(temp)
         os.replace(temp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return BuiltArchive(dest, size, digest, oxum, len(payload))
-
-
-def file_sha256(path: Path) -> tuple[int, str]:
-    """Size and SHA-256 of a file."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            size += len(chunk)
-            digest.update(chunk)
-    return size, digest.hexdigest()

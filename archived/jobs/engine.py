@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from archived import __version__
-from archived.archive.bag import build_bag_zip, file_sha256
+from archived.archive.bag import build_bag_zip
 from archived.archive.names import render_name, time_variables
 from archived.archive.payload import PayloadFile, scan_payload
 from archived.archive.readme import archive_readme
@@ -37,6 +36,7 @@ from archived.archive.verify import verify_archive
 from archived.config import Config
 from archived.drivers.activity.base import ActivityDriver, ActivityResult, DriverSettings, LogLevel
 from archived.drivers.storage.base import StorageConflict
+from archived.durable import sha256_of_file, write_atomic
 from archived.errors import ArchivedError, FatalError, IntegrityError, is_recoverable
 from archived.events.bus import Event, EventBus
 from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
@@ -662,7 +662,7 @@ class Engine:
         if not isinstance(result, ActivityResult):
             raise FatalError(f"activity driver {job.driver} returned {type(result).__name__}, not an ActivityResult")
         job_json = self._job_json(job, result)
-        await asyncio.to_thread(_write_atomic, payload / "job.json", job_json)
+        await asyncio.to_thread(write_atomic, payload / "job.json", job_json)
         await self._progress(job.id, 80.0, "hashing payload")
         await asyncio.to_thread(_remove_partial_files, payload)  # temp files of writes that never finished
         files = await asyncio.to_thread(scan_payload, payload)
@@ -766,7 +766,7 @@ class Engine:
         checkpoints = await self.store.checkpoints(job.id)
         archive = checkpoints[S.POST_PROCESSING.value]
         path = Path(archive["path"])
-        size, sha256 = await asyncio.to_thread(file_sha256, path)
+        size, sha256 = await asyncio.to_thread(sha256_of_file, path)
         if (size, sha256) != (archive["size"], archive["sha256"]):
             raise IntegrityError(
                 f"archive {path.name} changed since it was built ({size} bytes, sha256 {sha256[:12]}…); rebuilding"
@@ -889,12 +889,3 @@ def _remove_partial_files(work: Path) -> None:
         return
     for path in work.rglob(".*.part"):
         path.unlink(missing_ok=True)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.part")
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temp.replace(path)

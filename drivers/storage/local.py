@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import os
 import shutil
 import time
@@ -28,6 +27,7 @@ from archived.drivers.storage.base import (
 )
 from pydantic import field_validator
 
+from archived.durable import fsync_dir, sha256_of_file
 from archived.errors import FatalError, IntegrityError
 
 CHUNK = 1024 * 1024
@@ -46,24 +46,6 @@ class LocalDirectoryConfig(StorageConfig):
         if not value.is_absolute():
             raise ValueError(f"expected an absolute folder path (got {str(value)!r})")
         return value
-
-
-def _sha256_of(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            size += len(chunk)
-            digest.update(chunk)
-    return size, digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalDirectoryStorage(StorageDriver):
@@ -114,8 +96,8 @@ class LocalDirectoryStorage(StorageDriver):
             raise StorageUnavailable(f"storage target {self.target}: writing {name} failed: {exc}") from exc
         finally:
             temp.unlink(missing_ok=True)
-        _fsync_dir(self.root)
-        written_size, written_sha = _sha256_of(final)
+        fsync_dir(self.root)
+        written_size, written_sha = sha256_of_file(final)
         if (written_size, written_sha) != (size, sha256):
             final.unlink(missing_ok=True)
             raise IntegrityError(
@@ -138,7 +120,7 @@ class LocalDirectoryStorage(StorageDriver):
             os.rename(temp, final)
 
     def _adopt_existing(self, final: Path, name: str, sha256: str, size: int) -> StoredObject:
-        existing_size, existing_sha = _sha256_of(final)
+        existing_size, existing_sha = sha256_of_file(final)
         if (existing_size, existing_sha) == (size, sha256):
             # A resumed job finds its own earlier, complete write: nothing to overwrite, nothing to redo.
             return StoredObject(location=name, size=size, sha256=sha256)
