@@ -1,0 +1,1 @@
+"""The TUI's screens: one per module (dashboard, courses, jobs, job detail, storage, help)."""
