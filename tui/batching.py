@@ -37,6 +37,7 @@ class EventBatch:
     logs: dict[str, list[LogEntry]] = field(default_factory=dict)
     storage_writes: list[dict[str, Any]] = field(default_factory=list)
     connection_errors: list[str] = field(default_factory=list)
+    courses_refreshed: bool = False  # the daemon read the course overview from Moodle again
     folded: int = 0  # raw events in this batch
 
     def __bool__(self) -> bool:
@@ -78,6 +79,8 @@ class EventBatcher:
                 batch.deleted.append(job_id)
                 batch.jobs.pop(job_id, None)
                 batch.progress.pop(job_id, None)
+            elif kind == "courses.refreshed":
+                batch.courses_refreshed = True
             elif kind.startswith("storage.write"):
                 batch.storage_writes.append({"job_id": job_id, **data})
             elif kind == "connection.error":

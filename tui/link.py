@@ -31,7 +31,7 @@ from archived.rpc.protocol import RpcError
 
 # Everything but job logs, which are subscribed per job while a detail screen shows them.
 MAIN_KINDS = ["job.created", "job.state", "job.progress", "job.deleted", "job.completed", "job.failed", "job.aborted",
-              "storage"]  # fmt: skip
+              "storage", "courses"]  # fmt: skip
 RECONNECT_DELAYS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 INCOMPATIBLE_RETRY_SECONDS = 15.0
 # Per-job log subscriptions cannot be dropped one by one (protocol 1 only has `events.unsubscribe` for all);

@@ -76,3 +76,9 @@ def test_an_event_the_tui_does_not_understand_is_skipped() -> None:
     batch = batcher.drain()
     assert batch.folded == 3
     assert not batch.jobs and batch.progress["a"].percent == 10.0
+
+
+def test_a_refreshed_course_overview_is_noted() -> None:
+    batcher = EventBatcher()
+    batcher.add(event("courses.refreshed", None, courses=5000))
+    assert batcher.drain().courses_refreshed

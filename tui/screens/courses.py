@@ -191,7 +191,10 @@ class CoursesScreen(DaemonScreen):
         self.action_archive()
 
     def apply_events(self, batch: EventBatch) -> None:
-        """A finished job of the shown course changes its badges: fetch them again."""
+        """A finished job of the shown course changes its badges; a refreshed overview changes everything."""
+        if batch.courses_refreshed and self.available:
+            self.request_reload()
+            return
         view = self.course_view
         if view is None:
             return
