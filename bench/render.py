@@ -1,43 +1,108 @@
-"""Benchmark: quiz attempt reports per second and peak memory (PSS of the whole process tree), 1 and 2 workers.
+"""Benchmark: quiz attempt reports per second, CPU per attempt and peak memory, with 1 and 2 render workers.
 
-Method: the real attempt (16 questions, tests/fixtures/real-attempt/attempt-23.html) goes through the full
-report pipeline (clean, MathJax with its cache, HTML) and the render pool (WeasyPrint PDF/A + PDF check), N
-attempts at a time; memory is sampled every 0.2 s from /proc/<pid>/smaps_rollup over this process and all its
-descendants (workers, fork server, Node). Usage: python bench/render.py [N]
+Two attempts, each fed to the full report pipeline exactly as the quiz driver does it (clean the review HTML,
+MathJax with its cache, images, HTML; then the render pool: WeasyPrint PDF/A, PDF check, atomic write):
+
+- `real`: the real 16-question attempt page (tests/fixtures/real-attempt/attempt-23.html, 15 question types,
+  TeX, images, drag and drop), its `.que` blocks fed as review HTML;
+- `ref`: the reference site's quiz (11 questions of mixed types with TeX and an image), the recorded
+  `mod_quiz_get_attempt_review` answer tests/fixtures/moodle-4.5/18-…-essay-graded.json, its image served
+  from the recorded pluginfile download.
+
+Every attempt gets its own header (attempt id, user), so every PDF differs. N attempts go through the pipeline
+with `2 × workers` in flight; the clock starts after the worker processes are up (a job starts them once) but
+before the first attempt, so the workers' cold caches count. Reported per run: wall time and attempts/s;
+CPU seconds per attempt over the whole process tree (this process, fork server, workers, Node) and of this
+process alone (the daemon's share: cleaning, HTML, pickling), which depend far less than wall time on what
+else the machine is doing; peak memory as PSS summed over the tree, sampled every 0.2 s
+from /proc/<pid>/smaps_rollup; and the load average before the run (the machine may be shared).
+
+Usage: python bench/render.py [-n 40] [--scenario real,ref] [--workers 1,2]
+       python bench/render.py --scenario ref --workers 2 -n 25,100   (time linear in attempts?)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.render_pool import RenderPool
-from archived.drivers.worker.render_task import RenderOptions, RenderTask
+from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
 from lxml import html as lhtml
 
-FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/real-attempt/attempt-23.html"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures"
+REAL_ATTEMPT = FIXTURES / "real-attempt/attempt-23.html"
+REF_REVIEW = FIXTURES / "moodle-4.5/18-mod_quiz_get_attempt_review-1-jmueller-essay-graded.json"
+REF_IMAGE = FIXTURES / "moodle-4.5/53-pluginfile-question-image.png"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def tree_pss_kib(root: int) -> int:
-    """Sum of PSS over `root` and its descendants."""
+@dataclass
+class Scenario:
+    """One attempt's review data, fed again and again under different headers."""
+
+    name: str
+    questions: list[QuestionInput]
+    images: dict[str, Resource]
+    quiz: str
+    overall_feedback: str = ""
+    sumgrades: float | None = None
+    grade: float | None = None
+
+
+def real_scenario() -> Scenario:
+    """The 16 `.que` blocks of the real attempt page."""
+    page = lhtml.parse(str(REAL_ATTEMPT)).getroot()
+    blocks = page.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " que ")]')
+    questions = [QuestionInput(slot=i + 1, html=lhtml.tostring(b, encoding="unicode")) for i, b in enumerate(blocks)]
+    return Scenario("real", questions, {}, "Real quiz (16 questions)")
+
+
+def ref_scenario() -> Scenario:
+    """The reference site's 11-question quiz as `mod_quiz_get_attempt_review` returned it."""
+    review = json.loads(REF_REVIEW.read_text())["response"]
+    questions = [QuestionInput.from_ws(q) for q in review["questions"]]
+    png = Resource(REF_IMAGE.read_bytes(), "image/png")
+    images = {"http://moodle.example/pluginfile.php/13/question/questiontext/1/6/6/triangle%20diagram.png": png}
+    feedback = next((d["content"] for d in review.get("additionaldata", []) if d.get("id") == "feedback"), "")
+    return Scenario(
+        "ref", questions, images, "Final exam Mathematics I", feedback, review["attempt"]["sumgrades"], review["grade"]
+    )
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
+            except (OSError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+    pids, todo = [], [root]
     while todo:
         pid = todo.pop()
+        pids.append(pid)
         todo += children.get(pid, [])
+    return pids
+
+
+def tree_pss_kib(root: int) -> int:
+    """Sum of PSS over `root` and its descendants."""
+    total = 0
+    for pid in process_tree(root):
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -47,53 +112,112 @@ def tree_pss_kib(root: int) -> int:
     return total
 
 
-async def run(workers: int, attempts: int, questions: list[QuestionInput]) -> None:
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time of `root`'s tree, including descendants that ended and were reaped (cutime/cstime)."""
+    ticks = 0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / CLOCK_TICKS
+
+
+async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dict[str, float]:
+    """Render `attempts` reports of `scenario` with `workers` processes; return the measurements."""
     peak = 0
+    sampling_cpu = 0.0
     stop = asyncio.Event()
+
+    def measure() -> int:
+        nonlocal sampling_cpu
+        started = time.thread_time()
+        try:
+            return tree_pss_kib(os.getpid())
+        finally:
+            sampling_cpu += time.thread_time() - started
 
     async def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, await asyncio.to_thread(tree_pss_kib, os.getpid()))
+            peak = max(peak, await asyncio.to_thread(measure))
             await asyncio.sleep(0.2)
 
     math = MathRenderer()
     settings = QuizSettings()
+    load = os.getloadavg()[0]
     async with RenderPool(workers, timeout=300) as pool:
         await pool.warm_up()
         sampler = asyncio.create_task(sample())
 
         async def one(number: int) -> None:
-            header = AttemptHeader(attempt_id=number, attempt_number=1, quiz="Real quiz")
-            prepared = prepare_report(header, questions, settings)
-            document = finish_report(prepared, await math.render_many(prepared.formulas), {})
-            options = RenderOptions(page_size=settings.paper_format.css_size, identifier=str(number))
-            await pool.render(RenderTask(f"attempt {number}", document.html, document.resources, options))
+            header = AttemptHeader(
+                attempt_id=1000 + number, attempt_number=1, state="finished", timestart=1_700_000_000,
+                timefinish=1_700_002_400, sumgrades=scenario.sumgrades, quiz_sumgrades=24.0, grade=scenario.grade,
+                quiz_grade=100.0, user_fullname=f"Student {number}", username=f"student{number}",
+                idnumber=f"M{number:06d}", course="Mathematics I (MATH1)", quiz=scenario.quiz,
+                overall_feedback_html=scenario.overall_feedback, archived_at=datetime(2026, 1, 1, tzinfo=UTC),
+                job_id="bench",
+            )  # fmt: skip
+            prepared = prepare_report(header, scenario.questions, settings)
+            formulas = await math.render_many(prepared.formulas)
+            images = {url: scenario.images.get(url) for url in prepared.image_urls}
+            document = finish_report(prepared, formulas, images)
+            options = RenderOptions(
+                pdf_variant=settings.pdf_variant, page_size=settings.paper_format.css_size,
+                identifier=f"bench-{number}", title=f"{scenario.quiz} — attempt {number}",
+                created="2026-01-01T00:00:00Z",
+            )  # fmt: skip
+            task = RenderTask(f"attempt {number}", document.html, document.resources, options, out / f"{number}.pdf")
+            result = await pool.render(task)
+            assert result.check is not None and result.path is not None
 
-        started = time.perf_counter()
-        gate = asyncio.Semaphore(workers + 2)
+        gate = asyncio.Semaphore(2 * workers)
 
         async def gated(number: int) -> None:
             async with gate:
                 await one(number)
 
+        cpu_before = tree_cpu_seconds(os.getpid())
+        own_before = time.process_time()
+        started = time.perf_counter()
         await asyncio.gather(*(gated(n) for n in range(attempts)))
         elapsed = time.perf_counter() - started
+        cpu = tree_cpu_seconds(os.getpid()) - cpu_before - sampling_cpu  # the sampler is not the pipeline
+        own = time.process_time() - own_before - sampling_cpu
         stop.set()
         await sampler
     await math.close()
-    print(f"workers={workers} attempts={attempts} time={elapsed:.1f}s "
-          f"rate={attempts / elapsed:.2f} attempts/s peak_pss={peak / 1024:.0f} MiB")  # fmt: skip
+    return {
+        "seconds": elapsed, "rate": attempts / elapsed, "cpu": cpu / attempts, "daemon_cpu": own / attempts,
+        "peak": peak / 1024, "load": load,
+    }  # fmt: skip
 
 
 def main() -> None:
-    attempts = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    page = lhtml.parse(str(FIXTURE)).getroot()
-    blocks = page.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " que ")]')
-    questions = [QuestionInput(slot=i + 1, html=lhtml.tostring(b, encoding="unicode")) for i, b in enumerate(blocks)]
+    """Parse arguments, run every (scenario, workers, N) combination, print one line each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--attempts", default="40", help="attempts per run; several: 25,100")
+    parser.add_argument("--scenario", default="real,ref", help="real, ref or both (real,ref)")
+    parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2")
+    args = parser.parse_args()
+    makers = {"real": real_scenario, "ref": ref_scenario}
     print(__doc__.splitlines()[0])
-    for workers in (1, 2):
-        asyncio.run(run(workers, attempts, questions))
+    print(f"{'scenario':8} {'workers':>7} {'attempts':>8} {'time s':>7} {'att/s':>6} {'CPU s/att':>9} "
+          f"{'daemon':>6} {'peak MiB':>8} {'load':>5}")  # fmt: skip
+    for name in args.scenario.split(","):
+        scenario = makers[name.strip()]()
+        for workers in (int(w) for w in args.workers.split(",")):
+            for attempts in (int(n) for n in args.attempts.split(",")):
+                with tempfile.TemporaryDirectory(prefix="archived-bench-") as folder:
+                    m = asyncio.run(run(scenario, workers, attempts, Path(folder)))
+                line = (
+                    f"{scenario.name:8} {workers:>7} {attempts:>8} {m['seconds']:>7.1f} {m['rate']:>6.2f} "
+                    f"{m['cpu']:>9.3f} {m['daemon_cpu']:>6.3f} {m['peak']:>8.0f} {m['load']:>5.1f}"
+                )
+                print(line, flush=True)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

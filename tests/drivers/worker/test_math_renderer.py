@@ -42,3 +42,45 @@ async def test_unavailable_without_mathjax(monkeypatch, tmp_path) -> None:
     assert not renderer.available and "npm ci" in (renderer.reason or "")
     result = await renderer.render("x^2")
     assert result.svg is None and "MathJax is not installed" in (result.error or "")
+
+
+@needs_mathjax
+async def test_formulas_come_flat_and_tagged_equations_stay_whole() -> None:
+    renderer = MathRenderer()
+    try:
+        results = await renderer.render_many(
+            [("\\frac{a}{b} + \\sqrt{x^2}", False), ("\\begin{align} a &= b \\tag{1} \\end{align}", True)]
+        )
+    finally:
+        await renderer.close()
+    flat = results[("\\frac{a}{b} + \\sqrt{x^2}", False)].svg or ""
+    # One group of paths (glyphs placed by a matrix, bars as rectangles): no <use>, <defs> or nested groups.
+    assert flat.count("<g ") == 1 and "<use" not in flat and "<defs" not in flat
+    assert flat.count("<path") == 8 and 'width="8.819ex"' in flat and 'viewBox="0 -1002 3898.1 1354.7"' in flat
+    tagged = results[("\\begin{align} a &= b \\tag{1} \\end{align}", True)].svg or ""
+    assert 'width="100%"' in tagged and "<use" in tagged  # MathJax's own SVG, nested viewports and all
+
+
+@needs_mathjax
+async def test_flat_formula_has_the_same_outlines(monkeypatch) -> None:
+    import re
+
+    tex = [("\\sum_{k=1}^n a_k b_k \\leq \\left( \\int_0^1 f \\right)^2", True)]
+    renderer = MathRenderer()
+    try:
+        flat = (await renderer.render_many(tex))[tex[0]].svg or ""
+    finally:
+        await renderer.close()
+    monkeypatch.setenv("ARCHIVED_MATHJAX_NO_FLATTEN", "1")
+    renderer = MathRenderer()
+    try:
+        whole = (await renderer.render_many(tex))[tex[0]].svg or ""
+    finally:
+        await renderer.close()
+    # Every glyph MathJax placed (<use>) is one path of the flat SVG with that glyph's outline.
+    glyphs = dict(re.findall(r'<path id="([^"]+)" d="([^"]*)"', whole))
+    used = [glyphs[ref] for ref in re.findall(r'xlink:href="#([^"]+)"', whole)]
+    drawn = re.findall(r'<path[^>]* d="([^"]*)"', flat)
+    assert sorted(d for d in drawn if d in glyphs.values()) == sorted(used)
+    for name in ("width", "height", "viewBox"):
+        assert re.search(f'{name}="([^"]*)"', flat).group(1) == re.search(f'{name}="([^"]*)"', whole).group(1)

@@ -88,3 +88,26 @@ def test_garbage_fails_the_check() -> None:
 def test_page_size_is_validated() -> None:
     with pytest.raises(ValueError):
         RenderOptions(page_size="A4 } body { color: red")
+
+
+def test_text_check_decodes_like_a_text_extractor() -> None:
+    from archived.drivers.worker.pdf_check import _decoded_chars
+    from pypdf import PdfReader
+    from weasyprint import HTML as WeasyHTML
+
+    html = "<p>Grüße, Zoë! ∑ 2 × 3 = 6 — “quoted” ﬁne</p><p><b>Bold</b> <i>italic</i> <code>mono()</code></p>"
+    pdf = WeasyHTML(string=html).write_pdf(pdf_variant="pdf/a-2u")
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    expected = sum(1 for ch in page.extract_text() if ch.isprintable() and not ch.isspace())
+    assert _decoded_chars(page) == expected > 30
+    assert check_pdf(pdf).text_chars == expected
+
+
+def test_pdfa_without_text_fails_the_check() -> None:
+    from weasyprint import HTML as WeasyHTML
+
+    pdf = WeasyHTML(string='<div style="width:20px;height:20px;background:red"></div>').write_pdf(
+        pdf_variant="pdf/a-2u"
+    )
+    with pytest.raises(PdfCheckError, match="no extractable text"):
+        check_pdf(pdf, task_id="attempt 7")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker.math import MathRenderer
+from archived.drivers.worker.math import MathRenderer, MathResult
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask
 from lxml import html as lhtml
@@ -156,3 +156,48 @@ async def test_tex_falls_back_visibly_without_mathjax() -> None:
     assert prepared.formulas == {("a = 6", False)}
     html = finish_report(prepared, {}, {}).html
     assert '<code class="tex-fallback">\\(a = 6\\)</code>' in html
+
+
+HISTORY = (
+    '<div class="que essay"><div class="formulation"><div class="qtext"><p>Explain.</p></div></div>'
+    '<div class="history"><h3 class="responsehistoryheader">Response history</h3><table class="generaltable">'
+    "<thead><tr><th>Step</th><th>Time</th><th>Action</th><th>State</th><th>Marks</th></tr></thead><tbody>"
+    '<tr><td class="c0">1</td><td>28/11/23, 12:12:32</td><td class="c2">Started</td><td>Not yet answered</td>'
+    "<td></td></tr>"
+    '<tr class="current"><td class="c0">2</td><td>28/11/23, 12:14:00</td><td class="c2">Saved: \\(x^2\\) and'
+    "<br/>more</td><td>Complete</td><td>0.50</td></tr></tbody></table></div></div>"
+)
+
+
+def test_history_becomes_one_line_per_step_with_every_cell() -> None:
+    prepared = prepare_report(HEADER, [QuestionInput(slot=1, html=HISTORY)], QuizSettings())
+    steps = prepared.root.find_class("steps")
+    assert len(steps) == 1 and not prepared.root.xpath("//div[contains(@class,'history')]//table")
+    lines = [" ".join(p.text_content().split()) for p in steps[0].iter("p")]
+    assert lines[0] == "1. 28/11/23, 12:12:32 — Started — State: Not yet answered"  # empty marks left out
+    assert lines[1].startswith("2. 28/11/23, 12:14:00 — Saved: ")
+    assert lines[1].endswith("more — State: Complete — Marks: 0.50")
+    assert steps[0][1].get("class") == "current" and steps[0][1].find("br") is not None  # markup kept
+    assert ("x^2", False) in prepared.formulas  # TeX in a history cell is still typeset
+
+
+def test_unusual_history_table_is_kept_as_a_table() -> None:
+    ragged = HISTORY.replace("<td></td></tr>", "</tr>", 1)  # first row one cell short
+    prepared = prepare_report(HEADER, [QuestionInput(slot=1, html=ragged)], QuizSettings())
+    assert not prepared.root.find_class("steps") and prepared.root.xpath("//table//td[.='Started']")
+
+
+def test_formula_source_lies_over_its_svg() -> None:
+    question = QuestionInput(slot=1, html='<div class="que"><div class="formulation"><p>Let \\( a \\).</p></div></div>')
+    prepared = prepare_report(HEADER, [question], QuizSettings())
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1.2ex" height="1ex" viewBox="0 0 9 9"><path d="M0 0H1"/></svg>'
+    )
+
+    html = finish_report(prepared, {("a", False): MathResult("a", False, svg)}, {}).html
+    box = lhtml.fragment_fromstring(html.split("<body>")[1].split("</body>")[0], create_parent="div")
+    math = box.find_class("math")[0]
+    source, image = math[0], math[1]
+    assert source.get("class") == "tex-source" and source.text == "a" and image.tag.endswith("svg")
+    # 1 character of DejaVu Sans Mono is 0.60205 em; the formula is 0.6 em wide (1.2ex): size and pull-back.
+    assert source.get("style") == "font-size: 0.9966em; margin-right: -0.6020em"
