@@ -10,6 +10,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
+
 from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.format import short_id
@@ -22,9 +26,6 @@ from archived.tui.screens.help import HelpRow, HelpScreen
 from archived.tui.screens.jobs import JobsScreen
 from archived.tui.screens.storage import StorageScreen
 from archived.tui.settings_file import TuiSettings
-from textual.app import App, SystemCommand
-from textual.binding import BindingType
-from textual.screen import Screen
 
 SCREENS = {
     "dashboard": DashboardScreen,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.tui.models import JobSummary, LogEntry
 from pydantic import ValidationError
+
+from archived.tui.models import JobSummary, LogEntry
 
 FINISHING_KINDS = frozenset({"job.completed", "job.failed", "job.aborted"})
 

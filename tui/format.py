@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-from archived.tui.job_states import state_icon, state_style
 from rich.text import Text
+
+from archived.tui.job_states import state_icon, state_style
 
 BAR_FULL = "█"
 BAR_PARTIALS = " ▏▎▍▌▋▊▉"

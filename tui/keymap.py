@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from textual.binding import Binding, BindingType
+
 from archived.tui.dialogs.confirm import ConfirmDialog
 from archived.tui.dialogs.delete_job import DeleteJobDialog
 from archived.tui.dialogs.new_job import NewJobDialog
@@ -20,7 +22,6 @@ from archived.tui.screens.help import HelpScreen
 from archived.tui.screens.job_detail import JobDetailScreen
 from archived.tui.screens.jobs import JobsScreen
 from archived.tui.screens.storage import StorageScreen
-from textual.binding import Binding, BindingType
 
 GLOBAL_BINDINGS: list[BindingType] = [
     Binding("1", "switch_mode('dashboard')", "Dashboard", id="app.dashboard", show=False),

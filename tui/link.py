@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from archived.tui.api import DaemonApi
-from archived.tui.batching import EventBatch, EventBatcher
 from textual.dom import DOMNode
 from textual.signal import Signal
 
 from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
 from archived.rpc.protocol import RpcError
+from archived.tui.api import DaemonApi
+from archived.tui.batching import EventBatch, EventBatcher
 
 # Everything but job logs, which are subscribed per job while a detail screen shows them.
 MAIN_KINDS = ["job.created", "job.state", "job.progress", "job.deleted", "job.completed", "job.failed", "job.aborted",

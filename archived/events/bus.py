@@ -9,6 +9,7 @@ rather than silently losing one.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -31,6 +32,9 @@ class Event:
         return {"kind": self.kind, "job_id": self.job_id, "at": self.at, "data": self.data}
 
 
+_subscription_ids = itertools.count(1)
+
+
 class SubscriptionOverflow(Exception):
     """The subscriber fell too far behind on events that may not be dropped."""
 
@@ -42,6 +46,7 @@ class Subscription:
         self, bus: EventBus, kinds: Iterable[str] | None, job_ids: Iterable[str] | None, max_pending: int
     ) -> None:
         self._bus = bus
+        self.id = next(_subscription_ids)
         self.kinds = frozenset(kinds) if kinds else None
         self.job_ids = frozenset(job_ids) if job_ids else None
         self._max_pending = max_pending

@@ -13,7 +13,7 @@ from archived import __version__
 from archived.daemon.services import DaemonServices
 from archived.errors import ArchivedError
 from archived.jobs.engine import InvalidJobState, ShuttingDown, UnknownJob
-from archived.jobs.model import Initiator
+from archived.jobs.model import Initiator, iso
 from archived.jobs.settings import InvalidSetting
 from archived.jobs.states import JobState
 from archived.rpc import protocol
@@ -78,6 +78,12 @@ class SubscribeParams(_Params):
     job_ids: list[str] | None = None
 
 
+class UnsubscribeParams(_Params):
+    """`events.unsubscribe`: one subscription (by the id `events.subscribe` returned), or all of them."""
+
+    subscription_id: int | None = None
+
+
 class DriverRef(_Params):
     """`settings.describe`."""
 
@@ -85,7 +91,8 @@ class DriverRef(_Params):
 
 
 class StorageStatusParams(_Params):
-    """`storage.status`: with `probe`, each target runs its write/read/delete probe now."""
+    """`storage.status`: with `probe`, each target runs its write/read/delete probe now; without, the last
+    probe's result (and its `checked_at`) is returned, probing only targets never probed."""
 
     probe: bool = True
     target: str | None = None
@@ -173,13 +180,19 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
     async def jobs_create(params: CreateJobParams, call: Call) -> dict[str, Any]:
         driver = params.driver
         course_name = activity_name = ""
+        if services.overview is not None:
+            try:
+                activity = await services.overview.find_activity(params.course_id, params.cmid)
+            except ArchivedError:
+                if driver is None:
+                    raise
+            else:  # the names show in job lists at once; an explicit driver still wins
+                driver = driver or activity.driver
+                course_name, activity_name = activity.course_name, activity.name
         if driver is None:
-            if services.overview is None:
-                raise RpcError(
-                    ErrorCode.INVALID_PARAMS, "driver is required (no Moodle is configured to look the activity up)"
-                )
-            activity = await services.overview.find_activity(params.course_id, params.cmid)
-            driver, course_name, activity_name = activity.driver, activity.course_name, activity.name
+            raise RpcError(
+                ErrorCode.INVALID_PARAMS, "driver is required (no Moodle is configured to look the activity up)"
+            )
         job, forced = await engine.create_job(
             driver=driver,
             course_id=params.course_id,
@@ -245,6 +258,8 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
             ]
         }
 
+    last_status: dict[str, dict[str, Any]] = {}  # the latest probe of each target, for probe=False
+
     async def storage_status(params: StorageStatusParams, call: Call) -> dict[str, Any]:
         totals = await store.storage_totals()
         names = [params.target] if params.target else sorted(services.targets)
@@ -262,12 +277,15 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
                 "archives": totals.get(name, (0, 0))[0],
                 "bytes": totals.get(name, (0, 0))[1],
             }
-            if params.probe:
+            cached = last_status.get(name)
+            if params.probe or cached is None:
                 try:
-                    status = await asyncio.wait_for(target.driver.status(), 30)
-                    entry.update(status.to_dict())
+                    status = (await asyncio.wait_for(target.driver.status(), 30)).to_dict()
                 except Exception as exc:  # a target that hangs or breaks is reported, not fatal to the call
-                    entry.update(reachable=False, probe_ok=False, message=f"status check failed: {exc}")
+                    status = {"reachable": False, "probe_ok": False, "message": f"status check failed: {exc}"}
+                cached = {**status, "checked_at": iso(time.time())}
+                last_status[name] = cached
+            entry.update(cached)
             return entry
 
         return {"targets": list(await asyncio.gather(*(one(n) for n in names)))}
@@ -275,15 +293,15 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
     async def events_subscribe(params: SubscribeParams, call: Call) -> dict[str, Any]:
         subscription = services.bus.subscribe(kinds=params.kinds, job_ids=params.job_ids)
         server_ref().subscribe(call.connection, subscription)
-        return {"subscribed": True, "kinds": params.kinds, "job_ids": params.job_ids}
+        return {
+            "subscribed": True,
+            "subscription_id": subscription.id,
+            "kinds": params.kinds,
+            "job_ids": params.job_ids,
+        }
 
-    async def events_unsubscribe(_: Any, call: Call) -> dict[str, Any]:
-        for subscription, pump in call.connection.subscriptions:
-            subscription.close()
-            pump.cancel()
-        count = len(call.connection.subscriptions)
-        call.connection.subscriptions.clear()
-        return {"unsubscribed": count}
+    async def events_unsubscribe(params: UnsubscribeParams, call: Call) -> dict[str, Any]:
+        return {"unsubscribed": server_ref().unsubscribe(call.connection, params.subscription_id)}
 
     table = [
         Method("hello", hello, HelloParams, description="protocol version negotiation; must come first"),
@@ -299,7 +317,7 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
         Method("drivers.list", drivers_list, description="installed activity drivers"),
         Method("storage.status", storage_status, StorageStatusParams, description="storage targets and probes"),
         Method("events.subscribe", events_subscribe, SubscribeParams, description="receive event notifications"),
-        Method("events.unsubscribe", events_unsubscribe, description="stop event notifications"),
+        Method("events.unsubscribe", events_unsubscribe, UnsubscribeParams, description="stop event notifications"),
     ]
     methods = {m.name: Method(m.name, _guarded(m.handler), m.params, m.mutating, m.description) for m in table}
     return methods

@@ -249,6 +249,19 @@ class RpcServer:
                 raise _params_error(exc) from None
         return await method.handler(params, Call(connection.peer, connection, may_mutate))
 
+    def unsubscribe(self, connection: Connection, subscription_id: int | None) -> int:
+        """End one subscription of a connection (or all with None); returns how many ended."""
+        keep, ended = [], 0
+        for subscription, pump in connection.subscriptions:
+            if subscription_id is None or subscription.id == subscription_id:
+                subscription.close()
+                pump.cancel()
+                ended += 1
+            else:
+                keep.append((subscription, pump))
+        connection.subscriptions[:] = keep
+        return ended
+
     def subscribe(self, connection: Connection, subscription: Subscription) -> None:
         """Start pushing a subscription's events to a connection."""
         pump = asyncio.create_task(self._pump(connection, subscription))

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import field_validator
+
 from archived.drivers.storage.base import (
     StorageConfig,
     StorageConflict,
@@ -25,8 +27,6 @@ from archived.drivers.storage.base import (
     StoredObject,
     Tier,
 )
-from pydantic import field_validator
-
 from archived.durable import fsync_dir, sha256_of_file
 from archived.errors import FatalError, IntegrityError
 

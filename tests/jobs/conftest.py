@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from archived.drivers.activity.base import DriverEnvironment
-from archived.drivers.storage.base import Tier
 from archived_testplugins.slow_driver import SlowTestDriver
 from archived_testplugins.slow_storage import SlowLocalConfig, SlowLocalStorage
 
 from archived.config import parse_config
+from archived.drivers.activity.base import DriverEnvironment
+from archived.drivers.storage.base import Tier
 from archived.events.bus import EventBus
 from archived.jobs.engine import Engine
 from archived.jobs.model import Initiator, JobRecord

@@ -162,3 +162,28 @@ async def test_client_detects_incompatible_daemon(daemon, monkeypatch: pytest.Mo
     monkeypatch.setattr(protocol, "PROTOCOL_VERSION", 42)
     with pytest.raises(IncompatibleDaemon, match="protocol"):
         await RpcClient(daemon.socket).connect()
+
+
+async def test_unsubscribe_one_subscription_by_id(daemon) -> None:
+    async with daemon.client() as client:
+        first = await client.call("events.subscribe", {"kinds": ["job.created"]})
+        second = await client.call("events.subscribe", {"kinds": ["job.state"]})
+        assert first["subscription_id"] != second["subscription_id"]
+        assert (await client.call("events.unsubscribe", {"subscription_id": first["subscription_id"]}))[
+            "unsubscribed"
+        ] == 1
+        job_id = await create_job(client, files=1)
+        kinds = set()
+        async for event in client.events():
+            kinds.add(event["kind"])
+            if event["kind"] == "job.state" and event["data"]["job"]["state"] == "completed":
+                break
+        assert kinds == {"job.state"} and job_id
+        assert (await client.call("events.unsubscribe"))["unsubscribed"] == 1
+
+
+async def test_storage_status_without_probe_returns_the_last_probe(daemon) -> None:
+    async with daemon.client() as client:
+        probed = (await client.call("storage.status", {"probe": True}))["targets"][0]
+        cached = (await client.call("storage.status", {"probe": False}))["targets"][0]
+        assert cached["checked_at"] == probed["checked_at"] and cached["probe_ok"]

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archived.tui.app import ArchivedApp
-from archived.tui.settings_file import TuiSettings
 from textual.app import App
 from textual.pilot import Pilot
 
+from archived.tui.app import ArchivedApp
+from archived.tui.settings_file import TuiSettings
 from tests.tui.rendered import screen_text
 
 # Short delays keep the tests fast; the link's logic is the same as with the defaults.

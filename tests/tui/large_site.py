@@ -18,7 +18,6 @@ from archived.tui.app import ArchivedApp
 from archived.tui.settings_file import TuiSettings
 from archived.tui.widgets.course_table import CourseTable
 from archived.tui.widgets.job_table import JobTable
-
 from tests.tui.conftest import settle, until
 from tests.tui.recorded import FROZEN_CLOCK, RecordedDaemon, _at, activities, job_summary
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from archived.tui.keymap import binding_catalogue
 
 from archived.cli.common import socket_path
 from archived.cli.main import build_parser, main
+from archived.tui.keymap import binding_catalogue
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, Select
+
+from archived.rpc import protocol
+from archived.simulator.simulator import MoodleSimulator
 from archived.tui.dialogs.confirm import ConfirmDialog
 from archived.tui.dialogs.delete_job import DeleteJobDialog
 from archived.tui.dialogs.new_job import NewJobDialog
@@ -20,10 +24,6 @@ from archived.tui.widgets.category_tree import CategoryTree
 from archived.tui.widgets.course_table import CourseTable
 from archived.tui.widgets.job_table import JobTable
 from archived.tui.widgets.setting_field import SettingField
-from textual.widgets import Input, Select
-
-from archived.rpc import protocol
-from archived.simulator.simulator import MoodleSimulator
 from tests.support.jobs import TERMINAL, create_job, wait_for_state
 from tests.tui.conftest import blocking_call, make_app, notifications, until
 from tests.tui.rendered import screen_text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from archived.tui.app import ArchivedApp
 from archived.tui.screens.job_detail import JobDetailScreen
 from archived.tui.screens.jobs import JobsScreen
@@ -11,8 +13,6 @@ from archived.tui.screens.storage import StorageScreen
 from archived.tui.settings_file import load_tui_settings
 from archived.tui.widgets.job_table import JobTable
 from archived.tui.widgets.nav_bar import NavBar
-from textual.widgets import DataTable
-
 from tests.tui.conftest import notifications, settle, until
 from tests.tui.recorded import FROZEN_CLOCK, RecordedDaemon, _id
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import ClassVar
 
-from archived.tui.format import human_bytes, local_time, short_id
-from archived.tui.models import JobView
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,6 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label, Static
+
+from archived.tui.format import human_bytes, local_time, short_id
+from archived.tui.models import JobView
 
 
 @dataclass(frozen=True)

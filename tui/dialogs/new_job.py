@@ -6,9 +6,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from archived.tui.api import JobRequest
-from archived.tui.models import DriverInfo, SettingDescription
-from archived.tui.widgets.setting_field import InvalidValue, SettingField
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,6 +16,9 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from archived.rpc.client import DaemonUnreachable
 from archived.rpc.protocol import RpcError
+from archived.tui.api import JobRequest
+from archived.tui.models import DriverInfo, SettingDescription
+from archived.tui.widgets.setting_field import InvalidValue, SettingField
 
 Describe = Callable[[str], Awaitable[list[SettingDescription]]]
 

@@ -6,11 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from archived.tui.batching import EventBatch
-from archived.tui.context import TuiContext
-from archived.tui.link import ConnectionState
-from archived.tui.widgets.banner import ConnectionBanner
-from archived.tui.widgets.nav_bar import NavBar
 from pydantic import ValidationError
 from textual.app import ComposeResult, SystemCommand
 from textual.screen import Screen
@@ -19,6 +14,11 @@ from textual.worker import Worker
 
 from archived.rpc.client import DaemonUnreachable
 from archived.rpc.protocol import ErrorCode, RpcError
+from archived.tui.batching import EventBatch
+from archived.tui.context import TuiContext
+from archived.tui.link import ConnectionState
+from archived.tui.widgets.banner import ConnectionBanner
+from archived.tui.widgets.nav_bar import NavBar
 
 T = TypeVar("T")
 

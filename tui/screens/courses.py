@@ -11,6 +11,15 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
+from textual import events, on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import DataTable, Input
+
+from archived.rpc.protocol import ErrorCode, RpcError
 from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.dialogs.new_job import ActivityTarget
@@ -23,15 +32,6 @@ from archived.tui.widgets.category_tree import CategoryTree
 from archived.tui.widgets.course_table import CourseTable
 from archived.tui.widgets.live_text import LiveText
 from archived.tui.widgets.paged_table import PagedTable
-from textual import events, on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.content import Content
-from textual.timer import Timer
-from textual.widgets import DataTable, Input
-
-from archived.rpc.protocol import ErrorCode, RpcError
 
 UNAVAILABLE = "course overview not available: no Moodle configured"
 SEARCH_DELAY = 0.3  # seconds of no typing before the search runs

@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+
 from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.format import human_bytes, human_duration, local_time, reachability_text, usage_text
@@ -14,11 +20,6 @@ from archived.tui.screens.base import DaemonScreen
 from archived.tui.screens.job_detail import JobDetailScreen
 from archived.tui.widgets.job_table import JobTable
 from archived.tui.widgets.live_text import LiveText
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 
 FAILED_STATES = ("failed", "timed_out")
 STATUS_REFRESH_SECONDS = 2.0  # at most this often after job changes (the counts come from the daemon)

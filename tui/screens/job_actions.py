@@ -6,6 +6,8 @@ and shows the daemon's own message when it refuses.
 
 from __future__ import annotations
 
+from textual.content import Content
+
 from archived.tui.api import JobRequest
 from archived.tui.dialogs.confirm import ConfirmDialog
 from archived.tui.dialogs.delete_job import DeleteJobDialog
@@ -13,7 +15,6 @@ from archived.tui.dialogs.new_job import ActivityTarget, NewJobDialog
 from archived.tui.format import short_id
 from archived.tui.models import JobSummary
 from archived.tui.screens.base import DaemonScreen
-from textual.content import Content
 
 
 async def retry_job(screen: DaemonScreen, job: JobSummary) -> JobSummary | None:

@@ -7,6 +7,13 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import TabbedContent, TabPane
+
 from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.format import compact_time, human_duration, local_time, progress_text, short_id, state_text
@@ -18,12 +25,6 @@ from archived.tui.widgets.artifacts import ArtifactList
 from archived.tui.widgets.live_text import LiveText
 from archived.tui.widgets.log_tail import LEVELS, LogTail
 from archived.tui.widgets.timeline import Timeline
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import TabbedContent, TabPane
 
 
 class JobDetailScreen(DaemonScreen):

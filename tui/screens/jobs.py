@@ -6,6 +6,11 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.content import Content
+
 from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.format import short_id
@@ -17,10 +22,6 @@ from archived.tui.screens.job_detail import JobDetailScreen
 from archived.tui.widgets.job_table import JobTable
 from archived.tui.widgets.live_text import LiveText
 from archived.tui.widgets.paged_table import PagedTable
-from textual import on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.content import Content
 
 # Pages overlap by this many rows, so a job deleted between two page loads does not hide its neighbour.
 PAGE_OVERLAP = 5

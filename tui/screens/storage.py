@@ -6,6 +6,12 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
 from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.format import human_bytes, local_time
@@ -13,11 +19,6 @@ from archived.tui.models import TargetStatus
 from archived.tui.screens.base import DaemonScreen
 from archived.tui.widgets.live_text import LiveText
 from archived.tui.widgets.target_table import TargetTable, status_text
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 
 class StorageScreen(DaemonScreen):

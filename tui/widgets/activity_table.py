@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import tzinfo
 
+from rich.text import Text
+
 from archived.tui.format import local_time
 from archived.tui.models import Activity
 from archived.tui.widgets.fitted_table import ColumnSpec, FittedTable
-from rich.text import Text
 
 BADGE_LABELS = {
     "archived": ("✔ archived", "green"),

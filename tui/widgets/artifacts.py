@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from archived.tui.format import human_bytes, local_time
-from archived.tui.models import Artifact, StoredLocation
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widgets import Static
+
+from archived.tui.format import human_bytes, local_time
+from archived.tui.models import Artifact, StoredLocation
 
 
 class ArtifactList(Static):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from textual.content import Content
+
 from archived.tui.link import ConnectionState, DaemonLink
 from archived.tui.widgets.live_text import LiveText
-from textual.content import Content
 
 
 class ConnectionBanner(LiveText):

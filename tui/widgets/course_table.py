@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.text import Text
+
 from archived.tui.models import Course
 from archived.tui.widgets.fitted_table import ColumnSpec
 from archived.tui.widgets.paged_table import PagedTable
-from rich.text import Text
 
 COLUMNS = (
     ColumnSpec("shortname", "Course", weight=2),

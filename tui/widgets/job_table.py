@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from rich.text import Text
+from textual.message import Message
+
 from archived.tui.batching import Progress
 from archived.tui.format import compact_time, human_duration, progress_text, short_id, short_state_text
 from archived.tui.job_states import ACTIVE
 from archived.tui.models import JobSummary
 from archived.tui.widgets.fitted_table import ColumnSpec
 from archived.tui.widgets.paged_table import PagedTable
-from rich.text import Text
-from textual.message import Message
 
 WIDE_FROM = 110  # table width from which course and initiator get their own columns
 

@@ -6,15 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from archived.tui.format import local_time
-from archived.tui.models import LogEntry
-from archived.tui.widgets.live_text import LiveText
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import RichLog
+
+from archived.tui.format import local_time
+from archived.tui.models import LogEntry
+from archived.tui.widgets.live_text import LiveText
 
 LEVELS = ("debug", "info", "warning", "error")
 LEVEL_STYLES = {"debug": "dim", "info": "", "warning": "yellow", "error": "bold red"}

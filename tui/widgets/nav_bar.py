@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from archived.tui.link import ConnectionState, DaemonLink
 from textual.app import RenderResult
 from textual.content import Content
 from textual.widget import Widget
+
+from archived.tui.link import ConnectionState, DaemonLink
 
 SCREENS: tuple[tuple[str, str, str], ...] = (
     ("dashboard", "1", "Dashboard"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from archived.tui.widgets.fitted_table import FittedTable
 from textual.message import Message
+
+from archived.tui.widgets.fitted_table import FittedTable
 
 T = TypeVar("T")
 # Ask for the next page this many rows before the end, so scrolling rarely waits.

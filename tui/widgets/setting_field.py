@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from archived.tui.models import SettingDescription
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
+
+from archived.tui.models import SettingDescription
 
 
 class InvalidValue(ValueError):

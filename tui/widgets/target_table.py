@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.text import Text
+
 from archived.tui.format import human_bytes, usage_text
 from archived.tui.models import TargetStatus
 from archived.tui.widgets.fitted_table import ColumnSpec, FittedTable
-from rich.text import Text
 
 COLUMNS = (
     ColumnSpec("name", "Target"),

@@ -25,6 +25,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from archived.archive.names import SEGMENT_MAX_BYTES, render_name, render_path, sanitise_segment, time_variables
 from archived.drivers.activity.base import (
     ActivityDriver,
     ActivityRef,
@@ -43,8 +44,6 @@ from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
-
-from archived.archive.names import SEGMENT_MAX_BYTES, render_name, render_path, sanitise_segment, time_variables
 from archived.errors import ArchivedError, FatalError, RecoverableError
 
 CSV_COLUMNS = (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from archived.drivers.activity.base import DriverSettings
-from archived.drivers.worker.render_task import PdfVariant
 from pydantic import Field, field_validator, model_validator
 
 from archived.archive.names import PatternError, validate_pattern
+from archived.drivers.activity.base import DriverSettings
+from archived.drivers.worker.render_task import PdfVariant
 
 ATTEMPT_VARIABLES = frozenset(
     {

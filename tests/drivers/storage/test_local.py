@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from archived.drivers.storage.base import StorageConflict, StorageUnavailable, Tier
 from archived.drivers.storage.local import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
-
 from archived.errors import FatalError, IntegrityError
 
 

@@ -15,6 +15,8 @@ import random
 import time
 from pathlib import Path
 
+from pydantic import Field
+
 from archived.drivers.activity.base import (
     ActivityDriver,
     ActivityRef,
@@ -26,8 +28,6 @@ from archived.drivers.activity.base import (
     IncludedUser,
     LogLevel,
 )
-from pydantic import Field
-
 from archived.errors import FatalError, RecoverableError
 
 

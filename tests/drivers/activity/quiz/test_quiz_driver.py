@@ -23,12 +23,12 @@ from urllib.parse import quote, unquote
 
 import pytest
 import pytest_asyncio
+
+from archived.archive.names import sanitise_segment
 from archived.drivers.activity.base import ActivityResult, DriverEnvironment, LogLevel
 from archived.drivers.activity.quiz.driver import QuizDriver, _Job
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.pdf_check import check_pdf
-
-from archived.archive.names import sanitise_segment
 from archived.errors import FatalError
 from archived.moodle.client import MoodleClient
 from archived.simulator.simulator import MoodleSimulator

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from archived.drivers.activity.quiz.settings import PaperFormat, QuizSettings
 from pydantic import ValidationError
 
 from archived.archive.names import render_name, render_path, time_variables
+from archived.drivers.activity.quiz.settings import PaperFormat, QuizSettings
 
 
 def test_defaults_and_patterns() -> None:
