@@ -50,7 +50,7 @@ JOBS: list[tuple[int, int, int, str, str, float, str, float, float, tuple[str, s
     (1, 3101, 101, "Final exam", "activity_archiving", 41.0, "rendering attempt 37/90", 4, 0, None),
     (2, 3102, 102, "Midterm quiz", "post_processing", 88.0, "packing 212 files", 6, 0, None),
     (3, 3103, 103, "Retake exam", "queued", 0.0, "queued", 7, 0, None),
-    (4, 3104, 104, "Lab report upload", "queued", 0.0, "queued", 7.5, 0, None),
+    (4, 3104, 104, "Statistics exam", "queued", 0.0, "queued", 7.5, 0, None),
     (
         5,
         3110,
@@ -61,7 +61,7 @@ JOBS: list[tuple[int, int, int, str, str, float, str, float, float, tuple[str, s
         "",
         25,
         312.4,
-        ("storage_unavailable", "storage target ftp-offsite: connection refused after 3 retries"),
+        ("storage_unavailable", "storage target nas-backup: folder /mnt/nas-backup does not exist"),
     ),
     (6, 3106, 106, "Essay exam", "completed", 100.0, "completed", 70, 95.2, None),
     (7, 3107, 107, "Seminar paper", "completed", 100.0, "completed", 95, 41.7, None),
@@ -110,7 +110,7 @@ def job_get(n: int) -> dict[str, Any]:
     ago = next(j for j in JOBS if j[0] == n)[7]
     detail = dict(summary)
     detail.update(
-        settings={"job": {"retention_years": 10, "storage_targets": ["local", "s3-worm"]},
+        settings={"job": {"retention_years": 10, "storage_targets": ["local", "nas-backup"]},
                   "activity": {"paper_format": "A4", "report_sections": ["header", "question", "rightanswer"]}},
         outcome=summary["state"] if summary["finished_at"] else None, failed_stage=None, retries=0,
         next_retry_at=None, timeout_seconds=7200.0, updated_at=summary["finished_at"], deleted_at=None,
@@ -131,10 +131,9 @@ def job_get(n: int) -> dict[str, Any]:
             "locations": [
                 {"target": "local", "location": name, "size": 48_213_877, "sha256": SHA,
                  "stored_at": _at(ago - 1.5), "deleted_at": None},
-                {"target": "s3-worm", "location": f"archives/2026/{name}", "size": 48_213_877, "sha256": SHA,
+                {"target": "nas-backup", "location": name, "size": 48_213_877, "sha256": SHA,
                  "stored_at": _at(ago - 1.6), "deleted_at": None},
             ],
-            "timestamp": {"status": "ok", "tsa": "https://tsa.example.edu", "at": _at(ago - 1.45)},
         })  # fmt: skip
     return {"job": detail, "timeline": timeline, "artifacts": artifacts}
 
@@ -145,13 +144,12 @@ LOG_LINES = [
     ("debug", "moodle: mod_quiz_get_attempts_for_review → 48 attempts"),
     ("info", "rendering 48 attempts with 2 render workers"),
     ("warning", "attempt 1207: question 14 has an attachment larger than 20 MiB; kept as a file"),
-    ("info", "rendered 48/48 attempts (PDF/A-3b, 212 files)"),
+    ("info", "rendered 48/48 attempts (PDF/A-2u, 212 files)"),
     ("info", "stage post_processing started"),
     ("info", "bag: 215 payload files, Payload-Oxum 48102311.215"),
-    ("info", "timestamp: RFC 3161 response from https://tsa.example.edu verified"),
     ("info", "stage store started"),
     ("info", "stored on local (verified: size and SHA-256)"),
-    ("info", "stored on s3-worm with object lock until 2036-03-02 (verified)"),
+    ("info", "stored on nas-backup (verified: size and SHA-256)"),
     ("info", "job ended: completed"),
 ]
 
@@ -177,12 +175,9 @@ STORAGE = [
     {"name": "local", "driver": "local", "tier": "local", "required": True, "archives": 1204,
      "bytes": 61_847_123_456, "reachable": True, "latency_ms": 0.8, "free_bytes": 812_345_678_912,
      "total_bytes": 1_999_844_147_200, "probe_ok": True, "message": "probe write/read/delete ok"},
-    {"name": "s3-worm", "driver": "s3", "tier": "remote-fast", "required": True, "archives": 1203,
-     "bytes": 61_799_009_579, "reachable": True, "latency_ms": 23.4, "free_bytes": None, "total_bytes": None,
-     "probe_ok": True, "message": "probe write/read ok; delete refused by object lock as expected"},
-    {"name": "ftp-offsite", "driver": "ftp", "tier": "remote-slow", "required": False, "archives": 1150,
+    {"name": "nas-backup", "driver": "local", "tier": "remote-slow", "required": False, "archives": 1150,
      "bytes": 58_911_400_112, "reachable": False, "latency_ms": None, "free_bytes": None, "total_bytes": None,
-     "probe_ok": False, "message": "connection refused by ftp.offsite.example.org:21"},
+     "probe_ok": False, "message": "probe failed: folder /mnt/nas-backup does not exist"},
 ]  # fmt: skip
 
 CATEGORIES = [
@@ -283,7 +278,7 @@ class RecordedDaemon:
                 "jobs": {"completed": 1204, "failed": 3, "timed_out": 1, "canceled": 2, "queued": 2,
                          "activity_archiving": 1, "post_processing": 1},
                 "jobs_last_24h": {"completed": 40, "failed": 1, "timed_out": 1, "canceled": 1},
-                "drivers": ["assign", "quiz"], "targets": ["ftp-offsite", "local", "s3-worm"],
+                "drivers": ["quiz"], "targets": ["local", "nas-backup"],
                 "moodle": {"url": "https://moodle.example.edu", "release": "4.5.2+", "reachable": True,
                            "error": None, "latency_ms": 84.2, "checked_at": _at(0.5)},
                 "connections": 2,
@@ -305,8 +300,7 @@ class RecordedDaemon:
                        for t in STORAGE]  # fmt: skip
             return {"targets": [t for t in targets if params.get("target") in (None, t["name"])]}
         if method == "drivers.list":
-            return {"activity": [{"name": "assign", "title": "Assignment", "modname": "assign"},
-                                 {"name": "quiz", "title": "Quiz", "modname": "quiz"}]}  # fmt: skip
+            return {"activity": [{"name": "quiz", "title": "Quiz", "modname": "quiz"}]}
         if method == "settings.describe":
             return {"driver": params["driver"], "settings": SETTINGS}
         if method in ("jobs.retry", "jobs.cancel"):
