@@ -143,6 +143,7 @@ class DaemonApi:
         """`courses.show`: a course's activities with their badges."""
         return CourseView.model_validate(await self._call("courses.show", {"course_id": course_id}))
 
-    async def refresh_courses(self, course_id: int | None = None) -> None:
+    async def refresh_courses(self, course_id: int | None = None) -> bool:
         """`courses.refresh`: ask the daemon to read the course (or all courses) from Moodle again."""
         await self._call("courses.refresh", {} if course_id is None else {"course_id": course_id})
+        return True

@@ -88,12 +88,12 @@ class DashboardScreen(DaemonScreen):
         """Active jobs come and go; counts are refetched (throttled) when jobs change."""
         table = self.active_table
         for job_id in batch.deleted:
-            table.remove(job_id)
+            table.remove_job(job_id)
         for job in batch.jobs.values():
             if job.state in ACTIVE:
                 table.upsert(job)
             else:
-                table.remove(job.id)
+                table.remove_job(job.id)
         for job_id, progress in batch.progress.items():
             table.set_progress(job_id, progress)
         if batch.touches_jobs and not self._status_refresh_pending:

@@ -63,7 +63,7 @@ class JobDetailScreen(DaemonScreen):
             with TabPane("Settings", id="settings"), VerticalScroll():
                 yield LiveText(id="job-settings")
 
-    async def on_mount(self) -> None:
+    async def on_mount(self) -> None:  # type: ignore[override]  # Textual runs every class's handler
         """Receive this job's log lines (Textual then runs `DaemonScreen.on_mount`, which loads)."""
         await self.link.watch_logs(self.job_id)
         self._watching = True

@@ -82,10 +82,10 @@ class JobsScreen(DaemonScreen):
         """Changed, new and deleted jobs; progress."""
         table = self.table
         for job_id in batch.deleted:
-            table.remove(job_id)
+            table.remove_job(job_id)
         for job in batch.jobs.values():
             if job.deleted or not self.state_filter.matches(job.state):
-                table.remove(job.id)
+                table.remove_job(job.id)
             else:
                 table.upsert(job)
         for job_id, progress in batch.progress.items():

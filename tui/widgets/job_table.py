@@ -85,7 +85,7 @@ class JobTable(PagedTable[JobSummary]):
             self.total += 1
         self.insert_item(index, job.id, job)
 
-    def remove(self, job_id: str) -> None:
+    def remove_job(self, job_id: str) -> None:
         """Drop a job's row (deleted, or no longer matching the filter)."""
         if job_id in self.items and self.total:
             self.total -= 1
