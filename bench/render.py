@@ -34,12 +34,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lxml import html as lhtml
+
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
-from lxml import html as lhtml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures"
 REAL_ATTEMPT = FIXTURES / "real-attempt/attempt-23.html"

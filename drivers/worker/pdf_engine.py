@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import cssselect2
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
+
 from archived.drivers.worker.images import ImageDecodeError, PreparedImageCache
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_task import RenderResult, RenderTask, Resource
 from archived.drivers.worker.weasy_caches import ImageCache, install
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 
 # WeasyPrint reports a missing image as an ERROR log line; the fetcher records it instead.
 logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
@@ -172,7 +173,7 @@ class PdfEngine:
 
     def render(self, task: RenderTask) -> RenderResult:
         """Render one task to PDF/A; write it atomically to `task.output_path` if given."""
-        started = time.perf_counter()
+        started = time.perf_counter(), time.process_time()
         options = task.options
         fetcher = _ResourceFetcher(task.resources, self._images, task)
         document = self._document(task.html, fetcher)
@@ -190,7 +191,9 @@ class PdfEngine:
         finally:
             self._weasy_images.trim()
 
-    def _finish(self, task: RenderTask, rendered: Any, fetcher: _ResourceFetcher, started: float) -> RenderResult:
+    def _finish(
+        self, task: RenderTask, rendered: Any, fetcher: _ResourceFetcher, started: tuple[float, float]
+    ) -> RenderResult:
         options = task.options
         metadata = rendered.metadata
         metadata.title = options.title or metadata.title
@@ -219,7 +222,8 @@ class PdfEngine:
             missing_resources=tuple(dict.fromkeys(fetcher.missing)),
             broken_resources=tuple(dict.fromkeys(fetcher.broken)),
             check=check,
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - started[0],
+            cpu_seconds=time.process_time() - started[1],
         )
 
     def _document(self, html: str, fetcher: _ResourceFetcher) -> HTML:

@@ -20,7 +20,6 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from archived.drivers.worker.render_task import RenderResult, RenderTask
-
 from archived.errors import ArchivedError, FatalError, RecoverableError
 
 log = logging.getLogger(__name__)

@@ -81,5 +81,6 @@ class RenderResult:
     missing_resources: tuple[str, ...] = ()  # URLs the document asked for that were not in `resources`
     broken_resources: tuple[str, ...] = ()  # resources that were given but could not be decoded
     check: PdfCheck | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time in the worker
+    cpu_seconds: float = 0.0  # CPU time of the worker process for this task (what the render cost)
     tries: int = 1

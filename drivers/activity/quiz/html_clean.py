@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from archived.drivers.activity.quiz.dragdrop import extract_placements
 from lxml import etree
 from lxml import html as lhtml
+
+from archived.drivers.activity.quiz.dragdrop import extract_placements
 
 HIDDEN_CLASSES = frozenset({"accesshide", "sr-only", "visually-hidden", "questionflag", "questionflagpostdata",
                             "editquestion", "im-controls", "d-none", "hidden"})  # fmt: skip
@@ -211,8 +212,10 @@ def _strip(root: lhtml.HtmlElement) -> None:
                 element.tail = None
                 element.addnext(feedback)
             element.drop_tag()  # keep the words, not the link (review links need a Moodle session anyway)
-        elif (tag == "span" and classes & UNWRAP_CLASSES) or (tag == "div" and classes == {"clearfix"}):
-            element.drop_tag()
+        elif (tag == "span" and (classes & UNWRAP_CLASSES or not element.attrib)) or (
+            tag == "div" and classes == {"clearfix"}
+        ):
+            element.drop_tag()  # a span without attributes only costs the renderer an inline box
         elif tag == "div" and classes & {"d-flex", "flex-fill"}:
             element.tag = "span"  # Moodle's flex label wrappers: one line per choice on paper
             element.attrib.clear()

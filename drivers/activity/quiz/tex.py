@@ -14,9 +14,10 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-from archived.drivers.worker.math import MathResult
 from lxml import etree
 from lxml import html as lhtml
+
+from archived.drivers.worker.math import MathResult
 
 _FORMULA = re.compile(
     r"\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]|\$\$(?P<dollars>.+?)\$\$"
@@ -32,6 +33,10 @@ _PLACEHOLDER = "tex-formula"
 _MONO_EM = 0.60205
 
 Formula = tuple[str, bool]
+
+# Parsed, id-normalised SVG per (formula, MathJax output), shared by the attempts of a job (copied on use).
+_PARSED: dict[tuple[Formula, str], etree._Element] = {}
+_PARSED_MAX = 2048
 
 
 def _split(text: str) -> list[str | Formula]:
@@ -57,10 +62,10 @@ def _placeholder(formula: Formula) -> lhtml.HtmlElement:
 def mark_formulas(root: lhtml.HtmlElement) -> set[Formula]:
     """Replace every formula in the text of `root` by a placeholder; return the formulas found."""
     found: set[Formula] = set()
+    # Inside <code>, <pre>, <svg>… nothing is a formula: leave those subtrees out in one go.
+    skipped = {id(e) for top in root.iter(*_SKIP) if top is not root for e in top.iter()}
     for element in list(root.iter()):
-        if not isinstance(element.tag, str) or element.tag in _SKIP:
-            continue
-        if any(a.tag in _SKIP for a in element.iterancestors() if isinstance(a.tag, str)):
+        if not isinstance(element.tag, str) or element.tag in _SKIP or id(element) in skipped:
             continue
         if element.text and _MAYBE.search(element.text):
             pieces = _split(element.text)
@@ -105,7 +110,7 @@ def _insert_pieces(
 
 def apply_formulas(root: lhtml.HtmlElement, rendered: Mapping[Formula, MathResult]) -> list[str]:
     """Swap placeholders for SVG + invisible source (or a marked fallback); return TeX errors seen."""
-    parsed: dict[Formula, etree._Element] = {}
+    parsed = _PARSED
     errors: list[str] = []
     for node in list(root.iter("span")):
         if node.get("class") != _PLACEHOLDER:
@@ -117,9 +122,13 @@ def apply_formulas(root: lhtml.HtmlElement, rendered: Mapping[Formula, MathResul
                 errors.append(f"{formula[0]!r}: {result.error}")
             replacement = _fallback(formula)
         else:
-            if formula not in parsed:
-                parsed[formula] = _normalised_svg(result.svg, formula)
-            replacement = _math_box(formula, copy.deepcopy(parsed[formula]))
+            key = (formula, result.svg)
+            svg = parsed.get(key)
+            if svg is None:
+                if len(parsed) >= _PARSED_MAX:
+                    parsed.clear()
+                svg = parsed[key] = _normalised_svg(result.svg, formula)
+            replacement = _math_box(formula, copy.deepcopy(svg))
         replacement.tail = node.tail
         node.getparent().replace(node, replacement)
     return errors

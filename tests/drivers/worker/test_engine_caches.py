@@ -10,12 +10,13 @@ import io
 import re
 import zlib
 
+from PIL import Image
+from pypdf import PdfReader
+
 from archived.drivers.worker import weasy_caches
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.pdf_engine import PdfEngine
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
-from PIL import Image
-from pypdf import PdfReader
 
 # A MathJax-like formula: glyph outlines placed by transforms, plus a fraction bar.
 FORMULA = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from archived.drivers.worker.math import MathRenderer
 
 needs_mathjax = pytest.mark.skipif(not MathRenderer().available, reason=str(MathRenderer().reason))

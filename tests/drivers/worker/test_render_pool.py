@@ -6,11 +6,11 @@ import asyncio
 import io
 
 import pytest
+from PIL import Image
+
 from archived.drivers.worker.pdf_check import PdfCheckError, check_pdf
 from archived.drivers.worker.render_pool import RenderPool, RenderTimeout
 from archived.drivers.worker.render_task import PdfVariant, RenderOptions, RenderTask, Resource
-from PIL import Image
-
 from archived.errors import FatalError, RecoverableError
 
 HTML = (
@@ -91,9 +91,10 @@ def test_page_size_is_validated() -> None:
 
 
 def test_text_check_decodes_like_a_text_extractor() -> None:
-    from archived.drivers.worker.pdf_check import _decoded_chars
     from pypdf import PdfReader
     from weasyprint import HTML as WeasyHTML
+
+    from archived.drivers.worker.pdf_check import _decoded_chars
 
     html = "<p>Grüße, Zoë! ∑ 2 × 3 = 6 — “quoted” ﬁne</p><p><b>Bold</b> <i>italic</i> <code>mono()</code></p>"
     pdf = WeasyHTML(string=html).write_pdf(pdf_variant="pdf/a-2u")

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from lxml import html as lhtml
+
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.math import MathRenderer, MathResult
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask
-from lxml import html as lhtml
-
 from tests.support.fixtures import REAL_ATTEMPT as FIXTURE
 
 
