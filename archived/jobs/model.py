@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from archived.jobs.states import JobState, Outcome
 
 
 def iso(ts: float | None) -> str | None:
-    """A Unix time as an ISO-8601 UTC string (for JSON and humans)."""
+    """A Unix time as an ISO-8601 UTC string, e.g. `2026-11-28T09:00:00Z` (for JSON and humans)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))  # several times faster than datetime
+
+
+def summary_of(values: Mapping[str, Any], initiator: dict[str, Any]) -> dict[str, Any]:
+    """The compact view of a job used by `jobs.list` and events, from its column values."""
+    return {
+        "id": values["id"],
+        "driver": values["driver"],
+        "course_id": values["course_id"],
+        "cmid": values["cmid"],
+        "course_name": values["course_name"],
+        "activity_name": values["activity_name"],
+        "state": str(values["state"]),
+        "progress": round(values["progress"], 1),
+        "progress_text": values["progress_text"],
+        "initiator": initiator,
+        "created_at": iso(values["created_at"]),
+        "started_at": iso(values["started_at"]),
+        "finished_at": iso(values["finished_at"]),
+        "run_seconds": round(values["run_seconds"], 1),
+        "error_code": values["error_code"],
+        "error_message": values["error_message"],
+        "deleted": values["deleted_at"] is not None,
+    }
 
 
 @dataclass(frozen=True)
@@ -70,25 +94,7 @@ class JobRecord:
 
     def summary(self) -> dict[str, Any]:
         """The compact view used by `jobs.list` and events."""
-        return {
-            "id": self.id,
-            "driver": self.driver,
-            "course_id": self.course_id,
-            "cmid": self.cmid,
-            "course_name": self.course_name,
-            "activity_name": self.activity_name,
-            "state": self.state.value,
-            "progress": round(self.progress, 1),
-            "progress_text": self.progress_text,
-            "initiator": self.initiator.to_dict(),
-            "created_at": iso(self.created_at),
-            "started_at": iso(self.started_at),
-            "finished_at": iso(self.finished_at),
-            "run_seconds": round(self.run_seconds, 1),
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-            "deleted": self.deleted_at is not None,
-        }
+        return summary_of(self.__dict__, self.initiator.to_dict())
 
     def detail(self) -> dict[str, Any]:
         """Everything about the job (without timeline, artifacts and logs, which come separately)."""

@@ -205,14 +205,14 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
         return {"job": job.summary(), "forced": forced}
 
     async def jobs_list(params: ListJobsParams, call: Call) -> dict[str, Any]:
-        jobs, total = await store.list_jobs(
+        jobs, total = await store.list_summaries(
             states=params.states,
             cmid=params.cmid,
             include_deleted=params.include_deleted,
             limit=params.limit,
             offset=params.offset,
         )
-        return {"jobs": [job.summary() for job in jobs], "total": total, "offset": params.offset}
+        return {"jobs": jobs, "total": total, "offset": params.offset}
 
     async def jobs_get(params: JobRef, call: Call) -> dict[str, Any]:
         job_id = await engine.resolve_job_id(params.job_id)
