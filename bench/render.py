@@ -12,10 +12,11 @@ MathJax with its cache, images, HTML; then the render pool: WeasyPrint PDF/A, PD
 Every attempt gets its own header (attempt id, user), so every PDF differs. N attempts go through the pipeline
 with `2 × workers` in flight; the clock starts after the worker processes are up (a job starts them once) but
 before the first attempt, so the workers' cold caches count. Reported per run: wall time and attempts/s;
-CPU seconds per attempt over the whole process tree (this process, fork server, workers, Node) and of this
-process alone (the daemon's share: cleaning, HTML, pickling), which depend far less than wall time on what
-else the machine is doing; peak memory as PSS summed over the tree, sampled every 0.2 s
-from /proc/<pid>/smaps_rollup; and the load average before the run (the machine may be shared).
+CPU seconds per attempt over the whole process tree (this process, fork server, workers, Node), of this
+process alone (`daemon`: cleaning, HTML, pickling) and inside the worker's render call (`render`), which
+depend far less than wall time on what else the machine is doing; peak memory as PSS summed over the tree,
+sampled every 0.2 s from /proc/<pid>/smaps_rollup; the load average before the run and the CPU stolen by the
+hypervisor during it (`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may be shared.
 
 Usage: python bench/render.py [-n 40] [--scenario real,ref] [--workers 1,2]
        python bench/render.py --scenario ref --workers 2 -n 25,100   (time linear in attempts?)
@@ -113,6 +114,12 @@ def tree_pss_kib(root: int) -> int:
     return total
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to others while this VM wanted it (all CPUs, since boot)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / CLOCK_TICKS if len(fields) > 8 else 0.0
+
+
 def tree_cpu_seconds(root: int) -> float:
     """CPU time of `root`'s tree, including descendants that ended and were reaped (cutime/cstime)."""
     ticks = 0
@@ -143,10 +150,11 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, await asyncio.to_thread(measure))
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(float(os.environ.get("BENCH_SAMPLE", "0.2")))
 
     math = MathRenderer()
     settings = QuizSettings()
+    worker_cpu: list[float] = []
     load = os.getloadavg()[0]
     async with RenderPool(workers, timeout=300) as pool:
         await pool.warm_up()
@@ -173,6 +181,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
             task = RenderTask(f"attempt {number}", document.html, document.resources, options, out / f"{number}.pdf")
             result = await pool.render(task)
             assert result.check is not None and result.path is not None
+            worker_cpu.append(result.cpu_seconds)
 
         gate = asyncio.Semaphore(2 * workers)
 
@@ -180,6 +189,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
             async with gate:
                 await one(number)
 
+        steal_before = steal_seconds()
         cpu_before = tree_cpu_seconds(os.getpid())
         own_before = time.process_time()
         started = time.perf_counter()
@@ -187,12 +197,14 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
         elapsed = time.perf_counter() - started
         cpu = tree_cpu_seconds(os.getpid()) - cpu_before - sampling_cpu  # the sampler is not the pipeline
         own = time.process_time() - own_before - sampling_cpu
+        steal = steal_seconds() - steal_before
         stop.set()
         await sampler
     await math.close()
     return {
         "seconds": elapsed, "rate": attempts / elapsed, "cpu": cpu / attempts, "daemon_cpu": own / attempts,
-        "peak": peak / 1024, "load": load,
+        "worker_cpu": sum(worker_cpu) / max(1, len(worker_cpu)),
+        "peak": peak / 1024, "load": load, "steal": steal / elapsed,
     }  # fmt: skip
 
 
@@ -206,7 +218,7 @@ def main() -> None:
     makers = {"real": real_scenario, "ref": ref_scenario}
     print(__doc__.splitlines()[0])
     print(f"{'scenario':8} {'workers':>7} {'attempts':>8} {'time s':>7} {'att/s':>6} {'CPU s/att':>9} "
-          f"{'daemon':>6} {'peak MiB':>8} {'load':>5}")  # fmt: skip
+          f"{'daemon':>6} {'render':>6} {'peak MiB':>8} {'load':>5} {'steal':>5}")  # fmt: skip
     for name in args.scenario.split(","):
         scenario = makers[name.strip()]()
         for workers in (int(w) for w in args.workers.split(",")):
@@ -215,7 +227,8 @@ def main() -> None:
                     m = asyncio.run(run(scenario, workers, attempts, Path(folder)))
                 line = (
                     f"{scenario.name:8} {workers:>7} {attempts:>8} {m['seconds']:>7.1f} {m['rate']:>6.2f} "
-                    f"{m['cpu']:>9.3f} {m['daemon_cpu']:>6.3f} {m['peak']:>8.0f} {m['load']:>5.1f}"
+                    f"{m['cpu']:>9.3f} {m['daemon_cpu']:>6.3f} {m['worker_cpu']:>6.3f} {m['peak']:>8.0f} "
+                    f"{m['load']:>5.1f} {m['steal']:>5.2f}"
                 )
                 print(line, flush=True)
     sys.stdout.flush()

@@ -145,7 +145,7 @@ class RenderPool:
         self,
         processes: int | None = None,
         *,
-        max_tasks_per_child: int = 50,
+        max_tasks_per_child: int = 500,  # a worker's memory stays flat over 100s of reports; a restart re-warms
         timeout: float = 120.0,
         retries: int = 2,
         start_method: str = "forkserver",

@@ -197,12 +197,20 @@ def _header(header: AttemptHeader, settings: QuizSettings) -> lhtml.HtmlElement:
 
 
 def _block(cls: str, title: str | None, content: lhtml.HtmlElement) -> lhtml.HtmlElement:
-    block = _el("div", f"block {cls}")
-    if title:
-        block.append(_el("h4", None, title))
+    """A report section around `content`; a `<div>` becomes the section itself (one layout box fewer)."""
     content.tail = None
-    block.append(content)
-    return block
+    if content.tag != "div":
+        block = _el("div", f"block {cls}")
+        if title:
+            block.append(_el("h4", None, title))
+        block.append(content)
+        return block
+    content.set("class", f"block {cls} {content.get('class') or ''}".strip())
+    if title:
+        heading = _el("h4", None, title)
+        heading.tail, content.text = content.text, None
+        content.insert(0, heading)
+    return content
 
 
 def _move_content(source: lhtml.HtmlElement, target: lhtml.HtmlElement) -> None:
