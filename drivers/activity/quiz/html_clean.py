@@ -149,11 +149,13 @@ def _static_controls(root: lhtml.HtmlElement) -> None:
         if kind in ("radio", "checkbox"):
             checked = field_.get("checked") is not None
             mark = ("◉" if checked else "○") if kind == "radio" else ("☑" if checked else "☐")
-            span = lhtml.Element("span", {"class": "choice checked" if checked else "choice"})
-            span.text = mark + " "
             if checked and field_.getparent() is not None:
                 row = field_.getparent()
                 row.set("class", (row.get("class") or "") + " chosen")
+            # Plain text, not an element: one layout box fewer per choice in the PDF renderer.
+            field_.tail = mark + " " + (field_.tail or "")
+            _remove(field_)
+            continue
         elif kind in ("submit", "button", "image", "reset", "file"):
             _remove(field_)
             continue
@@ -212,10 +214,12 @@ def _strip(root: lhtml.HtmlElement) -> None:
                 element.tail = None
                 element.addnext(feedback)
             element.drop_tag()  # keep the words, not the link (review links need a Moodle session anyway)
-        elif (tag == "span" and (classes & UNWRAP_CLASSES or not element.attrib)) or (
-            tag == "div" and classes == {"clearfix"}
+        elif (
+            (tag == "span" and (classes & UNWRAP_CLASSES or not element.attrib))
+            or (tag == "div" and classes == {"clearfix"})
+            or tag == "fieldset"
         ):
-            element.drop_tag()  # a span without attributes only costs the renderer an inline box
+            element.drop_tag()  # wrappers without a look on paper only cost the renderer a layout box
         elif tag == "div" and classes & {"d-flex", "flex-fill"}:
             element.tag = "span"  # Moodle's flex label wrappers: one line per choice on paper
             element.attrib.clear()
