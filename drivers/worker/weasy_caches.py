@@ -39,6 +39,11 @@ _SELF_CONTAINED_SVG = frozenset({"svg", "g", "path", "rect", "circle", "ellipse"
                                  "defs", "use", "title", "desc"})  # fmt: skip
 
 
+# Image URLs that name their content: the report's `res:<sha256>`, the engine's `svg:<sha256>`, `data:` URLs.
+# Another URL may stand for other bytes in the next task, so its image is not kept across documents.
+_CONTENT_ADDRESSED = re.compile(r"(?:res|svg):[0-9a-f]{64}$|data:")
+
+
 def _self_contained(image: Any) -> bool:
     tree = getattr(getattr(getattr(image, "_svg", None), "tree", None), "_etree_node", None)
     if tree is None:
@@ -67,6 +72,8 @@ class ImageCache(dict[str, Any]):
         self.max_items = max_items
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(value, bytes) and not _CONTENT_ADDRESSED.match(key):
+            return  # an image is kept only under a name that changes with its content
         if isinstance(value, weasy_images.SVGImage) and _self_contained(value):
             value._context = None  # do not keep the first document alive
             super().__setitem__(key, value)

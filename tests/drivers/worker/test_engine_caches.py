@@ -147,3 +147,21 @@ def test_svg_text_is_never_replayed_from_another_document() -> None:
     result = engine.render(RenderTask("b", _html(f"<p>Hi</p><p>{LABELLED}</p>"), {}, OPTIONS))
     assert result.pdf is not None
     assert PdfReader(io.BytesIO(result.pdf)).pages[0].extract_text().split() == ["Hi", "Drop", "zone", "A"]
+
+
+def test_images_are_kept_only_under_content_addressed_names() -> None:
+    def png(colour: tuple[int, int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(out, "PNG")
+        return out.getvalue()
+
+    engine = PdfEngine()
+    html = _html('<p>Picture <img src="https://moodle.example/p.png" alt="p"/></p>')
+    red = engine.render(
+        RenderTask("a", html, {"https://moodle.example/p.png": Resource(png((255, 0, 0)), "image/png")})
+    )
+    blue = engine.render(
+        RenderTask("b", html, {"https://moodle.example/p.png": Resource(png((0, 0, 255)), "image/png")})
+    )
+    assert red.sha256 != blue.sha256  # the second task got its own picture, not the first one's
+    assert not any(key.startswith("https:") for key in engine._weasy_images)
