@@ -29,6 +29,11 @@ RESOURCE_SCHEME = "res:"
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 )
+# Elements that start and end lines (whitespace next to them never shows) and subtrees whose whitespace counts.
+_BLOCK = frozenset({"html", "head", "body", "div", "p", "section", "table", "thead", "tbody", "tfoot", "tr", "td",
+                    "th", "caption", "ul", "ol", "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+                    "blockquote", "fieldset", "legend", "form", "hr", "figure", "figcaption"})  # fmt: skip
+_PRESERVE = ("pre", "textarea", "code", "script", "style", "{http://www.w3.org/2000/svg}svg", "svg")
 _STATE_CLASS = {
     "gradedright": "correct", "mangrright": "correct", "gradedpartial": "partiallycorrect",
     "mangrpartial": "partiallycorrect", "gradedwrong": "incorrect", "mangrwrong": "incorrect",
@@ -383,8 +388,31 @@ def _data_url(url: str) -> Resource | None:
 
 
 def serialise(root: lhtml.HtmlElement) -> str:
-    """Well-formed HTML (parses as XML too, which the render worker's fast path needs)."""
+    """Well-formed HTML (parses as XML too, which the render worker's fast path needs).
+
+    Whitespace-only text next to block elements (Moodle's line breaks between tags) is dropped: it never
+    shows, but each piece would cost the PDF renderer a box.
+    """
+    # The elements themselves, not their ids: lxml reuses a Python object's id once nothing refers to it.
+    keep = {e for top in root.iter(*_PRESERVE) for e in top.iter()}
+    keep |= {e for top in root.iter() if "white-space" in (top.get("style") or "") for e in top.iter()}
     for element in root.iter():
-        if isinstance(element.tag, str) and element.tag not in _VOID and element.text is None and len(element) == 0:
+        if not isinstance(element.tag, str):
+            continue
+        if element not in keep:
+            _drop_block_whitespace(element)
+        if element.tag not in _VOID and element.text is None and len(element) == 0:
             element.text = ""
     return "<!DOCTYPE html>\n" + etree.tostring(root, method="xml", encoding="unicode")
+
+
+def _drop_block_whitespace(element: lhtml.HtmlElement) -> None:
+    block = element.tag in _BLOCK
+    text = element.text
+    if text is not None and text and not text.strip() and block and (len(element) == 0 or element[0].tag in _BLOCK):
+        element.text = None
+    tail = element.tail
+    if tail is not None and tail and not tail.strip():
+        following = element.getnext()
+        if block or (following is not None and following.tag in _BLOCK):
+            element.tail = None

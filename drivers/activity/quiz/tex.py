@@ -62,10 +62,11 @@ def _placeholder(formula: Formula) -> lhtml.HtmlElement:
 def mark_formulas(root: lhtml.HtmlElement) -> set[Formula]:
     """Replace every formula in the text of `root` by a placeholder; return the formulas found."""
     found: set[Formula] = set()
-    # Inside <code>, <pre>, <svg>… nothing is a formula: leave those subtrees out in one go.
-    skipped = {id(e) for top in root.iter(*_SKIP) if top is not root for e in top.iter()}
+    # Inside <code>, <pre>, <svg>… nothing is a formula: leave those subtrees out in one go. (The set holds
+    # the elements themselves: lxml reuses a Python object's id once nothing refers to it.)
+    skipped = {e for top in root.iter(*_SKIP) if top is not root for e in top.iter()}
     for element in list(root.iter()):
-        if not isinstance(element.tag, str) or element.tag in _SKIP or id(element) in skipped:
+        if not isinstance(element.tag, str) or element.tag in _SKIP or element in skipped:
             continue
         if element.text and _MAYBE.search(element.text):
             pieces = _split(element.text)

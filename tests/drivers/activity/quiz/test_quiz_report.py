@@ -202,3 +202,14 @@ def test_formula_source_lies_over_its_svg() -> None:
     assert source.get("class") == "tex-source" and source.text == "a" and image.tag.endswith("svg")
     # 1 character of DejaVu Sans Mono is 0.60205 em; the formula is 0.6 em wide (1.2ex): size and pull-back.
     assert source.get("style") == "font-size: 0.9966em; margin-right: -0.6020em"
+
+
+def test_whitespace_between_blocks_goes_but_not_between_words_or_in_pre() -> None:
+    html = (
+        '<div class="que"><div class="formulation"><div class="qtext">\n  <p>One <b>two</b> <i>three</i></p>\n'
+        "  <p>Four \\( x \\) five</p>\n  <pre>  keep\n   this  </pre>\n</div></div></div>"
+    )
+    document = finish_report(prepare_report(HEADER, [QuestionInput(slot=1, html=html)], QuizSettings()), {}, {})
+    assert "<p>One <b>two</b> <i>three</i></p><p>Four" in document.html  # spaces between words stay
+    assert "<pre>  keep\n   this  </pre>" in document.html
+    assert '<code class="tex-fallback">\\(x\\)</code> five' in document.html
