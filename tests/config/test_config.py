@@ -81,3 +81,17 @@ def test_empty_secret_file_is_refused(tmp_path: Path) -> None:
     secret.chmod(0o600)
     with pytest.raises(ConfigError, match="is empty"):
         read_secret(file=secret, env=None, what="token")
+
+
+def test_the_example_presets_fit_the_installed_drivers() -> None:
+    from archived.daemon.server import build_presets
+    from archived.drivers.activity.base import DriverEnvironment
+    from archived.plugins import activity_drivers
+
+    config = load_config(EXAMPLE)
+    drivers = {
+        name: cls(DriverEnvironment(moodle=None, temp_dir=Path("/tmp"))) for name, cls in activity_drivers().items()
+    }
+    presets = build_presets(config, drivers)
+    assert presets["quiz"].values["paper_format"] == "A4"
+    assert presets["job"].locked == {"retention_years"}
