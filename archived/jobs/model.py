@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from archived.jobs.states import JobState, Outcome
 
@@ -17,7 +17,11 @@ def iso(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))  # several times faster than datetime
 
 
-def summary_of(values: Mapping[str, Any], initiator: dict[str, Any]) -> dict[str, Any]:
+class _Values(Protocol):
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def summary_of(values: _Values | Mapping[str, Any], initiator: dict[str, Any]) -> dict[str, Any]:
     """The compact view of a job used by `jobs.list` and events, from its column values."""
     return {
         "id": values["id"],

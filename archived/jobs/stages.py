@@ -1,0 +1,279 @@
+"""The three processing stages of a job: activity archiving, post-processing (the archive), store.
+
+Each stage reads what the previous ones checkpointed, does its work, and returns its own checkpoint; the engine
+writes that checkpoint in the same transaction as the transition to the next stage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archived import __version__
+from archived.archive.bag import build_bag_zip
+from archived.archive.names import render_name, time_variables
+from archived.archive.payload import PayloadFile, scan_payload
+from archived.archive.readme import archive_readme
+from archived.archive.verify import verify_archive
+from archived.config import Config
+from archived.drivers.activity.base import ActivityDriver, ActivityResult, LogLevel
+from archived.drivers.storage.base import StorageConflict
+from archived.durable import sha256_of_file, write_atomic
+from archived.errors import ArchivedError, FatalError, IntegrityError
+from archived.events.bus import Event, EventBus
+from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
+from archived.jobs.model import JobRecord, StoredLocation
+from archived.jobs.results import result_from_dict, result_to_dict
+from archived.jobs.settings import JobSettings
+from archived.jobs.states import JobState
+from archived.store.jobs import JobStore
+from archived.targets import StorageTarget
+
+S = JobState
+
+
+class StageRunner:
+    """Runs the work of each stage for the engine (which owns states, retries and timeouts)."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: JobStore,
+        bus: EventBus,
+        targets: dict[str, StorageTarget],
+        moodle_site: str,
+        driver: Callable[[str], ActivityDriver],
+        progress: Callable[[str, float, str], Awaitable[None]],
+        log: Callable[[str, LogLevel, str], Awaitable[None]],
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.bus = bus
+        self.targets = targets
+        self.moodle_site = moodle_site
+        self._driver = driver
+        self._progress = progress
+        self._log = log
+
+    def work_dir(self, job_id: str) -> Path:
+        """The job's working folder (payload, the unfinished ZIP)."""
+        return self.config.work_dir / job_id
+
+    async def run_activity(self, job: JobRecord) -> dict[str, Any]:
+        driver = self._driver(job.driver)
+        work = self.work_dir(job.id)
+        payload = work / "payload"
+        has_partial = PARTIAL_CHECKPOINT in await self.store.checkpoints(job.id)
+        if not has_partial:
+            # Without the driver's own checkpoint, leftovers of an interrupted run cannot be trusted.
+            await asyncio.to_thread(shutil.rmtree, payload, True)
+        payload.mkdir(parents=True, exist_ok=True)
+        settings = driver.settings_model.model_validate(job.settings["activity"])
+        ctx = StageContext(
+            job=job,
+            settings=settings,
+            payload_dir=payload,
+            work_dir=work,
+            store=self.store,
+            on_progress=lambda pct, text: self._progress(job.id, pct * 0.8, text),
+            on_log=lambda level, msg: self._log(job.id, level, msg),
+        )
+        result = await driver.archive(ctx)
+        if not isinstance(result, ActivityResult):
+            raise FatalError(f"activity driver {job.driver} returned {type(result).__name__}, not an ActivityResult")
+        job_json = self._job_json(job, result)
+        await asyncio.to_thread(write_atomic, payload / "job.json", job_json)
+        await self._progress(job.id, 80.0, "hashing payload")
+        await asyncio.to_thread(remove_partial_files, payload)  # temp files of writes that never finished
+        files = await asyncio.to_thread(scan_payload, payload)
+        await self._log(job.id, LogLevel.INFO, f"payload: {len(files)} files, {sum(f.size for f in files)} bytes")
+        return {"payload": [f.to_dict() for f in files], "result": result_to_dict(result)}
+
+    def _job_json(self, job: JobRecord, result: ActivityResult) -> bytes:
+        document = {
+            "format": "archived-job/1",
+            "job_id": job.id,
+            "created_at": _iso(job.created_at),
+            "started_at": _iso(job.started_at),
+            "archived_at": _iso(time.time()),
+            "initiator": job.initiator.to_dict(),
+            "driver": job.driver,
+            "settings": job.settings,
+            "moodle": {"site": result.moodle_site or self.moodle_site, "release": result.moodle_release},
+            "course": result_to_dict(result)["course"],
+            "activity": result_to_dict(result)["activity"],
+            "users": result_to_dict(result)["users"],
+            "summary": result.summary,
+            "software": f"archived {__version__}",
+        }
+        return (json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+    async def run_post_processing(self, job: JobRecord) -> dict[str, Any]:
+        checkpoints = await self.store.checkpoints(job.id)
+        activity = checkpoints[S.ACTIVITY_ARCHIVING.value]
+        payload = [PayloadFile.from_dict(item) for item in activity["payload"]]
+        result = result_from_dict(activity["result"])
+        job_settings = JobSettings.model_validate(job.settings["job"])
+        created = datetime.fromtimestamp(job.created_at, UTC)
+        variables = {
+            "courseid": result.course.id,
+            "coursename": result.course.fullname,
+            "courseshortname": result.course.shortname,
+            "cmid": result.activity.cmid,
+            "cmtype": result.activity.modname,
+            "cmname": result.activity.name,
+            **time_variables(created),
+        }
+        bag_name = render_name(job_settings.archive_name, variables)
+        retain_until = add_years(datetime.now(UTC), job_settings.retention_years).timestamp()
+        bag_info = [
+            ("Source-Organization", self.config.archive.source_organization),
+            *([("Contact-Email", self.config.archive.contact_email)] if self.config.archive.contact_email else []),
+            ("Bagging-Date", datetime.now(UTC).date().isoformat()),
+            ("External-Identifier", job.id),
+            (
+                "External-Description",
+                f"{result.activity.modname} {result.activity.name!r} of course {result.course.fullname!r}",
+            ),
+            ("Moodle-Site", result.moodle_site or self.moodle_site),
+            ("Moodle-Release", result.moodle_release),
+            ("Course", f"{result.course.fullname} ({result.course.shortname}, id {result.course.id})"),
+            ("Activity", f"{result.activity.name} ({result.activity.modname}, cmid {result.activity.cmid})"),
+            ("Initiated-By", str(job.initiator)),
+            ("Retain-Until", _iso(retain_until) or ""),
+            ("Bag-Software-Agent", f"archived {__version__}"),
+        ]
+        work = self.work_dir(job.id)
+        dest = work / f"{bag_name}.zip"
+        total = sum(f.size for f in payload) or 1
+        loop = asyncio.get_running_loop()
+
+        reported = [-1]
+
+        def progress(done: int, _total: int) -> None:
+            percent = int(100 * done / total)
+            if percent > reported[0]:  # at most a hundred updates, whatever the number of files
+                reported[0] = percent
+                loop.call_soon_threadsafe(
+                    lambda: asyncio.ensure_future(self._progress(job.id, 80 + 0.15 * percent, "packing archive"))
+                )
+
+        built = await asyncio.to_thread(
+            build_bag_zip,
+            payload_dir=work / "payload",
+            payload=payload,
+            dest=dest,
+            bag_name=bag_name,
+            bag_info=bag_info,
+            readme=archive_readme(bag_name=bag_name, job_id=job.id),
+            on_progress=progress,
+        )
+        await self._progress(job.id, 95.0, "verifying archive")
+        report = await asyncio.to_thread(verify_archive, dest)
+        if not report.ok:
+            dest.unlink(missing_ok=True)
+            raise IntegrityError(f"the archive failed verification right after writing: {'; '.join(report.defects)}")
+        await self._log(job.id, LogLevel.INFO, f"archive {dest.name}: {built.size} bytes, sha256 {built.sha256}")
+        return {
+            "name": dest.name,
+            "path": str(dest),
+            "size": built.size,
+            "sha256": built.sha256,
+            "retain_until": retain_until,
+        }
+
+    async def run_store(self, job: JobRecord) -> dict[str, Any]:
+        checkpoints = await self.store.checkpoints(job.id)
+        archive = checkpoints[S.POST_PROCESSING.value]
+        path = Path(archive["path"])
+        size, sha256 = await asyncio.to_thread(sha256_of_file, path)
+        if (size, sha256) != (archive["size"], archive["sha256"]):
+            raise IntegrityError(
+                f"archive {path.name} changed since it was built ({size} bytes, sha256 {sha256[:12]}…); rebuilding"
+            )
+        job_settings = JobSettings.model_validate(job.settings["job"])
+        names = job_settings.storage_targets or sorted(self.targets)
+        stored: dict[str, Any] = dict(checkpoints.get("store.partial", {}))
+        artifact_id = await self.store.add_artifact(job.id, archive["name"], size, sha256, archive["retain_until"])
+        retain_until = datetime.fromtimestamp(archive["retain_until"], UTC)
+        for index, name in enumerate(names):
+            if name in stored:
+                continue
+            target = self.targets[name]
+            await self._progress(job.id, 95 + 5 * index / len(names), f"storing on {name}")
+            try:
+                location = await self._store_on(job, target, path, archive["name"], sha256, size, retain_until)
+            except ArchivedError as exc:
+                if target.required:
+                    raise
+                await self._log(job.id, LogLevel.WARNING, f"optional target {name} failed, skipped: {exc}")
+                continue
+            await self.store.add_location(artifact_id, location, job_id=job.id)
+            stored[name] = location.location
+            await self.store.save_checkpoint(job.id, "store.partial", stored)
+            await self._log(job.id, LogLevel.INFO, f"stored on {name} as {location.location} (verified)")
+            self.bus.publish(Event("storage.write.completed", location.to_dict(), job.id))
+        return {"targets": stored}
+
+    async def _store_on(
+        self,
+        job: JobRecord,
+        target: StorageTarget,
+        path: Path,
+        name: str,
+        sha256: str,
+        size: int,
+        retain_until: datetime,
+    ) -> StoredLocation:
+        try:
+            obj = await target.driver.store(path, name, sha256=sha256, size=size, retain_until=retain_until)
+        except StorageConflict:
+            # Another archive already has this name (same activity, same second): never overwrite, rename ours.
+            alternative = f"{Path(name).stem}_{job.id[:8]}{Path(name).suffix}"
+            await self._log(job.id, LogLevel.WARNING, f"{target.name}: {name} exists; storing as {alternative}")
+            obj = await target.driver.store(path, alternative, sha256=sha256, size=size, retain_until=retain_until)
+        if (obj.size, obj.sha256) != (size, sha256):
+            raise IntegrityError(f"{target.name} confirmed {obj.size} bytes sha256 {obj.sha256[:12]}… for {name}")
+        return StoredLocation(target.name, obj.location, obj.size, obj.sha256, time.time())
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    """The same calendar day `years` later (29 February becomes 28 February in common years)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def payload_intact(payload_dir: Path, files: list[dict[str, Any]]) -> bool:
+    """Quick check that every payload file of a checkpoint is still there with its size (hashes are
+    compared again while the ZIP is written)."""
+    for item in files:
+        path = payload_dir / item["path"]
+        if not path.is_file() or path.stat().st_size != item["size"]:
+            return False
+    return True
+
+
+def file_has_size(path: Path, size: int) -> bool:
+    return path.is_file() and path.stat().st_size == size
+
+
+def remove_partial_files(work: Path) -> None:
+    if not work.is_dir():
+        return
+    for path in work.rglob(".*.part"):
+        path.unlink(missing_ok=True)
