@@ -18,7 +18,7 @@ depend far less than wall time on what else the machine is doing; peak memory as
 sampled every 0.2 s from /proc/<pid>/smaps_rollup; the load average before the run and the CPU stolen by the
 hypervisor during it (`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may be shared.
 
-Usage: python bench/render.py [-n 40] [--scenario real,ref] [--workers 1,2]
+Usage: python bench/render.py [-n 60] [--scenario real,ref] [--workers 1,2]   (about 3 minutes)
        python bench/render.py --scenario ref --workers 2 -n 25,100   (time linear in attempts?)
 """
 
@@ -211,7 +211,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
 def main() -> None:
     """Parse arguments, run every (scenario, workers, N) combination, print one line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--attempts", default="40", help="attempts per run; several: 25,100")
+    parser.add_argument("-n", "--attempts", default="60", help="attempts per run; several: 25,200")
     parser.add_argument("--scenario", default="real,ref", help="real, ref or both (real,ref)")
     parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2")
     args = parser.parse_args()

@@ -2,10 +2,11 @@
 
 Speed matters (hundreds of attempts per job), so the engine avoids WeasyPrint's slow paths where the input
 allows it: well-formed (XHTML-serialised) input is parsed with expat instead of the pure-Python HTML5 parser,
-the user-agent stylesheet is a small one written for report HTML, the font configuration, prepared images,
-parsed `<style>` sheets, WeasyPrint's decoded images and PDF image objects and its SVG path output are reused
-across tasks (see `weasy_caches`). Nothing here reaches the network: the URL fetcher serves only the task's resources
-(and `data:` URLs) and records everything else as missing.
+the user-agent stylesheet is a small one written for report HTML, inline SVGs are drawn as images (their
+elements stay out of the CSS cascade), and the font configuration, prepared images, parsed `<style>` sheets,
+WeasyPrint's decoded images, PDF image objects and SVG drawings are reused across tasks (see
+`weasy_caches`). Nothing here reaches the network: the URL fetcher serves only the task's resources (and
+`data:` URLs) and records everything else as missing.
 """
 
 from __future__ import annotations

@@ -1,20 +1,29 @@
-"""Caches that let one WeasyPrint process reuse work across documents: raster images and SVG path outlines.
+"""Hooks that let one WeasyPrint process reuse work across documents and skip work it did twice.
 
 Every attempt of a quiz shows the same question images and the same formulas, yet WeasyPrint starts from
-scratch for each document: it decodes every image, re-encodes it as PNG for the PDF (twice when it has an
-alpha channel), and parses every SVG path in pure Python. On the real 16-question attempt that was a third
-of the render time. Here the results are kept per worker process, keyed by what they depend on only:
+scratch for each document: it decodes every image and re-encodes it as PNG for the PDF (twice when it has an
+alpha channel), parses every SVG path and walks every SVG node in pure Python, and pydyf serialises and
+deflates every PDF stream twice (once to write it, once more for the file identifier's hash). On the real
+16-question attempt these were well over half of the render time. Here the results are kept per worker
+process, keyed by what they depend on only:
 
-- `ImageCache` is WeasyPrint's own `cache` render option (a dict keyed by URL; our URLs are content hashes,
-  `res:<sha256>`), restricted to raster images so no document's layout context outlives its render.
+- `ImageCache` is WeasyPrint's own `cache` render option (a dict keyed by image URL), kept across documents
+  for content-addressed URLs only (`res:<sha256>`, `svg:<sha256>`, `data:`); SVG images only when they
+  draw without their document (no text, no nested images), and without the document's layout context.
 - `RasterImage.get_x_object` is memoised per image: a fresh copy of the PDF image object is made from the
   stored bytes for each document (PDF object numbers differ per document).
 - The SVG `path` drawer is memoised by its path data: its output (PDF path operators in user space) does not
   depend on where the path is drawn, only on the data and the sizes a path could refer to.
+- `SVGImage.draw` is memoised by (SVG source hash, drawn size) for drawings made of path operators only
+  (see `_SvgDrawMemo`); text and anything that names a document resource is drawn every time.
+- `pydyf.PDF.write` serialises each stream once (the identifier hash reuses the bytes) and deflates at
+  level 6 instead of 9: 1 % larger streams, less than half the compression time.
 
-These are WeasyPrint internals (`weasyprint.images.RasterImage.get_x_object`, `weasyprint.svg.TAGS`); the
-pinned version range in pyproject.toml and `test_engine_caches.py` (byte-identical PDFs from a cold and a
-warm engine) guard them. `install()` is idempotent; without it the engine is merely slower.
+These are WeasyPrint/pydyf internals (WeasyPrint 70, pydyf 0.13: `RasterImage.get_x_object`,
+`SVGImage.__init__/draw`, `weasyprint.svg.TAGS`, `pydyf.Stream.data`, `pydyf.PDF.write`); the version range
+in pyproject.toml and tests/drivers/worker/test_engine_caches.py (byte-identical PDFs from a cold and a warm
+engine, formulas and images really drawn, SVG text never replayed) guard them. `install()` is idempotent;
+without it the engine is merely slower.
 """
 
 from __future__ import annotations
