@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -48,6 +49,7 @@ REAL_ATTEMPT = FIXTURES / "real-attempt/attempt-23.html"
 REF_REVIEW = FIXTURES / "moodle-4.5/18-mod_quiz_get_attempt_review-1-jmueller-essay-graded.json"
 REF_IMAGE = FIXTURES / "moodle-4.5/53-pluginfile-question-image.png"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SAMPLE_SECONDS = 0.2
 
 
 @dataclass
@@ -150,7 +152,8 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, await asyncio.to_thread(measure))
-            await asyncio.sleep(float(os.environ.get("BENCH_SAMPLE", "0.2")))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
 
     math = MathRenderer()
     settings = QuizSettings()
