@@ -86,11 +86,8 @@ def parse_question(html: str, qtype: str = "") -> QuestionParts:
         parts.grade = _text(_find(info, "grade"))
         _remove(info)
 
-    # Placements live in hidden inputs: read them before the inputs go.
+    # Placements live in hidden inputs and attachments in links: read both before cleaning removes them.
     parts.placements = extract_placements(que, qtype)
-    _static_controls(que)
-    _strip(que)
-
     formulation = _find(que, "formulation")
     attachments = _find(formulation, "attachments") if formulation is not None else None
     if attachments is not None:
@@ -99,7 +96,11 @@ def parse_question(html: str, qtype: str = "") -> QuestionParts:
             name = _text(link) or href.split("?")[0].rsplit("/", 1)[-1]
             if href:
                 parts.attachments.append(Attachment(name=name, url=href))
-        _remove(attachments)
+        _remove(attachments)  # the report lists them itself, with where they are stored
+    _static_controls(que)
+    _strip(que)
+
+    formulation = _find(que, "formulation")
     if formulation is not None:
         inline = [e for e in formulation.iter() if isinstance(e.tag, str)]
         parts.inline_feedback = [e for e in inline if "specificfeedback" in classes_of(e)]

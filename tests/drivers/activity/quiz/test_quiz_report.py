@@ -213,3 +213,23 @@ def test_whitespace_between_blocks_goes_but_not_between_words_or_in_pre() -> Non
     assert "<p>One <b>two</b> <i>three</i></p><p>Four" in document.html  # spaces between words stay
     assert "<pre>  keep\n   this  </pre>" in document.html
     assert '<code class="tex-fallback">\\(x\\)</code> five' in document.html
+
+
+async def test_long_unbroken_text_wraps_instead_of_leaving_the_page(tmp_path: Path) -> None:
+    """A student's 300-character token, a long file name and a wide code line all stay on the page."""
+    token = "A" * 300
+    name = "x" * 250 + ".pdf"
+    code = "print(" + "y" * 200 + ")"
+    question = QuestionInput(slot=1, html=(
+        '<div class="que essay"><div class="formulation"><div class="qtext">Q</div>'
+        f'<div class="qtype_essay_response readonly"><p>{token}</p><pre>{code}</pre></div>'
+        f'<div class="attachments"><a href="https://moodle.example/pluginfile.php/1/a.pdf">{name}</a></div>'
+        "</div></div>"
+    ))  # fmt: skip
+    document = finish_report(prepare_report(HEADER, [question], QuizSettings()), {}, {})
+    async with RenderPool(1) as pool:
+        result = await pool.render(RenderTask("attempt 1", document.html, document.resources))
+    assert result.pdf is not None
+    text = "".join(_pdftotext(result.pdf, tmp_path).split())
+    for piece in (token, name, code):
+        assert piece in text
