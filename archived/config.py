@@ -72,7 +72,7 @@ class WorkersConfig(_Section):
     """`[workers]`: the render process pool."""
 
     render_processes: Annotated[int, Field(ge=0, le=64)] = 0  # 0 = one per core
-    max_tasks_per_child: Annotated[int, Field(ge=1)] = 50
+    max_tasks_per_child: Annotated[int, Field(ge=1)] = 500
     render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     render_retries: Annotated[int, Field(ge=0, le=10)] = 2
 

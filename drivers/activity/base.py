@@ -40,7 +40,7 @@ class DriverEnvironment:
     moodle: Any  # archived.moodle.client.MoodleClient, or None when no Moodle is configured
     temp_dir: Path
     render_processes: int = 1
-    render_max_tasks_per_child: int = 50
+    render_max_tasks_per_child: int = 500
     render_timeout_seconds: float = 120.0
     render_retries: int = 2
 

@@ -412,12 +412,15 @@ class QuizDriver(ActivityDriver):
             archived_at=ctx.created_at,
             job_id=ctx.job_id,
         )
-        prepared = prepare_report(header, questions, settings, title=f"{job.quiz.name} — attempt {attempt.id}")
+        # Cleaning and assembling a big attempt's HTML takes tens of milliseconds: keep the event loop free.
+        prepared = await asyncio.to_thread(
+            prepare_report, header, questions, settings, title=f"{job.quiz.name} — attempt {attempt.id}"
+        )
         assert self._math is not None and self._pool is not None
         formulas, images = await asyncio.gather(
             self._math.render_many(prepared.formulas), self._images(job, prepared.image_urls)
         )
-        document = finish_report(prepared, formulas, images)
+        document = await asyncio.to_thread(finish_report, prepared, formulas, images)
         for warning in document.warnings:
             await self._warn(job, f"attempt {attempt.id}: {warning}")
 
