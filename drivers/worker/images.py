@@ -89,7 +89,7 @@ def _has_exif_rotation(image: Image.Image) -> bool:
 class PreparedImageCache:
     """Bounded LRU of prepared images by content hash: the same question image recurs in every attempt."""
 
-    def __init__(self, max_bytes: int = 48 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
         self._max_bytes = max_bytes
         self._bytes = 0
         self._items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()

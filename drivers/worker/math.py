@@ -57,7 +57,7 @@ def node_binary() -> str | None:
 class MathRenderer:
     """Converts TeX to SVG; `available` is False (with `reason`) when Node or MathJax is missing."""
 
-    def __init__(self, *, timeout: float = 10.0, cache_size: int = 4096) -> None:
+    def __init__(self, *, timeout: float = 10.0, cache_size: int = 512) -> None:
         self.timeout = timeout
         self._cache: OrderedDict[tuple[str, bool], MathResult] = OrderedDict()
         self._cache_size = cache_size

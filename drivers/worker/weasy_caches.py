@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 from xml.etree import ElementTree
 
@@ -40,7 +40,7 @@ from weasyprint import images as weasy_images
 from weasyprint import svg as weasy_svg
 
 _INSTALLED = False
-_PATH_MEMO_MAX_BYTES = 16 * 1024 * 1024
+_PATH_MEMO_MAX_BYTES = 6 * 1024 * 1024  # per memo and worker: the whole tree must stay < 400 MiB
 
 
 # SVG elements that draw without the document: no text (fonts, layout context), no images, no external use.
@@ -75,19 +75,32 @@ class ImageCache(dict[str, Any]):
     payloads lazily while writing the PDF.
     """
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_items: int = 4096) -> None:
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024, max_items: int = 256, max_svgs: int = 64) -> None:
         super().__init__()
         self.max_bytes = max_bytes
         self.max_items = max_items
+        # A parsed SVG costs ~0.3 MiB; formulas with per-attempt values (calculated questions) never repeat,
+        # so SVGs are kept first in, first out: the quiz's recurring formulas stay, memory stays flat.
+        self.max_svgs = max_svgs
+        self._svg_keys: deque[str] = deque()
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(value, bytes) and not _CONTENT_ADDRESSED.match(key):
             return  # an image is kept only under a name that changes with its content
         if isinstance(value, weasy_images.SVGImage) and _self_contained(value):
             value._context = None  # do not keep the first document alive
+            if key not in self:
+                self._svg_keys.append(key)
             super().__setitem__(key, value)
+            while len(self._svg_keys) > self.max_svgs:
+                self.pop(self._svg_keys.popleft(), None)
         elif isinstance(value, weasy_images.RasterImage | bytes):
             super().__setitem__(key, value)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        super().clear()
+        self._svg_keys.clear()
 
     def trim(self) -> None:
         """Drop everything when the payloads exceed the budget (call between documents)."""
