@@ -6,7 +6,9 @@ student). A real daemon process (2 render workers by default, no request rate li
 socket, exactly as an operator's `jobs create` would. Measured: wall time from job creation to `completed`,
 attempts per second, the time of each stage (from the job's timeline), and the peak PSS of the daemon's whole
 process tree (daemon, render workers, their fork server, the MathJax Node process), sampled every 0.2 s.
-Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2]
+The reference site's review showed no response history; the simulator adds a history table to every question
+unless told otherwise, so both variants are measured.
+Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2] [--history on|off|both]
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ def _ts(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-async def archive_once(attempts: int, workers: int) -> dict[str, object]:
+async def archive_once(attempts: int, workers: int, history: bool = True) -> dict[str, object]:
     size = SimulatorSize(courses=1, students=attempts, attempts_per_student=1, inprogress=0.0)
     with MoodleSimulator(seed=7, size=size) as sim, tempfile.TemporaryDirectory(prefix="archived-e2e-") as tmp:
         root = Path(tmp)
         quiz = max(sim.world.quizzes.values(), key=lambda q: q.id)  # the generated one
+        quiz.review_history = history  # the reference site's review showed no response history
         token = root / "token"
         token.write_text(sim.token)
         token.chmod(0o600)
@@ -85,6 +88,7 @@ async def archive_once(attempts: int, workers: int) -> dict[str, object]:
     return {
         "attempts": attempts,
         "workers": workers,
+        "history": history,
         "seconds": round(elapsed, 1),
         "attempts_per_second": round(attempts / elapsed, 2),
         "stage_seconds": stages,
@@ -98,9 +102,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--attempts", default="500", help="comma-separated attempt counts, e.g. 100,250,500")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--history", choices=["on", "off", "both"], default="both",
+        help="response history in the review HTML (the reference site's review had none; the simulator adds it)",
+    )  # fmt: skip
     args = parser.parse_args()
+    variants = {"on": [True], "off": [False], "both": [False, True]}[args.history]
     for count in (int(n) for n in args.attempts.split(",")):
-        print(json.dumps(await archive_once(count, args.workers)), flush=True)
+        for history in variants:
+            print(json.dumps(await archive_once(count, args.workers, history)), flush=True)
 
 
 if __name__ == "__main__":
