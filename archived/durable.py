@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 CHUNK = 1024 * 1024
@@ -34,11 +35,17 @@ def sha256_of_file(path: Path) -> tuple[int, str]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically and durably (temp file `.<name>.part` in the same folder)."""
-    temp = path.with_name(f".{path.name}.part")
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    """Replace `path` with `data` atomically and durably, through a unique temp file (`.<name>.*.part`) in the
+    same folder that is removed if anything fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)

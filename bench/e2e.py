@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 from archived.rpc.client import RpcClient  # noqa: E402
 from archived.simulator.simulator import MoodleSimulator  # noqa: E402
 from archived.simulator.size import SimulatorSize  # noqa: E402
-from bench.memory import PeakSampler  # noqa: E402
+from bench.process_tree import PeakSampler  # noqa: E402
 
 
 def _ts(text: str) -> float:

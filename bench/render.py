@@ -38,17 +38,19 @@ from pathlib import Path
 
 from lxml import html as lhtml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
+from bench.process_tree import steal_seconds, tree_cpu_seconds, tree_pss_kib
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures"
 REAL_ATTEMPT = FIXTURES / "real-attempt/attempt-23.html"
 REF_REVIEW = FIXTURES / "moodle-4.5/18-mod_quiz_get_attempt_review-1-jmueller-essay-graded.json"
 REF_IMAGE = FIXTURES / "moodle-4.5/53-pluginfile-question-image.png"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SAMPLE_SECONDS = 0.2
 
 
@@ -83,55 +85,6 @@ def ref_scenario() -> Scenario:
     return Scenario(
         "ref", questions, images, "Final exam Mathematics I", feedback, review["attempt"]["sumgrades"], review["grade"]
     )
-
-
-def process_tree(root: int) -> list[int]:
-    """`root` and all its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo += children.get(pid, [])
-    return pids
-
-
-def tree_pss_kib(root: int) -> int:
-    """Sum of PSS over `root` and its descendants."""
-    total = 0
-    for pid in process_tree(root):
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-def steal_seconds() -> float:
-    """CPU time the hypervisor gave to others while this VM wanted it (all CPUs, since boot)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()
-    return int(fields[8]) / CLOCK_TICKS if len(fields) > 8 else 0.0
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time of `root`'s tree, including descendants that ended and were reaped (cutime/cstime)."""
-    ticks = 0
-    for pid in process_tree(root):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return ticks / CLOCK_TICKS
 
 
 async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dict[str, float]:

@@ -230,9 +230,7 @@ class JobStore:
         """Like `list_jobs`, but straight to the summaries `jobs.list` sends (no records in between: a page of
         100 jobs is the socket's most frequent large answer)."""
         where, params = self._filter(states=states, cmid=cmid, include_deleted=include_deleted)
-        async with self.db.connection.execute(f"SELECT COUNT(*) FROM jobs {where}", params) as cur:
-            row = await cur.fetchone()
-            total = int(row[0]) if row else 0
+        total = await self._count(where, params)
         async with self.db.connection.execute(
             f"SELECT {_SUMMARY_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -259,9 +257,7 @@ class JobStore:
     ) -> tuple[list[JobRecord], int]:
         """Jobs, newest first (without their settings), and the total number matching the filter."""
         where, params = self._filter(states=states, cmid=cmid, include_deleted=include_deleted)
-        async with self.db.connection.execute(f"SELECT COUNT(*) FROM jobs {where}", params) as cur:
-            row = await cur.fetchone()
-            total = int(row[0]) if row else 0
+        total = await self._count(where, params)
         # Listing rows never need the settings; skipping their JSON halves the cost of a page.
         columns = _JOB_COLUMNS.replace(" settings,", " '{}' AS settings,")
         async with self.db.connection.execute(
@@ -270,6 +266,11 @@ class JobStore:
         ) as cur:
             rows = await cur.fetchall()
         return [_row_to_job(row) for row in rows], total
+
+    async def _count(self, where: str, params: tuple[Any, ...]) -> int:
+        async with self.db.connection.execute(f"SELECT COUNT(*) FROM jobs {where}", params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     @staticmethod
     def _filter(

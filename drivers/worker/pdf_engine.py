@@ -14,9 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 import re
-import tempfile
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -32,6 +30,7 @@ from archived.drivers.worker.images import ImageDecodeError, PreparedImageCache
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_task import RenderResult, RenderTask, Resource
 from archived.drivers.worker.weasy_caches import ImageCache, install
+from archived.durable import write_atomic
 
 # WeasyPrint reports a missing image as an ERROR log line; the fetcher records it instead.
 logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
@@ -212,7 +211,7 @@ class PdfEngine:
         path = None
         if task.output_path is not None:
             path = Path(task.output_path)
-            _write_atomically(path, pdf)
+            write_atomic(path, pdf)
         return RenderResult(
             task_id=task.task_id,
             pdf=None if path else pdf,
@@ -281,17 +280,3 @@ def _strip_doctype(html: str) -> str:
     if text[:9].upper() == "<!DOCTYPE":
         text = text[text.index(">") + 1 :].lstrip()
     return text
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

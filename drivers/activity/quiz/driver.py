@@ -18,8 +18,6 @@ import asyncio
 import csv
 import hashlib
 import io
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -45,6 +43,7 @@ from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
+from archived.durable import write_atomic
 from archived.errors import ArchivedError, FatalError, RecoverableError
 
 CSV_COLUMNS = (
@@ -446,7 +445,7 @@ class QuizDriver(ActivityDriver):
             await self._warn(job, f"attempt {attempt.id}: image could not be decoded, left out: {url[:120]}")
         if settings.keep_html:
             html = document.standalone_html().encode()
-            await asyncio.to_thread(write_atomically, ctx.payload_dir / paths.html, html)
+            await asyncio.to_thread(write_atomic, ctx.payload_dir / paths.html, html)
             files[paths.html] = hashlib.sha256(html).hexdigest()
         return {
             "attemptid": attempt.id,
@@ -564,24 +563,9 @@ def _prune(payload: Path, top: str, keep: set[str]) -> int:
     return removed
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes to `path` through a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomically(path, out.getvalue().encode("utf-8"))
+    write_atomic(path, out.getvalue().encode("utf-8"))

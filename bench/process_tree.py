@@ -1,4 +1,4 @@
-"""Memory of a process tree, for the benchmarks: PSS summed over a process and all its descendants."""
+"""Measuring a process and all its descendants for the benchmarks: memory (PSS), CPU time, hypervisor steal."""
 
 from __future__ import annotations
 
@@ -7,21 +7,31 @@ import contextlib
 import os
 from pathlib import Path
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-def tree_pss_kib(root: int) -> int:
-    """Sum of PSS (proportional set size: shared pages split between their users) over `root` and descendants."""
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
+            except (OSError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+    pids, todo = [], [root]
     while todo:
         pid = todo.pop()
+        pids.append(pid)
         todo += children.get(pid, [])
+    return pids
+
+
+def tree_pss_kib(root: int) -> int:
+    """Sum of PSS over `root` and its descendants."""
+    total = 0
+    for pid in process_tree(root):
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -29,6 +39,24 @@ def tree_pss_kib(root: int) -> int:
         except OSError:
             pass
     return total
+
+
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to others while this VM wanted it (all CPUs, since boot)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / CLOCK_TICKS if len(fields) > 8 else 0.0
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time of `root`'s tree, including descendants that ended and were reaped (cutime/cstime)."""
+    ticks = 0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / CLOCK_TICKS
 
 
 class PeakSampler:
