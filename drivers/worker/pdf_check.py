@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,8 @@ def _text_chars(reader: Any) -> int:
 # Text showing in a content stream: a font selection (`/F1 12 Tf`) or a hex string shown by TJ/Tj.
 _TEXT_OPS = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+[-+.\d]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f\s]*)>\s*Tj")
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+# What does not count as a text character: white space, control and format characters.
+_NOT_COUNTED = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.DOTALL)
 _BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.DOTALL)
 _RANGE_ENTRY = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]+>|\[[^\]]*\])")
@@ -127,7 +130,7 @@ def _decoded_chars(page: Any) -> int:
     fonts = fonts.get_object()
     maps: dict[bytes, dict[int, str] | None] = {}
     current: dict[int, str] | None = None
-    count = 0
+    decoded: list[str] = []
     for match in _TEXT_OPS.finditer(contents.get_data()):
         name, array, single = match.groups()
         if name is not None:
@@ -137,14 +140,11 @@ def _decoded_chars(page: Any) -> int:
             continue
         if current is None:
             continue
-        strings = [single] if single is not None else _HEX.findall(array)
-        for string in strings:
-            digits = b"".join(string.split())
-            for start in range(0, len(digits) - 3, 4):
-                text = current.get(int(digits[start : start + 4], 16))
-                if text:
-                    count += sum(1 for ch in text if ch.isprintable() and not ch.isspace())
-    return count
+        for string in [single] if single is not None else _HEX.findall(array):
+            codes = bytes.fromhex(b"".join(string.split()).decode("ascii"))
+            pairs = struct.unpack(f">{len(codes) // 2}H", codes[: len(codes) // 2 * 2])
+            decoded.extend(filter(None, map(current.get, pairs)))
+    return len(_NOT_COUNTED.sub("", "".join(decoded)))
 
 
 def _font_map(font: Any) -> dict[int, str] | None:

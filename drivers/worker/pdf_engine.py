@@ -26,6 +26,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 
+from archived.drivers.worker import weasy_fastpaths
 from archived.drivers.worker.images import ImageDecodeError, PreparedImageCache
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_task import RenderResult, RenderTask, Resource
@@ -164,6 +165,7 @@ class PdfEngine:
 
     def __init__(self) -> None:
         install()
+        weasy_fastpaths.install()
         self._fonts = FontConfiguration()
         self._images = PreparedImageCache()
         self._weasy_images = ImageCache()

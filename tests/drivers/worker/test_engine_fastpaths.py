@@ -1,0 +1,99 @@
+"""The render engine's fast paths (weasy_fastpaths) write the very same PDF bytes as WeasyPrint's own code.
+
+Each document is rendered twice by the same engine, once with WeasyPrint's original functions and once with
+the fast paths, and the two PDFs are compared byte for byte. The documents exercise what the replaced
+functions read: languages and text direction (Pango contexts), font families, sizes, weights, styles,
+small caps, font features and underlines (font descriptions and metrics), and percentages, `calc()`,
+`auto`, min/max sizes, page margins and collapsed table borders (used values).
+"""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html as lhtml
+
+from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
+from archived.drivers.activity.quiz.settings import QuizSettings
+from archived.drivers.worker import weasy_fastpaths
+from archived.drivers.worker.pdf_engine import PdfEngine
+from archived.drivers.worker.render_task import RenderOptions, RenderTask
+from tests.support.fixtures import REAL_ATTEMPT
+
+OPTIONS = RenderOptions(identifier="fastpaths", created="2024-05-01T10:00:00Z")
+
+STYLED = """<!DOCTYPE html>
+<html lang="de"><head><title>t</title><style>
+@page { size: A5; margin: 5% 10mm calc(10mm + 2%) 8%; @bottom-center { content: counter(page) } }
+body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt }
+.box { width: 60%; min-width: 30mm; max-width: calc(100% - 20mm); padding: 2% 1em; margin: 0 auto;
+       border: 1pt solid #333 }
+.serif { font-family: 'DejaVu Serif', serif; font-weight: bold; font-style: italic }
+.caps { font-variant: small-caps; font-feature-settings: "liga" 0, "kern" 1; letter-spacing: 0.5pt }
+.under { text-decoration: underline; text-decoration-color: red }
+.strike { text-decoration: line-through }
+.mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 80%; white-space: pre-wrap }
+table { border-collapse: collapse; width: 100% } td { border: 0.5pt solid #999; padding: 1% 2pt; height: 5% }
+.tall { min-height: 12mm; max-height: 40%; height: auto }
+</style></head><body>
+<div class="box"><p>Prüfungsleistung: Straße, Größe, Übung — die Antwort des Studierenden bleibt erhalten.</p>
+<p class="serif">Serif bold italic <span class="caps">Small Caps And Ligatures office</span></p>
+<p class="under">Underlined text <span class="strike">struck out</span> back</p></div>
+<p lang="en" class="mono">def f(x):\n    return x ** 2  # a long line of code that has to wrap inside the page box
+somewhere, and then some more</p>
+<p lang="fr">Le problème est résolu à l’aide d’une équation différentielle.</p>
+<p dir="rtl" lang="ar">مرحبا بالعالم، هذا نص عربي.</p>
+<p lang="tr" style="text-transform: uppercase">istanbul ıiİI</p>
+<table><tr><td>1 %</td><td class="tall">Zelle mit Mindesthöhe</td></tr><tr><td colspan="2">Ende</td></tr></table>
+</body></html>"""
+
+
+def _report_html() -> str:
+    page = lhtml.parse(str(REAL_ATTEMPT)).getroot()
+    blocks = page.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " que ")]')
+    questions = [QuestionInput(slot=i + 1, html=lhtml.tostring(b, encoding="unicode")) for i, b in enumerate(blocks)]
+    header = AttemptHeader(attempt_id=23, attempt_number=1, username="student", quiz="Real quiz")
+    prepared = prepare_report(header, questions, QuizSettings())
+    return finish_report(prepared, {}, {}).html
+
+
+@pytest.fixture
+def engine():
+    engine = PdfEngine()
+    yield engine
+    weasy_fastpaths.install()  # the state every other test (and every worker) runs in
+
+
+def _render(engine: PdfEngine, html: str, fast: bool) -> bytes:
+    (weasy_fastpaths.install if fast else weasy_fastpaths.uninstall)()
+    result = engine.render(RenderTask("t", html, options=OPTIONS))
+    assert result.pdf is not None
+    return result.pdf
+
+
+@pytest.mark.parametrize("document", ["styled", "real attempt report"])
+def test_fast_paths_write_the_same_bytes(engine, document):
+    html = STYLED if document == "styled" else _report_html()
+    original = _render(engine, html, fast=False)
+    fast = _render(engine, html, fast=True)
+    again = _render(engine, html, fast=True)  # shared contexts and descriptions, now warm
+    assert fast == original
+    assert again == original
+
+
+def test_install_replaces_and_uninstall_restores():
+    from weasyprint.layout import block, percent
+    from weasyprint.text import line_break
+
+    weasy_fastpaths.uninstall()
+    original_setup = line_break.Layout.setup
+    original_resolve = percent.resolve_percentages
+    assert block.resolve_percentages is original_resolve
+    weasy_fastpaths.install()
+    weasy_fastpaths.install()  # idempotent
+    assert line_break.Layout.setup is not original_setup
+    assert block.resolve_percentages is not original_resolve
+    assert percent.resolve_percentages is block.resolve_percentages
+    weasy_fastpaths.uninstall()
+    assert line_break.Layout.setup is original_setup
+    assert block.resolve_percentages is original_resolve
+    weasy_fastpaths.install()
