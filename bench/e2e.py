@@ -4,7 +4,8 @@ Method: the Moodle simulator (in this process) gets one generated course whose q
 reference site's exam (11 questions of 9 types, TeX, an image, an essay) with N finished attempts (one per
 student). A real daemon process (2 render workers by default, no request rate limit) archives it through the
 socket, exactly as an operator's `jobs create` would. Measured: wall time from job creation to `completed`,
-attempts per second, the time of each stage (from the job's timeline), and the peak PSS of the daemon's whole
+attempts per second, the time of each stage (from the job's timeline) and of each quarter of the rendering
+stage's progress (equal quarters: the speed does not drop as the job goes on), and the peak PSS of the daemon's whole
 process tree (daemon, render workers, their fork server, the MathJax Node process), sampled every 0.2 s.
 The reference site's review showed no response history; the simulator adds a history table to every question
 unless told otherwise, so both variants are measured.
@@ -67,8 +68,12 @@ async def archive_once(attempts: int, workers: int, history: bool = True) -> dic
                     "jobs.create", {"course_id": quiz.course, "cmid": quiz.cmid, "driver": "quiz"}
                 )
                 job_id = answer["job"]["id"]
+                # When the rendering stage (0–80 % of a job's progress) first reached 25, 50, 75 and 100 %.
+                quarters: list[float] = []
                 while True:
                     job = (await client.call("jobs.get", {"job_id": job_id}))["job"]
+                    while len(quarters) < 4 and job["progress"] >= 20 * (len(quarters) + 1):
+                        quarters.append(time.perf_counter() - started)
                     if job["state"] in ("completed", "failed", "canceled", "timed_out"):
                         break
                     await asyncio.sleep(0.2)
@@ -92,6 +97,9 @@ async def archive_once(attempts: int, workers: int, history: bool = True) -> dic
         "seconds": round(elapsed, 1),
         "attempts_per_second": round(attempts / elapsed, 2),
         "stage_seconds": stages,
+        # Seconds each quarter of the rendering took (the first includes listing the attempts and starting the
+        # workers): equal later quarters = the speed does not drop as the job goes on.
+        "quarter_seconds": [round(b - a, 1) for a, b in itertools.pairwise([0.0, *quarters])],
         "peak_pss_mib": round(memory.peak_kib / 1024, 1),
         "archive_mib": round(archive["size"] / 2**20, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),

@@ -54,3 +54,11 @@ class StageContext:
     async def save_checkpoint(self, data: dict[str, Any]) -> None:
         """Durably record the driver's partial progress."""
         await self._store.save_checkpoint(self.job_id, PARTIAL_CHECKPOINT, data)
+
+    async def load_checkpoint_items(self) -> dict[str, Any]:
+        """The driver's finished units of work recorded one by one by an earlier run, by key."""
+        return await self._store.checkpoint_items(self.job_id, PARTIAL_CHECKPOINT)
+
+    async def save_checkpoint_items(self, items: dict[str, Any]) -> None:
+        """Durably record finished units of work (added to, or replacing, those recorded before)."""
+        await self._store.add_checkpoint_items(self.job_id, PARTIAL_CHECKPOINT, items)

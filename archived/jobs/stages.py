@@ -70,7 +70,7 @@ class StageRunner:
         driver = self._driver(job.driver)
         work = self.work_dir(job.id)
         payload = work / "payload"
-        has_partial = PARTIAL_CHECKPOINT in await self.store.checkpoints(job.id)
+        has_partial = await self.store.has_checkpoint(job.id, PARTIAL_CHECKPOINT)
         if not has_partial:
             # Without the driver's own checkpoint, leftovers of an interrupted run cannot be trusted.
             await asyncio.to_thread(shutil.rmtree, payload, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiosqlite
@@ -191,6 +191,7 @@ class JobStore:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE jobs SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, job_id))
             await conn.execute("DELETE FROM job_checkpoints WHERE job_id = ?", (job_id,))
+            await conn.execute("DELETE FROM job_checkpoint_items WHERE job_id = ?", (job_id,))
             await self._add_event(conn, "job.deleted", job_id, event)
 
     async def last_completed_job(self, cmid: int) -> JobRecord | None:
@@ -345,15 +346,44 @@ class JobStore:
         ) as cur:
             return {row["stage"]: json.loads(row["data"]) for row in await cur.fetchall()}
 
+    async def add_checkpoint_items(self, job_id: str, stage: str, items: Mapping[str, Any]) -> None:
+        """Record (replace) entries of a checkpoint kept entry by entry, e.g. a driver's finished attempts."""
+        if not items:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO job_checkpoint_items (job_id, stage, key, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (job_id, stage, key) DO UPDATE SET data = excluded.data",
+                [(job_id, stage, key, json.dumps(value)) for key, value in items.items()],
+            )
+
+    async def checkpoint_items(self, job_id: str, stage: str) -> dict[str, Any]:
+        """Every entry of a checkpoint kept entry by entry, by key."""
+        async with self.db.connection.execute(
+            "SELECT key, data FROM job_checkpoint_items WHERE job_id = ? AND stage = ?", (job_id, stage)
+        ) as cur:
+            return {row["key"]: json.loads(row["data"]) for row in await cur.fetchall()}
+
+    async def has_checkpoint(self, job_id: str, stage: str) -> bool:
+        """Whether a checkpoint of `stage` exists, whole or entry by entry."""
+        async with self.db.connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM job_checkpoints WHERE job_id = ? AND stage = ?) "
+            "OR EXISTS (SELECT 1 FROM job_checkpoint_items WHERE job_id = ? AND stage = ?)",
+            (job_id, stage, job_id, stage),
+        ) as cur:
+            row = await cur.fetchone()
+        return bool(row and row[0])
+
     async def drop_checkpoints(self, job_id: str, stages: Iterable[str]) -> None:
         """Forget checkpoints whose outputs are gone, so their stages run again."""
         names = list(stages)
         if not names:
             return
+        marks = ", ".join("?" * len(names))
         async with self.db.transaction() as conn:
+            await conn.execute(f"DELETE FROM job_checkpoints WHERE job_id = ? AND stage IN ({marks})", (job_id, *names))
             await conn.execute(
-                f"DELETE FROM job_checkpoints WHERE job_id = ? AND stage IN ({', '.join('?' * len(names))})",
-                (job_id, *names),
+                f"DELETE FROM job_checkpoint_items WHERE job_id = ? AND stage IN ({marks})", (job_id, *names)
             )
 
     # -- logs ---------------------------------------------------------------------------------------------

@@ -103,4 +103,15 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_by_cmid_state ON jobs(cmid, state, finished_at);
     CREATE INDEX jobs_live_by_created ON jobs(created_at, id) WHERE deleted_at IS NULL;
     """,
+    # 3: checkpoints kept entry by entry (a driver's finished units of work): recording one finished attempt
+    # writes one row instead of rewriting a record of every attempt so far.
+    """
+    CREATE TABLE job_checkpoint_items (
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        stage TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (job_id, stage, key)
+    );
+    """,
 ]

@@ -123,6 +123,16 @@ class ArchiveContext(Protocol):
     async def save_checkpoint(self, data: dict[str, Any]) -> None:
         """Durably record partial progress so a restarted stage can skip finished work."""
 
+    async def load_checkpoint_items(self) -> dict[str, Any]:
+        """Finished units of work (e.g. attempts) recorded one by one by an earlier run, by key; {} if none."""
+
+    async def save_checkpoint_items(self, items: dict[str, Any]) -> None:
+        """Durably record finished units of work, adding to those recorded before (same key: replaced).
+
+        For work made of many units: each call costs what its items cost, however many came before, where
+        `save_checkpoint` rewrites the whole record each time.
+        """
+
 
 class ActivityDriver(ABC):
     """Archives one kind of Moodle activity."""

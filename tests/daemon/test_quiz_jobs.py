@@ -123,10 +123,10 @@ def image_path(sim: MoodleSimulator, attempt_id: int) -> str:
 def checkpoint_done(root: Path, job_id: str) -> dict[str, Any]:
     """The quiz driver's partial-progress record as the store holds it."""
     with sqlite3.connect(root / "state" / "archived.sqlite3") as store:
-        row = store.execute(
-            "SELECT data FROM job_checkpoints WHERE job_id = ? AND stage = ?", (job_id, PARTIAL_CHECKPOINT)
-        ).fetchone()
-    return dict(json.loads(row[0])["done"]) if row else {}
+        rows = store.execute(
+            "SELECT key, data FROM job_checkpoint_items WHERE job_id = ? AND stage = ?", (job_id, PARTIAL_CHECKPOINT)
+        ).fetchall()
+    return {key: json.loads(data) for key, data in rows}
 
 
 def stored_files(daemon: DaemonProcess) -> set[str]:

@@ -280,43 +280,52 @@ class QuizDriver(ActivityDriver):
         states = {str(s) for s in settings.attempt_states}
         every_attempt = await self._all_attempts(api, quiz.id, enrolled)
         attempts = [(u, a) for u, a in every_attempt if str(a.state) in states]
-        checkpoint = await ctx.load_checkpoint() or {}
-        job = _Job(ctx, settings, api, course, quiz, {u.id: u for u in enrolled}, dict(checkpoint.get("done", {})),
-                   {}, set())  # fmt: skip
+        # Attempts finished by an earlier run: recorded one by one (older versions kept one whole record).
+        done = dict(((await ctx.load_checkpoint()) or {}).get("done", {})) | await ctx.load_checkpoint_items()
+        job = _Job(ctx, settings, api, course, quiz, {u.id: u for u in enrolled}, done, {}, set())
         job.paths = self._plan(job, attempts)
         await ctx.log(LogLevel.INFO, f"{len(attempts)} attempt(s) of quiz {quiz.id} ({quiz.name}) to archive")
 
         total = len(attempts)
         finished = 0
         progress_lock = asyncio.Lock()
-        gate = asyncio.Semaphore(settings.fetch_concurrency + self._pool.processes)
         rows: dict[int, dict[str, Any]] = {}
 
         last_checkpoint = time.monotonic()
+        unrecorded: dict[str, dict[str, Any]] = {}  # finished since the last checkpoint write
 
         async def one(user: Any, attempt: Any) -> None:
             nonlocal finished, last_checkpoint
-            async with gate:
-                try:
-                    rows[attempt.id] = await self._attempt(job, user, attempt)
-                except (asyncio.CancelledError, AttemptFailedError):
-                    raise
-                except Exception as exc:
-                    raise attempt_failed(attempt.id, user.username or "", exc) from exc
+            try:
+                rows[attempt.id] = await self._attempt(job, user, attempt)
+            except (asyncio.CancelledError, AttemptFailedError):
+                raise
+            except Exception as exc:
+                raise attempt_failed(attempt.id, user.username or "", exc) from exc
             async with progress_lock:
                 finished += 1
-                job.done[str(attempt.id)] = rows[attempt.id]
-                # The checkpoint holds every finished attempt, so writing it after each one would cost O(n²)
-                # for big quizzes; every few seconds loses at most those seconds' work to a crash.
+                job.done[str(attempt.id)] = unrecorded[str(attempt.id)] = rows[attempt.id]
+                # One transaction per few seconds, not per attempt: a crash loses at most those seconds' work.
                 if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS or finished == total:
-                    await ctx.save_checkpoint({"done": job.done})
+                    batch = dict(unrecorded)
+                    unrecorded.clear()
+                    await ctx.save_checkpoint_items(batch)
                     last_checkpoint = time.monotonic()
                 await ctx.progress(100.0 * finished / max(1, total), f"rendered attempt {finished}/{total}")
 
+        # A fixed number of runners take the attempts one by one from a shared iterator (the event loop hands
+        # each attempt to exactly one of them): enough to keep the fetches and every render worker busy, and
+        # no task per attempt waiting in memory for a quiz of thousands.
+        pending = iter(attempts)
+
+        async def runner() -> None:
+            for user, attempt in pending:
+                await one(user, attempt)
+
         try:
             async with asyncio.TaskGroup() as group:
-                for user, attempt in attempts:
-                    group.create_task(one(user, attempt))
+                for _ in range(min(len(attempts), settings.fetch_concurrency + self._pool.processes)):
+                    group.create_task(runner())
         except BaseExceptionGroup as group_error:
             errors = _errors(group_error)
             for other in errors[1:]:  # the engine logs the one raised; the others would be lost

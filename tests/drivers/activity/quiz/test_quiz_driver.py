@@ -64,6 +64,7 @@ class RecordingContext:
     logs: list[tuple[LogLevel, str]] = field(default_factory=list)
     progress_lines: list[tuple[float, str]] = field(default_factory=list)
     checkpoint: dict[str, Any] | None = None
+    checkpoint_items: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.payload_dir = self.root / "payload"
@@ -86,6 +87,14 @@ class RecordingContext:
     async def save_checkpoint(self, data: dict[str, Any]) -> None:
         """Keep the checkpoint (a JSON round trip, as the store does)."""
         self.checkpoint = json.loads(json.dumps(data))
+
+    async def load_checkpoint_items(self) -> dict[str, Any]:
+        """Every checkpoint item saved so far."""
+        return dict(self.checkpoint_items)
+
+    async def save_checkpoint_items(self, items: dict[str, Any]) -> None:
+        """Add checkpoint items (a JSON round trip, as the store does)."""
+        self.checkpoint_items.update(json.loads(json.dumps(items)))
 
 
 @dataclass
