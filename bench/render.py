@@ -18,7 +18,10 @@ depend far less than wall time on what else the machine is doing; peak memory as
 sampled every 0.2 s from /proc/<pid>/smaps_rollup; the load average before the run and the CPU stolen by the
 hypervisor during it (`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may be shared.
 
-Usage: python bench/render.py [-n 60] [--scenario real,ref] [--workers 1,2]   (about 3 minutes)
+`--prebuilt` makes every report's HTML before the clock starts, so that only the render pool is measured (the
+`daemon` column then shows only sending the tasks and receiving the answers).
+
+Usage: python bench/render.py [-n 60] [--scenario real,ref] [--workers 1,2] [--prebuilt]   (about 3 minutes)
        python bench/render.py --scenario ref --workers 2 -n 25,100   (time linear in attempts?)
 """
 
@@ -87,8 +90,11 @@ def ref_scenario() -> Scenario:
     )
 
 
-async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dict[str, float]:
-    """Render `attempts` reports of `scenario` with `workers` processes; return the measurements."""
+async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebuilt: bool = False) -> dict[str, float]:
+    """Render `attempts` reports of `scenario` with `workers` processes; return the measurements.
+
+    `prebuilt`: every task's HTML is made before the clock starts, so only the render pool is measured.
+    """
     peak = 0
     sampling_cpu = 0.0
     stop = asyncio.Event()
@@ -116,7 +122,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
         await pool.warm_up()
         sampler = asyncio.create_task(sample())
 
-        async def one(number: int) -> None:
+        async def build(number: int) -> RenderTask:
             header = AttemptHeader(
                 attempt_id=1000 + number, attempt_number=1, state="finished", timestart=1_700_000_000,
                 timefinish=1_700_002_400, sumgrades=scenario.sumgrades, quiz_sumgrades=24.0, grade=scenario.grade,
@@ -134,7 +140,12 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path) -> dic
                 identifier=f"bench-{number}", title=f"{scenario.quiz} — attempt {number}",
                 created="2026-01-01T00:00:00Z",
             )  # fmt: skip
-            task = RenderTask(f"attempt {number}", document.html, document.resources, options, out / f"{number}.pdf")
+            return RenderTask(f"attempt {number}", document.html, document.resources, options, out / f"{number}.pdf")
+
+        ready = {n: await build(n) for n in range(attempts)} if prebuilt else {}
+
+        async def one(number: int) -> None:
+            task = ready.pop(number) if prebuilt else await build(number)
             result = await pool.render(task)
             assert result.check is not None and result.path is not None
             worker_cpu.append(result.cpu_seconds)
@@ -170,6 +181,10 @@ def main() -> None:
     parser.add_argument("-n", "--attempts", default="60", help="attempts per run; several: 25,200")
     parser.add_argument("--scenario", default="real,ref", help="real, ref or both (real,ref)")
     parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2")
+    parser.add_argument(
+        "--prebuilt", action="store_true",
+        help="make every report's HTML before the clock starts: measures the render pool alone",
+    )  # fmt: skip
     args = parser.parse_args()
     makers = {"real": real_scenario, "ref": ref_scenario}
     print(__doc__.splitlines()[0])
@@ -180,7 +195,7 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             for attempts in (int(n) for n in args.attempts.split(",")):
                 with tempfile.TemporaryDirectory(prefix="archived-bench-") as folder:
-                    m = asyncio.run(run(scenario, workers, attempts, Path(folder)))
+                    m = asyncio.run(run(scenario, workers, attempts, Path(folder), args.prebuilt))
                 line = (
                     f"{scenario.name:8} {workers:>7} {attempts:>8} {m['seconds']:>7.1f} {m['rate']:>6.2f} "
                     f"{m['cpu']:>9.3f} {m['daemon_cpu']:>6.3f} {m['worker_cpu']:>6.3f} {m['peak']:>8.0f} "

@@ -289,7 +289,6 @@ class QuizDriver(ActivityDriver):
         total = len(attempts)
         finished = 0
         progress_lock = asyncio.Lock()
-        rows: dict[int, dict[str, Any]] = {}
 
         last_checkpoint = time.monotonic()
         unrecorded: dict[str, dict[str, Any]] = {}  # finished since the last checkpoint write
@@ -297,14 +296,16 @@ class QuizDriver(ActivityDriver):
         async def one(user: Any, attempt: Any) -> None:
             nonlocal finished, last_checkpoint
             try:
-                rows[attempt.id] = await self._attempt(job, user, attempt)
+                row = await self._attempt(job, user, attempt)
             except (asyncio.CancelledError, AttemptFailedError):
                 raise
             except Exception as exc:
                 raise attempt_failed(attempt.id, user.username or "", exc) from exc
             async with progress_lock:
                 finished += 1
-                job.done[str(attempt.id)] = unrecorded[str(attempt.id)] = rows[attempt.id]
+                # Finished rows live in the store, not in memory: kept, thousands of small dicts would stay
+                # alive between the parsing garbage of every attempt and pin the memory around them.
+                unrecorded[str(attempt.id)] = row
                 # One transaction per few seconds, not per attempt: a crash loses at most those seconds' work.
                 if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS or finished == total:
                     batch = dict(unrecorded)
@@ -327,11 +328,15 @@ class QuizDriver(ActivityDriver):
                 for _ in range(min(len(attempts), settings.fetch_concurrency + self._pool.processes)):
                     group.create_task(runner())
         except BaseExceptionGroup as group_error:
+            await ctx.save_checkpoint_items(unrecorded)  # what did finish is not done again by a retry
             errors = _errors(group_error)
             for other in errors[1:]:  # the engine logs the one raised; the others would be lost
                 await ctx.log(LogLevel.ERROR, str(other))
             raise errors[0] from None
 
+        wanted = {str(attempt.id) for _, attempt in attempts}
+        recorded = await ctx.load_checkpoint_items()
+        rows = {int(key): row for key, row in recorded.items() if key in wanted}
         keep = {row["path"] for row in rows.values()} | {name for row in rows.values() for name in row["files"]}
         removed = await asyncio.to_thread(_prune, ctx.payload_dir, "attempts", keep)
         if removed:
