@@ -243,15 +243,26 @@ class QuizDriver(ActivityDriver):
         return statuses
 
     async def _all_attempts(self, api: Any, quiz_id: int, users: list[Any]) -> list[tuple[Any, Any]]:
-        gate = asyncio.Semaphore(4)
+        """Every real attempt (no previews) of the quiz by the given users, by attempt id.
 
-        async def of(user: Any) -> list[tuple[Any, Any]]:
-            async with gate:
-                found = await api.user_attempts(quiz_id, user.id, status="all")
-            return [(user, a) for a in found.attempts if not a.preview]
+        Moodle lists attempts user by user; four requests at a time, from four runners sharing one iterator
+        (not one task per user: a course may have thousands).
+        """
+        found: list[tuple[Any, Any]] = []
+        pending = iter(users)
 
-        batches = await asyncio.gather(*(of(u) for u in users))
-        return sorted((pair for batch in batches for pair in batch), key=lambda pair: pair[1].id)
+        async def runner() -> None:
+            for user in pending:
+                answer = await api.user_attempts(quiz_id, user.id, status="all")
+                found.extend((user, a) for a in answer.attempts if not a.preview)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(4, len(users))):
+                    group.create_task(runner())
+        except BaseExceptionGroup as group_error:
+            raise _errors(group_error)[0] from None  # the Moodle error itself, for the engine to classify
+        return sorted(found, key=lambda pair: pair[1].id)
 
     # -- archive --------------------------------------------------------------------------------------------
 

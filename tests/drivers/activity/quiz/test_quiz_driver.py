@@ -457,3 +457,30 @@ async def test_attachment_with_a_path_for_a_name_lands_inside(
         assert path.parent == (ctx.payload_dir / "attempts/x/attachments/11").resolve()
         assert path.read_bytes() == real.content
     assert not any(tmp_path.glob("escape*")) and not any(p.name == "passwd" for p in tmp_path.rglob("*"))
+
+
+async def test_listing_attempts_asks_per_user_and_raises_moodle_errors_unwrapped() -> None:
+    """`_all_attempts` with a stand-in for the web-service API (the listing logic alone; the simulator-backed
+    tests above cover the real calls): every user asked once, previews left out, sorted by attempt id, and a
+    failing call raises that error itself (the engine classifies it), not a task group around it."""
+    from archived.errors import RecoverableError
+
+    asked: list[int] = []
+
+    class Api:
+        async def user_attempts(self, quiz_id: int, user_id: int, status: str) -> Any:
+            asked.append(user_id)
+            if user_id == 13:
+                raise RecoverableError("Moodle answered 503", code="http_503")
+            attempts = [SimpleNamespace(id=100 - user_id, preview=False), SimpleNamespace(id=500, preview=True)]
+            return SimpleNamespace(attempts=attempts if user_id != 5 else [])
+
+    driver = QuizDriver.__new__(QuizDriver)  # no environment needed for the listing
+    users = [SimpleNamespace(id=i) for i in range(1, 11)]
+    found = await driver._all_attempts(Api(), 7, users)
+    assert sorted(asked) == list(range(1, 11))
+    assert [a.id for _, a in found] == sorted(100 - i for i in range(1, 11) if i != 5)
+    assert all(not a.preview for _, a in found)
+
+    with pytest.raises(RecoverableError, match="503"):
+        await driver._all_attempts(Api(), 7, [*users, SimpleNamespace(id=13)])
