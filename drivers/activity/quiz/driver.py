@@ -291,8 +291,7 @@ class QuizDriver(ActivityDriver):
         states = {str(s) for s in settings.attempt_states}
         every_attempt = await self._all_attempts(api, quiz.id, enrolled)
         attempts = [(u, a) for u, a in every_attempt if str(a.state) in states]
-        # Attempts finished by an earlier run: recorded one by one (older versions kept one whole record).
-        done = dict(((await ctx.load_checkpoint()) or {}).get("done", {})) | await ctx.load_checkpoint_items()
+        done = await ctx.load_checkpoint_items()  # attempts finished by an earlier run, recorded one by one
         job = _Job(ctx, settings, api, course, quiz, {u.id: u for u in enrolled}, done, {}, set())
         job.paths = self._plan(job, attempts)
         await ctx.log(LogLevel.INFO, f"{len(attempts)} attempt(s) of quiz {quiz.id} ({quiz.name}) to archive")

@@ -26,6 +26,7 @@ import pytest_asyncio
 
 from archived.archive.names import sanitise_segment
 from archived.drivers.activity.base import ActivityResult, DriverEnvironment, LogLevel
+from archived.drivers.activity.quiz import driver as quiz_driver_module
 from archived.drivers.activity.quiz.driver import QuizDriver, _Job
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.pdf_check import check_pdf
@@ -432,6 +433,30 @@ async def test_a_missing_attachment_fails_naming_attempt_and_file(
     assert f"attempt {ABANDONED} (user lschmidt) could not be archived" in message
     assert scan.filename in unquote(message) and "404" in message
     assert not list(tmp_path.rglob("*.pdf")) and not (tmp_path / "payload/attempts.csv").exists()
+
+
+async def test_attempts_finished_before_a_failure_are_recorded_for_the_retry(
+    driver: QuizDriver, simulator: MoodleSimulator, tmp_path, monkeypatch
+) -> None:
+    """One attempt fails (its scan is gone) after every other one has finished: the job fails, and the finished
+    attempts are in the checkpoint, so a retry does not render them again. (No periodic checkpoint during the
+    run: what is recorded is recorded because of the failure.)"""
+    monkeypatch.setattr(quiz_driver_module, "CHECKPOINT_SECONDS", 3600.0)
+    scan = simulator.world.detail(simulator.world.attempts[ABANDONED]).questions[10].attachments[0]
+    path = (
+        f"/{scan.contextid}/question/response_attachments/{simulator.world.attempts[ABANDONED].uniqueid}/11/"
+        f"{scan.itemid}/{quote(scan.filename)}"
+    )
+    simulator.faults.delay(8.0, endpoint="pluginfile", params={"path": path})  # the others finish first
+    simulator.faults.fail(404, endpoint="pluginfile", params={"path": path})
+    ctx = RecordingContext(tmp_path, QuizSettings(attempt_states=["finished", "abandoned"]), EXAM.course, EXAM.cmid)
+    try:
+        with pytest.raises(FatalError, match=f"attempt {ABANDONED} "):
+            await driver.archive(ctx)
+    finally:
+        simulator.faults.clear()
+    assert set(ctx.checkpoint_items) == {str(a) for a in finished_attempts(simulator, EXAM.quiz)}
+    assert all((ctx.payload_dir / row["path"]).is_file() for row in ctx.checkpoint_items.values())
 
 
 async def test_attachment_with_a_path_for_a_name_lands_inside(
