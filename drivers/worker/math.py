@@ -1,7 +1,9 @@
 """TeX → SVG through MathJax in a long-lived Node child process (`mathjax/tex2svg.js`), for asyncio callers.
 
 The child starts on first use and is restarted if it dies; identical formulas are converted once (LRU cache);
-each formula has a timeout (a child stuck on one is killed and replaced). Many formulas of one attempt go
+each formula has a timeout (a child stuck on one is killed and replaced). After `recycle_after` conversions
+the child is replaced by a fresh one between two batches: Node's heap only grows, and a job of thousands of
+attempts with their own numbers in their formulas must not take the process with it. Many formulas of one attempt go
 out as one pipelined batch. Nothing is fetched at render time: MathJax comes from `node_modules`.
 
 Where MathJax is found: `$ARCHIVED_MATHJAX_DIR/node_modules` if that variable is set (installed with
@@ -57,8 +59,9 @@ def node_binary() -> str | None:
 class MathRenderer:
     """Converts TeX to SVG; `available` is False (with `reason`) when Node or MathJax is missing."""
 
-    def __init__(self, *, timeout: float = 10.0, cache_size: int = 512) -> None:
+    def __init__(self, *, timeout: float = 10.0, cache_size: int = 512, recycle_after: int = 5000) -> None:
         self.timeout = timeout
+        self.recycle_after = recycle_after
         self._cache: OrderedDict[tuple[str, bool], MathResult] = OrderedDict()
         self._cache_size = cache_size
         self._process: asyncio.subprocess.Process | None = None
@@ -68,7 +71,9 @@ class MathRenderer:
         self._next_id = 0
         self._start_lock = asyncio.Lock()
         self._failed_reason: str | None = None
-        self.restarts = 0
+        self._converted = 0  # by the current child
+        self.restarts = 0  # children replaced because they died or got stuck
+        self.recycles = 0  # children replaced after `recycle_after` conversions
 
     @property
     def reason(self) -> str | None:
@@ -145,6 +150,7 @@ class MathRenderer:
             self._requests[self._next_id] = (tex, display)
             futures[(tex, display)] = future
             lines.append(json.dumps({"id": self._next_id, "tex": tex, "display": display}))
+        self._converted += len(todo)
         try:
             process.stdin.write(("\n".join(lines) + "\n").encode())
             await process.stdin.drain()
@@ -169,9 +175,15 @@ class MathRenderer:
     async def _ensure_started(self) -> asyncio.subprocess.Process | None:
         async with self._start_lock:
             if self._process is not None and self._process.returncode is None:
-                return self._process
-            if self._process is not None:
+                if self._converted < self.recycle_after or self._pending:
+                    return self._process
+                # Recycle between batches only: with nothing pending, no caller is using this child (a
+                # caller registers its requests right after this returns, without yielding).
+                await self._stop()
+                self.recycles += 1
+            elif self._process is not None:
                 self.restarts += 1
+            self._converted = 0
             node = node_binary()
             if node is None:
                 return None

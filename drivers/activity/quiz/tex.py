@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from lxml import etree
@@ -34,9 +36,43 @@ _MONO_EM = 0.60205
 
 Formula = tuple[str, bool]
 
-# Parsed, id-normalised SVG per (formula, MathJax output), shared by the attempts of a job (copied on use).
-_PARSED: dict[tuple[Formula, str], etree._Element] = {}
-_PARSED_MAX = 2048
+
+
+class _ParsedSvgs:
+    """Parsed, id-normalised SVG per (formula, MathJax output), shared by the attempts of a job (copied on use).
+
+    Least recently used first out, and small: a formula of the question text recurs in every attempt and
+    stays; one with the attempt's own numbers (calculated, numerical questions) never recurs. A parsed SVG
+    lives in libxml2's memory (10–30 KiB each, invisible to Python's allocator statistics): the earlier
+    cache of 2,048 entries, emptied only when full, made the daemon grow by ~10 KiB per attempt for the
+    first thousands of attempts of such a quiz. Attempts are prepared in threads, hence the lock.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Formula, str], etree._Element] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, formula: Formula, svg: str) -> etree._Element:
+        """A private copy of the parsed SVG (parsed now if not kept)."""
+        key = (formula, svg)
+        with self._lock:
+            parsed = self._items.get(key)
+            if parsed is not None:
+                self._items.move_to_end(key)
+        if parsed is None:
+            parsed = _normalised_svg(svg, formula)
+            with self._lock:
+                self._items[key] = parsed
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return copy.deepcopy(parsed)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+PARSED_SVGS = _ParsedSvgs(256)
 
 
 def _split(text: str) -> list[str | Formula]:
@@ -111,7 +147,6 @@ def _insert_pieces(
 
 def apply_formulas(root: lhtml.HtmlElement, rendered: Mapping[Formula, MathResult]) -> list[str]:
     """Swap placeholders for SVG + invisible source (or a marked fallback); return TeX errors seen."""
-    parsed = _PARSED
     errors: list[str] = []
     for node in list(root.iter("span")):
         if node.get("class") != _PLACEHOLDER:
@@ -123,13 +158,7 @@ def apply_formulas(root: lhtml.HtmlElement, rendered: Mapping[Formula, MathResul
                 errors.append(f"{formula[0]!r}: {result.error}")
             replacement = _fallback(formula)
         else:
-            key = (formula, result.svg)
-            svg = parsed.get(key)
-            if svg is None:
-                if len(parsed) >= _PARSED_MAX:
-                    parsed.clear()
-                svg = parsed[key] = _normalised_svg(result.svg, formula)
-            replacement = _math_box(formula, copy.deepcopy(svg))
+            replacement = _math_box(formula, PARSED_SVGS.get(formula, result.svg))
         replacement.tail = node.tail
         node.getparent().replace(node, replacement)
     return errors

@@ -200,6 +200,9 @@ function flatten(svgNode) {
 }
 
 function convert(source, display) {
+  // Every formula stands alone: without the reset, MathJax keeps labels and equation numbers from one
+  // conversion to the next, and the same formula with a \label fails the second time ("multiply defined").
+  tex.reset();
   const node = html.convert(source, {display: display, em: 16, ex: 8, containerWidth: 80 * 16});
   // node is <mjx-container><svg .../></mjx-container>; keep only the <svg>.
   const svgNode = adaptor.childNodes(node).find((child) => adaptor.kind(child) === 'svg');

@@ -85,3 +85,37 @@ async def test_flat_formula_has_the_same_outlines(monkeypatch) -> None:
     assert sorted(d for d in drawn if d in glyphs.values()) == sorted(used)
     for name in ("width", "height", "viewBox"):
         assert re.search(f'{name}="([^"]*)"', flat).group(1) == re.search(f'{name}="([^"]*)"', whole).group(1)
+
+
+@needs_mathjax
+async def test_every_formula_stands_alone() -> None:
+    """A `\\label` of one formula must not make the same formula fail later (every attempt repeats it).
+
+    MathJax's TeX input remembers labels and equation numbers across conversions unless reset; with the cache
+    off, the second conversion would be the one a later attempt gets after the first fell out of the cache.
+    """
+    renderer = MathRenderer(cache_size=0)
+    formula = "\\begin{equation}E = mc^2 \\label{energy}\\end{equation}"
+    try:
+        first = await renderer.render(formula, display=True)
+        second = await renderer.render(formula, display=True)
+        assert first.svg is not None, first.error
+        assert second.svg is not None, second.error
+        assert second.svg == first.svg
+    finally:
+        await renderer.close()
+
+
+@needs_mathjax
+async def test_child_is_recycled_between_batches() -> None:
+    renderer = MathRenderer(cache_size=0, recycle_after=3)
+    try:
+        first = await renderer.render_many([(f"x_{i}", False) for i in range(3)])
+        pid = renderer._process.pid if renderer._process else None
+        assert renderer.recycles == 0
+        more = await renderer.render_many([(f"y_{i}", False) for i in range(2)])
+        assert renderer.recycles == 1 and renderer.restarts == 0
+        assert renderer._process is not None and renderer._process.pid != pid
+        assert all(r.svg for r in (*first.values(), *more.values()))
+    finally:
+        await renderer.close()

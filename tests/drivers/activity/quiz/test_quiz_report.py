@@ -233,3 +233,19 @@ async def test_long_unbroken_text_wraps_instead_of_leaving_the_page(tmp_path: Pa
     text = "".join(_pdftotext(result.pdf, tmp_path).split())
     for piece in (token, name, code):
         assert piece in text
+
+
+def test_parsed_formulas_kept_are_bounded_and_recurring_ones_stay(monkeypatch) -> None:
+    """Formulas with an attempt's own numbers never recur: they must not pile up in the daemon's memory."""
+    from archived.drivers.activity.quiz import tex
+
+    kept = tex._ParsedSvgs(4)
+    monkeypatch.setattr(tex, "PARSED_SVGS", kept)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1ex" height="1ex" viewBox="0 0 9 9"><path d="M0 0H1"/></svg>'
+    for number in range(10):  # the question's own formula in every attempt, and one with this attempt's value
+        html = f'<div class="que"><div class="formulation"><p>\\( a \\) and \\( x = {number} \\)</p></div></div>'
+        prepared = prepare_report(HEADER, [QuestionInput(slot=1, html=html)], QuizSettings())
+        rendered = {formula: MathResult(formula[0], False, svg) for formula in prepared.formulas}
+        assert finish_report(prepared, rendered, {}).html.count("<svg") == 2
+        assert len(kept) <= 4
+    assert (("a", False), svg) in kept._items  # used by every attempt: never the least recently used
