@@ -13,21 +13,36 @@ on a handful of style values; here they do it once per worker process:
 - `resolve_percentages` (every box, at every layout pass) made two calls per property for sixteen
   properties; it now resolves plain lengths and percentages inline and hands anything else (CSS math
   functions) to WeasyPrint's own `percentage`.
+- `ComputedStyle.__missing__` (every computed value of every element, ~13,000 per report) walked the
+  whole cascade logic for values that are simply inherited from the parent or the property's initial
+  value; those two cases are now answered directly, everything else (cascaded values, logical
+  properties, `var()`, math functions, values that need computing) goes to WeasyPrint's own method.
+- `draw_first_line` (every line of text) read each glyph's id, width and offsets as four cffi attribute
+  lookups; it now unpacks the whole glyph array of a run in one `struct` call. Lines that need anything
+  rarer (ellipsis, colour or bitmap emoji fonts) go to WeasyPrint's own function.
 
 These replace WeasyPrint 70 internals (`weasyprint.text.line_break.Layout.setup`, its `get_font_description`
-binding, and the `resolve_percentages` bindings of the layout modules). They must not change a single byte
+binding, the `resolve_percentages` bindings of the layout modules, `weasyprint.css.ComputedStyle.__missing__`
+and `weasyprint.draw.text.draw_first_line`). They must not change a single byte
 of output: tests/drivers/worker/test_engine_fastpaths.py renders reports with and without them and compares
 the PDFs byte for byte. `install()` is idempotent; `uninstall()` restores the originals (for that test).
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
+from weasyprint import css
+from weasyprint.css.computed_values import PHYSICAL_FUNCTIONS
+from weasyprint.css.functions import check_math
+from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
+from weasyprint.draw import text as draw_text
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
 from weasyprint.layout import float as float_layout
+from weasyprint.logger import LOGGER
 from weasyprint.text import line_break
 from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
 from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
@@ -208,10 +223,187 @@ def _resolve_percentages(box: Any, containing_block: Any) -> None:
     percent.adjust_box_sizing(box, "height")
 
 
+# Properties whose computed value depends on others or on the cascade in ways `_computed_missing` leaves to
+# WeasyPrint: position/float/display (CSS 2.1 §9.7), page (taken from an ancestor), text decorations
+# (propagated, not inherited).
+_CASCADE_SPECIAL = frozenset({"position", "float", "display", "page"})
+# For each physical property (margin_left…), the logical ones (margin_inline_start…) that could override it.
+_LOGICAL_NAMES = {
+    key: frozenset({function(block="ttb", inline="ltr"), function(block="ttb", inline="rtl")})
+    for key, function in PHYSICAL_FUNCTIONS.items()
+}
+
+
+def _computed_missing(self: Any, key: str) -> Any:
+    """`ComputedStyle.__missing__` answering inherited and initial values of properties not in the cascade."""
+    parent_style = self.parent_style
+    cascaded = self.cascaded
+    if parent_style is None or key in cascaded or key in _CASCADE_SPECIAL or key[:16] == "text_decoration_":
+        return _originals["computed_missing"](self, key)
+    logical = _LOGICAL_NAMES.get(key)
+    if logical is not None and not logical.isdisjoint(cascaded):
+        return _originals["computed_missing"](self, key)
+    if key in INHERITED or key[:2] == "__":
+        value = parent_style[key]  # the parent's value is computed already
+    elif key in INITIAL_NOT_COMPUTED:
+        return _originals["computed_missing"](self, key)
+    else:
+        value = INITIAL_VALUES[key]
+    if check_math(value):
+        return _originals["computed_missing"](self, key)
+    self[key] = value
+    return value
+
+
+# PangoGlyphInfo: glyph (guint32), geometry (width, x_offset, y_offset: gint32), attr (a guint bit field).
+_GLYPH_INFO = struct.Struct("=Iiii4x")
+
+
+def _glyph_layout_matches() -> bool:
+    """Whether Pango's PangoGlyphInfo has the layout `_GLYPH_INFO` reads (else the fast path stays off)."""
+    try:
+        return ffi.sizeof("PangoGlyphInfo") == _GLYPH_INFO.size and [
+            ffi.offsetof("PangoGlyphInfo", "geometry"),
+            ffi.sizeof("PangoGlyphGeometry"),
+        ] == [4, 12]
+    except (ffi.error, TypeError):
+        return False
+
+
+def _draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsis: Any, matrix: Any) -> list[Any]:
+    """WeasyPrint 70's `draw_first_line` with each run's glyphs unpacked at once (same operators, same bytes)."""
+    if text_overflow == "ellipsis" or block_ellipsis != "none":
+        return _originals["draw_first_line"](stream, textbox, text_overflow, block_ellipsis, matrix)
+    if not textbox.text.strip():
+        return []
+    if textbox.style["font_size"] < 1e-6:  # default float precision used by pydyf
+        return []
+    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    first_line, _index = textbox.pango_layout.get_first_line()
+
+    # The fonts of the line's runs, in order (adding a font to the stream twice returns the same one).
+    runs = []
+    run = first_line.runs[0]
+    while run != ffi.NULL:
+        runs.append(run.data)
+        run = run.next
+    fonts = [stream.add_font(glyph_item.item.analysis.font) for glyph_item in runs]
+    if any(font.svg or font.png or font.colr for font, _size in fonts):
+        # Emoji fonts: WeasyPrint's own path draws their images.
+        return _originals["draw_first_line"](stream, textbox, text_overflow, block_ellipsis, matrix)
+
+    stream.set_text_matrix(*matrix.values)
+    previous_pango_font = None
+    string = ""
+    empty = pango.PANGO_GLYPH_EMPTY
+    unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
+    for glyph_item, font_and_size in zip(runs, fonts, strict=True):
+        glyph_string = glyph_item.glyphs
+        num_glyphs = glyph_string.num_glyphs
+        clusters = None
+        utf8_text = None
+
+        pango_font = glyph_item.item.analysis.font
+        if pango_font != previous_pango_font:
+            previous_pango_font = pango_font
+            font, font_size = font_and_size
+            # Workaround for https://gitlab.gnome.org/GNOME/pango/-/issues/530.
+            if pango.pango_version() < 14802 or font.png:
+                font_size = textbox.style["font_size"]
+            if string:
+                stream.show_text(string)
+            string = ""
+            stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
+        bitmap = font.bitmap
+        widths = font.widths
+        to_unicode = font.to_unicode
+        string += "<"
+        glyphs = _GLYPH_INFO.iter_unpack(ffi.buffer(glyph_string.glyphs, num_glyphs * _GLYPH_INFO.size))
+        for i, (glyph_id, width, x_offset, y_offset) in enumerate(glyphs):
+            # Display zero-width empty glyph.
+            if glyph_id == empty:
+                string += f">{-width / font_size}<"
+                continue
+
+            # Display .notdef and log warning for missing glyphs.
+            if glyph_id & unknown:
+                codepoint = glyph_id - unknown
+                LOGGER.warning(
+                    '.notdef glyph rendered for Unicode string unsupported by fonts: "%s" (U+%04X)',
+                    chr(codepoint), codepoint,
+                )  # fmt: skip
+                glyph_id = font.get_unused_glyph_id(codepoint)
+                widths[glyph_id] = round(width * 1000 * FROM_UNITS / font_size)
+                if 0 not in widths:
+                    widths[0] = widths[glyph_id]
+
+            # Create mapping between glyphs and Unicode codepoints.
+            if glyph_id not in to_unicode:
+                if clusters is None:
+                    clusters = ffi.unpack(glyph_string.log_clusters, num_glyphs)
+                offset = glyph_item.item.offset
+                t1 = clusters[i]
+                if glyph_item.item.analysis.level % 2:  # rtl
+                    t2 = glyph_item.item.length if i == 0 else clusters[i - 1]
+                else:
+                    t2 = glyph_item.item.length if i == num_glyphs - 1 else clusters[i + 1]
+                utf8_text = utf8_text or textbox.pango_layout.text.encode()
+                to_unicode[glyph_id] = utf8_text[offset + t1 : offset + t2].decode()
+
+            # Set horizontal and vertical offsets.
+            offset = x_offset / font_size
+            rise = y_offset / 1000
+            if rise:
+                if string[-1] == "<":
+                    string = string[:-1]
+                else:
+                    string += ">"
+                if string:
+                    stream.show_text(string)
+                stream.set_text_rise(-rise)
+                string = ""
+                if offset:
+                    string = f"{-offset}"
+                string += f"<{glyph_id:02x}>" if bitmap else f"<{glyph_id:04x}>"
+                stream.show_text(string)
+                stream.set_text_rise(0)
+                string = "<"
+            else:
+                if offset:
+                    string += f">{-offset}<"
+                string += f"{glyph_id:02x}" if bitmap else f"{glyph_id:04x}"
+
+            # Get glyph logical widths.
+            logical_width = widths.get(glyph_id)
+            if logical_width is None:
+                pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
+                logical_width = widths[glyph_id] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+
+            # Set kerning, word spacing, letter spacing.
+            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+            if kerning:
+                string += f">{int(kerning)}<"
+
+        # Close the last glyphs list, remove if empty.
+        if string[-1] == "<":
+            string = string[:-1]
+        else:
+            string += ">"
+
+    # Draw text.
+    stream.show_text(string)
+    return []
+
+
 def install() -> None:
     """Put the fast paths in place (idempotent)."""
     if _originals:
         return
+    if _glyph_layout_matches():
+        _originals["draw_first_line"] = draw_text.draw_first_line
+        draw_text.draw_first_line = _draw_first_line
+    _originals["computed_missing"] = css.ComputedStyle.__missing__
+    css.ComputedStyle.__missing__ = _computed_missing
     _originals["setup"] = line_break.Layout.setup
     _originals["get_font_description"] = line_break.get_font_description
     _originals["resolve_percentages"] = percent.resolve_percentages
@@ -226,6 +418,9 @@ def uninstall() -> None:
     """Restore WeasyPrint's own functions (tests compare the output of both)."""
     if not _originals:
         return
+    if "draw_first_line" in _originals:
+        draw_text.draw_first_line = _originals["draw_first_line"]
+    css.ComputedStyle.__missing__ = _originals["computed_missing"]
     line_break.Layout.setup = _originals["setup"]
     line_break.get_font_description = _originals["get_font_description"]
     for module in (percent, *_LAYOUT_MODULES):

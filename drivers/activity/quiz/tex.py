@@ -37,7 +37,6 @@ _MONO_EM = 0.60205
 Formula = tuple[str, bool]
 
 
-
 class _ParsedSvgs:
     """Parsed, id-normalised SVG per (formula, MathJax output), shared by the attempts of a job (copied on use).
 

@@ -3,8 +3,10 @@
 Each document is rendered twice by the same engine, once with WeasyPrint's original functions and once with
 the fast paths, and the two PDFs are compared byte for byte. The documents exercise what the replaced
 functions read: languages and text direction (Pango contexts), font families, sizes, weights, styles,
-small caps, font features and underlines (font descriptions and metrics), and percentages, `calc()`,
-`auto`, min/max sizes, page margins and collapsed table borders (used values).
+small caps, font features and underlines (font descriptions and metrics), percentages, `calc()`,
+`auto`, min/max sizes, page margins and collapsed table borders (used values), and for the glyph drawing
+combining marks the shaper moves up or down, zero-width glyphs, characters no font has, an ellipsis; and
+for computed values, logical properties that override physical ones.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ somewhere, and then some more</p>
 <p lang="fr">Le problème est résolu à l’aide d’une équation différentielle.</p>
 <p dir="rtl" lang="ar">مرحبا بالعالم، هذا نص عربي.</p>
 <p lang="tr" style="text-transform: uppercase">istanbul ıiİI</p>
+<p>Marks placed by the shaper: e\u0301 a\u0308 q\u0323\u0307 \u0915\u094d\u0937\u093f;
+zero\u200bwidth, soft\u00adhyphen,
+no glyph in any font: \U0001e800 \ue000 \U000f0000.</p>
+<div style="margin-inline-start: 12mm; padding-inline-end: 9mm; border-inline-start: 2pt solid blue">
+<p dir="rtl" style="margin-inline-end: 20mm">Logical margins, ltr and rtl</p><p>inherited: <span>child</span></p></div>
+<p style="width: 25mm; overflow: hidden; white-space: nowrap; text-overflow: ellipsis">cut off with an ellipsis</p>
 <table><tr><td>1 %</td><td class="tall">Zelle mit Mindesthöhe</td></tr><tr><td colspan="2">Ende</td></tr></table>
 </body></html>"""
 
