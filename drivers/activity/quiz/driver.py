@@ -18,6 +18,7 @@ import asyncio
 import csv
 import hashlib
 import io
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -45,6 +46,8 @@ from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
 from archived.durable import write_atomic
 from archived.errors import ArchivedError, FatalError, RecoverableError
+
+log = logging.getLogger(__name__)
 
 CSV_COLUMNS = (
     "attemptid", "attempt", "userid", "username", "firstname", "lastname", "idnumber", "state",
@@ -338,8 +341,12 @@ class QuizDriver(ActivityDriver):
                 for _ in range(min(len(attempts), settings.fetch_concurrency + self._pool.processes)):
                     group.create_task(runner())
         except BaseExceptionGroup as group_error:
-            await ctx.save_checkpoint_items(unrecorded)  # what did finish is not done again by a retry
             errors = _errors(group_error)
+            try:
+                await ctx.save_checkpoint_items(unrecorded)  # what did finish is not done again by a retry
+            except Exception as exc:
+                # The job's own failure is what the operator must see; a retry just renders these again.
+                log.warning("job %s: finished attempts not recorded for the retry: %s", ctx.job_id, exc)
             for other in errors[1:]:  # the engine logs the one raised; the others would be lost
                 await ctx.log(LogLevel.ERROR, str(other))
             raise errors[0] from None

@@ -459,6 +459,33 @@ async def test_attempts_finished_before_a_failure_are_recorded_for_the_retry(
     assert all((ctx.payload_dir / row["path"]).is_file() for row in ctx.checkpoint_items.values())
 
 
+class BrokenStoreContext(RecordingContext):
+    """A context whose store cannot take the finished attempts (say, a full disk)."""
+
+    async def save_checkpoint_items(self, items: dict[str, Any]) -> None:
+        """Fail as a full disk would."""
+        raise OSError(28, "No space left on device")
+
+
+async def test_the_jobs_own_failure_is_raised_when_recording_the_finished_ones_fails(
+    driver: QuizDriver, simulator: MoodleSimulator, tmp_path, caplog
+) -> None:
+    """The attempt's failure is what the operator must see, not the store error met while recording."""
+    scan = simulator.world.detail(simulator.world.attempts[ABANDONED]).questions[10].attachments[0]
+    path = (
+        f"/{scan.contextid}/question/response_attachments/{simulator.world.attempts[ABANDONED].uniqueid}/11/"
+        f"{scan.itemid}/{quote(scan.filename)}"
+    )
+    simulator.faults.fail(404, endpoint="pluginfile", params={"path": path})
+    ctx = BrokenStoreContext(tmp_path, QuizSettings(attempt_states=["abandoned"]), EXAM.course, EXAM.cmid)
+    try:
+        with pytest.raises(FatalError, match=f"attempt {ABANDONED} "):
+            await driver.archive(ctx)
+    finally:
+        simulator.faults.clear()
+    assert "finished attempts not recorded for the retry" in caplog.text and "No space left" in caplog.text
+
+
 async def test_attachment_with_a_path_for_a_name_lands_inside(
     driver: QuizDriver, simulator: MoodleSimulator, tmp_path
 ) -> None:
