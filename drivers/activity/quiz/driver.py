@@ -165,6 +165,79 @@ def unique_file_name(name: str, taken: set[str]) -> str:
         number += 1
 
 
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A course group a student is in (what file name patterns use)."""
+
+    id: int
+    name: str
+    idnumber: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    """What a quiz job keeps of an enrolled user for its whole run.
+
+    A job holds every student of the course until it ends; the web service's user record (about 9 KiB each
+    as a model, 6 KiB with only the fields asked for) would make a course of 10,000 students cost the daemon
+    ~90 MiB. This is a few hundred bytes.
+    """
+
+    id: int
+    username: str | None
+    firstname: str | None
+    lastname: str | None
+    fullname: str
+    idnumber: str | None
+    groups: tuple[Group, ...] = ()
+
+    @classmethod
+    def of(cls, user: Any) -> Student:
+        """From a `core_enrol_get_enrolled_users` entry."""
+        groups = tuple(
+            Group(g.id, g.name or "", str(getattr(g, "idnumber", "") or "")) for g in getattr(user, "groups", ()) or ()
+        )
+        return cls(user.id, user.username, user.firstname, user.lastname, user.fullname or "", user.idnumber, groups)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRef:
+    """What a quiz job keeps of an attempt from the listing (the review is fetched when it is rendered)."""
+
+    id: int
+    attempt: int
+    state: str
+    timestart: int
+    timefinish: int
+    timemodified: int | None
+
+    @classmethod
+    def of(cls, attempt: Any) -> AttemptRef:
+        """From a `mod_quiz_get_user_attempts` entry."""
+        return cls(
+            attempt.id, attempt.attempt, str(attempt.state), attempt.timestart or 0, attempt.timefinish or 0,
+            attempt.timemodified,
+        )  # fmt: skip
+
+
+# The user fields a quiz job uses (Moodle always adds id and fullname), and how many users per request: one
+# answer with every user of a large course would be tens of megabytes parsed at once.
+USER_FIELDS = ("id", "username", "firstname", "lastname", "fullname", "idnumber", "groups")
+USERS_PER_PAGE = 500
+
+
+async def enrolled_students(api: Any, course_id: int, per_page: int = USERS_PER_PAGE) -> list[Student]:
+    """Every user enrolled in the course, page by page, as `Student` records."""
+    students: list[Student] = []
+    while True:
+        page = await api.enrolled_users(
+            course_id, userfields=USER_FIELDS, limitfrom=len(students), limitnumber=per_page
+        )
+        students.extend(Student.of(user) for user in page)
+        if len(page) < per_page:
+            return students
+
+
 @dataclass
 class _Job:
     """Everything one `archive` run shares between its attempts."""
@@ -174,7 +247,7 @@ class _Job:
     api: Any
     course: Any
     quiz: Any
-    users: dict[int, Any]
+    users: dict[int, Student]
     done: dict[str, dict[str, Any]]
     paths: dict[int, AttemptPaths]
     warnings_logged: set[str]
@@ -227,7 +300,7 @@ class QuizDriver(ActivityDriver):
         """Archivable now (has finished real attempts) and fingerprint (quiz + newest attempt time-modified)."""
         api = self._api()
         quizzes = {q.coursemodule: q for q in (await api.quizzes_by_courses([course_id])).quizzes}
-        users = await api.enrolled_users(course_id)
+        users = await enrolled_students(api, course_id)
         statuses = []
         for cmid in cmids:
             quiz = quizzes.get(cmid)
@@ -245,19 +318,19 @@ class QuizDriver(ActivityDriver):
             statuses.append(ActivityStatus(cmid, quiz.name, finished > 0, reason, fingerprint))
         return statuses
 
-    async def _all_attempts(self, api: Any, quiz_id: int, users: list[Any]) -> list[tuple[Any, Any]]:
+    async def _all_attempts(self, api: Any, quiz_id: int, users: list[Any]) -> list[tuple[Any, AttemptRef]]:
         """Every real attempt (no previews) of the quiz by the given users, by attempt id.
 
         Moodle lists attempts user by user; four requests at a time, from four runners sharing one iterator
         (not one task per user: a course may have thousands).
         """
-        found: list[tuple[Any, Any]] = []
+        found: list[tuple[Any, AttemptRef]] = []
         pending = iter(users)
 
         async def runner() -> None:
             for user in pending:
                 answer = await api.user_attempts(quiz_id, user.id, status="all")
-                found.extend((user, a) for a in answer.attempts if not a.preview)
+                found.extend((user, AttemptRef.of(a)) for a in answer.attempts if not a.preview)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -290,7 +363,7 @@ class QuizDriver(ActivityDriver):
         if not self._math.available:
             await ctx.log(LogLevel.WARNING, f"formulas are shown as TeX source: {self._math.reason}")
 
-        enrolled = await api.enrolled_users(ctx.course_id)
+        enrolled = await enrolled_students(api, ctx.course_id)
         states = {str(s) for s in settings.attempt_states}
         every_attempt = await self._all_attempts(api, quiz.id, enrolled)
         attempts = [(u, a) for u, a in every_attempt if str(a.state) in states]

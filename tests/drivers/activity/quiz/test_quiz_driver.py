@@ -519,12 +519,17 @@ async def test_listing_attempts_asks_per_user_and_raises_moodle_errors_unwrapped
 
     asked: list[int] = []
 
+    def attempt(attempt_id: int, preview: bool) -> SimpleNamespace:
+        return SimpleNamespace(
+            id=attempt_id, attempt=1, state="finished", timestart=1, timefinish=2, timemodified=2, preview=preview
+        )
+
     class Api:
         async def user_attempts(self, quiz_id: int, user_id: int, status: str) -> Any:
             asked.append(user_id)
             if user_id == 13:
                 raise RecoverableError("Moodle answered 503", code="http_503")
-            attempts = [SimpleNamespace(id=100 - user_id, preview=False), SimpleNamespace(id=500, preview=True)]
+            attempts = [attempt(100 - user_id, preview=False), attempt(500, preview=True)]
             return SimpleNamespace(attempts=attempts if user_id != 5 else [])
 
     driver = QuizDriver.__new__(QuizDriver)  # no environment needed for the listing
@@ -532,7 +537,25 @@ async def test_listing_attempts_asks_per_user_and_raises_moodle_errors_unwrapped
     found = await driver._all_attempts(Api(), 7, users)
     assert sorted(asked) == list(range(1, 11))
     assert [a.id for _, a in found] == sorted(100 - i for i in range(1, 11) if i != 5)
-    assert all(not a.preview for _, a in found)
+    assert 500 not in [a.id for _, a in found]  # the preview
 
     with pytest.raises(RecoverableError, match="503"):
         await driver._all_attempts(Api(), 7, [*users, SimpleNamespace(id=13)])
+
+
+async def test_enrolled_users_come_page_by_page_with_the_fields_a_job_uses(simulator: MoodleSimulator) -> None:
+    """Small pages give the same students as one request for everyone, with names, ids and groups kept."""
+    from archived.moodle.api import MoodleApi
+
+    async with MoodleClient(simulator.url, simulator.token, requests_per_second=0) as client:
+        api = MoodleApi(client)
+        everyone = await api.enrolled_users(EXAM.course)
+        paged = await quiz_driver_module.enrolled_students(api, EXAM.course, per_page=2)
+    assert len(everyone) > 4  # several pages
+    assert [s.id for s in paged] == [u.id for u in everyone]
+    for student, user in zip(paged, everyone, strict=True):
+        assert (student.username, student.firstname, student.lastname, student.fullname, student.idnumber) == (
+            user.username, user.firstname, user.lastname, user.fullname, user.idnumber
+        )  # fmt: skip
+        assert [(g.id, g.name) for g in student.groups] == [(g.id, g.name) for g in user.groups]
+    assert any(student.groups for student in paged)
