@@ -5,8 +5,10 @@ reference site's exam (11 questions of 9 types, TeX, an image, an essay) with N 
 student). A real daemon process (2 render workers by default, no request rate limit) archives it through the
 socket, exactly as an operator's `jobs create` would. Measured: wall time from job creation to `completed`,
 attempts per second, the time of each stage (from the job's timeline) and of each quarter of the rendering
-stage's progress (equal quarters: the speed does not drop as the job goes on), and the peak PSS of the daemon's whole
-process tree (daemon, render workers, their fork server, the MathJax Node process), sampled every 0.2 s.
+stage's progress (equal quarters: the speed does not drop as the job goes on), the peak PSS of the daemon's whole
+process tree (daemon, render workers, their fork server, the MathJax Node process), sampled every 0.2 s, and
+the PSS of each kind of process when each quarter was reached (a process that grows with the number of
+attempts shows here; render workers are summed).
 The reference site's review showed no response history; the simulator adds a history table to every question
 unless told otherwise, so both variants are measured.
 Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2] [--history on|off|both]
@@ -32,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from archived.rpc.client import RpcClient  # noqa: E402
 from archived.simulator.simulator import MoodleSimulator  # noqa: E402
 from archived.simulator.size import SimulatorSize  # noqa: E402
-from bench.process_tree import PeakSampler  # noqa: E402
+from bench.process_tree import PeakSampler, pss_by_role_mib  # noqa: E402
 
 
 def _ts(text: str) -> float:
@@ -70,10 +72,12 @@ async def archive_once(attempts: int, workers: int, history: bool = True) -> dic
                 job_id = answer["job"]["id"]
                 # When the rendering stage (0–80 % of a job's progress) first reached 25, 50, 75 and 100 %.
                 quarters: list[float] = []
+                memory_at_quarters: list[dict[str, float]] = []
                 while True:
                     job = (await client.call("jobs.get", {"job_id": job_id}))["job"]
                     while len(quarters) < 4 and job["progress"] >= 20 * (len(quarters) + 1):
                         quarters.append(time.perf_counter() - started)
+                        memory_at_quarters.append(await asyncio.to_thread(pss_by_role_mib, daemon.pid))
                     if job["state"] in ("completed", "failed", "canceled", "timed_out"):
                         break
                     await asyncio.sleep(0.2)
@@ -101,6 +105,7 @@ async def archive_once(attempts: int, workers: int, history: bool = True) -> dic
         # workers): equal later quarters = the speed does not drop as the job goes on.
         "quarter_seconds": [round(b - a, 1) for a, b in itertools.pairwise([0.0, *quarters])],
         "peak_pss_mib": round(memory.peak_kib / 1024, 1),
+        "pss_mib_at_quarters": memory_at_quarters,
         "archive_mib": round(archive["size"] / 2**20, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }

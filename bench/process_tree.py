@@ -41,6 +41,45 @@ def tree_pss_kib(root: int) -> int:
     return total
 
 
+def _role(pid: int, root: int) -> str:
+    """What a process of the daemon's tree is, from its command line."""
+    if pid == root:
+        return "daemon"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "gone"
+    if "tex2svg" in command:
+        return "mathjax"
+    if "resource_tracker" in command:
+        return "resource tracker"
+    if "forkserver" in command:
+        # The fork server and the workers it forks share its command line; the workers are its children.
+        return "fork server" if _parent(pid) == root else "render worker"
+    return "other"
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError):
+        return -1
+
+
+def pss_by_role_mib(root: int) -> dict[str, float]:
+    """PSS of `root`'s tree per kind of process (daemon, render worker — summed —, fork server, mathjax…)."""
+    totals: dict[str, float] = {}
+    for pid in process_tree(root):
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        kib = sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
+        role = _role(pid, root)
+        totals[role] = round(totals.get(role, 0.0) + kib / 1024, 1)
+    return totals
+
+
 def steal_seconds() -> float:
     """CPU time the hypervisor gave to others while this VM wanted it (all CPUs, since boot)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()
