@@ -20,7 +20,7 @@ import hashlib
 import io
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from archived.drivers.activity.base import (
     IncludedUser,
     LogLevel,
 )
+from archived.drivers.activity.quiz.question_files import QuestionFiles
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.images import ImageLimits
@@ -251,6 +252,7 @@ class _Job:
     done: dict[str, dict[str, Any]]
     paths: dict[int, AttemptPaths]
     warnings_logged: set[str]
+    question_files: QuestionFiles = field(default_factory=QuestionFiles)
 
 
 class QuizDriver(ActivityDriver):
@@ -576,6 +578,9 @@ class QuizDriver(ActivityDriver):
         async def one(url: str) -> tuple[str, Resource | None]:
             if url.startswith("data:"):
                 return url, None  # decoded by the report builder
+            kept = job.question_files.get(url)
+            if kept is not None:
+                return url, kept  # the same question's picture, fetched for an earlier attempt
             try:
                 fetched = await client.fetch_file(url, max_bytes=IMAGE_MAX_BYTES)
             except ArchivedError as exc:
@@ -585,7 +590,9 @@ class QuizDriver(ActivityDriver):
                     job, f"image {client.redact(url) if hasattr(client, 'redact') else url} not available: {exc}"
                 )
                 return url, None
-            return url, Resource(fetched.content or b"", fetched.content_type or "application/octet-stream")
+            resource = Resource(fetched.content or b"", fetched.content_type or "application/octet-stream")
+            job.question_files.put(url, resource)
+            return url, resource
 
         return dict(await asyncio.gather(*(one(u) for u in urls)))
 

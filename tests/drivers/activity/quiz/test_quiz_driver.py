@@ -486,6 +486,27 @@ async def test_the_jobs_own_failure_is_raised_when_recording_the_finished_ones_f
     assert "finished attempts not recorded for the retry" in caplog.text and "No space left" in caplog.text
 
 
+async def test_a_question_picture_is_downloaded_once_per_job(
+    driver: QuizDriver, simulator: MoodleSimulator, tmp_path
+) -> None:
+    """Every attempt shows the exam's triangle under its own URL; the job asks Moodle for it once, and every
+    report still has the picture."""
+    simulator.stats.reset()
+    run = await archive(driver, tmp_path, EXAM)
+    pictures = [
+        dict(r.params)["path"] for r in simulator.stats.log() if r.endpoint == "pluginfile"
+        and "/question/questiontext/" in dict(r.params)["path"]
+    ]  # fmt: skip
+    attempts = finished_attempts(simulator, EXAM.quiz)
+    assert len(attempts) > 2
+    assert len(pictures) == 1, pictures
+    for attempt_id in attempts:
+        report = run.report_of(attempt_id)
+        assert b"/Subtype /Image" in report.read_bytes(), attempt_id
+        assert "image not available" not in pdf_text(report)
+    assert not [line for level, line in run.ctx.logs if "image" in line and "not available" in line]
+
+
 async def test_attachment_with_a_path_for_a_name_lands_inside(
     driver: QuizDriver, simulator: MoodleSimulator, tmp_path
 ) -> None:
