@@ -1,10 +1,11 @@
 """TeX → SVG through MathJax in a long-lived Node child process (`mathjax/tex2svg.js`), for asyncio callers.
 
 The child starts on first use and is restarted if it dies; identical formulas are converted once (LRU cache);
-each formula has a timeout (a child stuck on one is killed and replaced). After `recycle_after` conversions
-the child is replaced by a fresh one between two batches: Node's heap only grows, and a job of thousands of
-attempts with their own numbers in their formulas must not take the process with it. Many formulas of one attempt go
-out as one pipelined batch. Nothing is fetched at render time: MathJax comes from `node_modules`.
+each formula has a timeout (a child stuck on one is killed and replaced). Many formulas of one attempt go
+out as one pipelined batch. After `recycle_after` conversions the child is replaced by a fresh one between two
+batches: Node's heap only grows, and one job may convert new formulas for thousands of attempts (calculated
+questions put each attempt's numbers into them). Nothing is fetched at render time: MathJax comes from
+`node_modules`.
 
 Where MathJax is found: `$ARCHIVED_MATHJAX_DIR/node_modules` if that variable is set (installed with
 `npm ci --prefix "$ARCHIVED_MATHJAX_DIR"` from this folder's package.json + package-lock.json), else the
