@@ -1,7 +1,9 @@
 """Local directory storage: archives as files in one folder (a local disk, a NAS mount).
 
 Writes are atomic (temporary file in the same folder, fsync, rename, fsync of the folder), never overwrite
-an existing file, and are verified by reading the file back (size and SHA-256).
+an existing file, and are verified by reading the file back (size and SHA-256). A temporary file left behind
+by a daemon killed in the middle of a write is removed by a later write once it is a day old (a younger one
+may belong to another daemon's write in progress to the same folder).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from archived.errors import FatalError, IntegrityError
 
 CHUNK = 1024 * 1024
 TEMP_PREFIX = ".archived-part-"
+STALE_TEMP_SECONDS = 24 * 3600  # no write takes a day; a younger temporary file may be a write in progress
+SWEEP_INTERVAL_SECONDS = 3600  # the folder may hold a hundred thousand archives: list it at most hourly
 
 
 class LocalDirectoryConfig(StorageConfig):
@@ -59,6 +63,7 @@ class LocalDirectoryStorage(StorageDriver):
         assert isinstance(config, LocalDirectoryConfig)
         self.root = config.path
         self.create = config.create
+        self._last_sweep = float("-inf")
 
     def _path_of(self, name: str) -> Path:
         if "/" in name or "\\" in name or name in ("", ".", "..") or name.startswith("."):
@@ -74,8 +79,29 @@ class LocalDirectoryStorage(StorageDriver):
             except OSError as exc:
                 raise StorageUnavailable(f"storage target {self.target}: cannot create {self.root}: {exc}") from exc
 
+    def _sweep_stale_temps(self) -> None:
+        """Remove temporary files of writes that were killed (see the module docstring)."""
+        now = time.time()
+        if time.monotonic() - self._last_sweep < SWEEP_INTERVAL_SECONDS:
+            return
+        self._last_sweep = time.monotonic()
+        try:
+            with os.scandir(self.root) as entries:
+                stale = [
+                    entry.path
+                    for entry in entries
+                    if entry.name.startswith(TEMP_PREFIX)
+                    and entry.is_file(follow_symlinks=False)
+                    and now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS
+                ]
+            for path in stale:
+                Path(path).unlink(missing_ok=True)
+        except OSError:
+            pass  # tidying up must never fail a write
+
     def _store_blocking(self, source: Path, name: str, sha256: str, size: int) -> StoredObject:
         self._ensure_root()
+        self._sweep_stale_temps()
         final = self._path_of(name)
         if final.exists():
             return self._adopt_existing(final, name, sha256, size)

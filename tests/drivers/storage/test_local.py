@@ -112,3 +112,20 @@ async def test_a_full_disk_is_a_recoverable_error_and_leaves_nothing(tmp_path: P
     with pytest.raises(StorageUnavailable, match="no space left"):
         await driver.store(source, "big.zip", sha256=sha, size=size, retain_until=None)
     assert list(tiny_disk.iterdir()) == []
+
+
+async def test_a_write_removes_day_old_temporary_files_of_killed_writes(tmp_path: Path) -> None:
+    """A daemon killed while copying leaves `.archived-part-…`; a day later the next write removes it, but never
+    a younger one (another daemon may be writing it right now) nor anything else."""
+    store = tmp_path / "store"
+    store.mkdir()
+    stale, fresh, other = store / f"{TEMP_PREFIX}dead", store / f"{TEMP_PREFIX}busy", store / "old.zip"
+    for path in (stale, fresh, other):
+        path.write_bytes(b"x")
+    two_days_ago = os.stat(stale).st_mtime - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    source, sha, size = source_file(tmp_path)
+    await driver_for(store).store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    assert not stale.exists()
+    assert fresh.exists() and other.exists() and (store / "a.zip").exists()
