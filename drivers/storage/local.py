@@ -87,17 +87,18 @@ class LocalDirectoryStorage(StorageDriver):
         self._last_sweep = time.monotonic()
         try:
             with os.scandir(self.root) as entries:
-                stale = [
-                    entry.path
-                    for entry in entries
-                    if entry.name.startswith(TEMP_PREFIX)
-                    and entry.is_file(follow_symlinks=False)
-                    and now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS
-                ]
-            for path in stale:
-                Path(path).unlink(missing_ok=True)
+                temps = [entry for entry in entries if entry.name.startswith(TEMP_PREFIX)]
         except OSError:
-            pass  # tidying up must never fail a write
+            return  # tidying up must never fail a write
+        for entry in temps:
+            # One file per try: another daemon's temp file may vanish meanwhile, an old one may not be ours.
+            try:
+                if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > (
+                    STALE_TEMP_SECONDS
+                ):
+                    Path(entry.path).unlink(missing_ok=True)
+            except OSError:
+                continue
 
     def _store_blocking(self, source: Path, name: str, sha256: str, size: int) -> StoredObject:
         self._ensure_root()

@@ -4,7 +4,9 @@ The child starts on first use and is restarted if it dies; identical formulas ar
 each formula has a timeout (a child stuck on one is killed and replaced). Many formulas of one attempt go
 out as one pipelined batch. After `recycle_after` conversions the child is replaced by a fresh one between two
 batches: Node's heap only grows, and one job may convert new formulas for thousands of attempts (calculated
-questions put each attempt's numbers into them). Nothing is fetched at render time: MathJax comes from
+questions put each attempt's numbers into them). Macros a formula defines (newcommand, def, …) live in
+the child, as in a browser page, and later formulas use them: every new child (recycled or restarted) gets the
+defining formulas again before anything else. Nothing is fetched at render time: MathJax comes from
 `node_modules`.
 
 Where MathJax is found: `$ARCHIVED_MATHJAX_DIR/node_modules` if that variable is set (installed with
@@ -20,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -31,6 +34,12 @@ log = logging.getLogger(__name__)
 SCRIPT_DIR = Path(__file__).resolve().parent / "mathjax"
 SCRIPT = SCRIPT_DIR / "tex2svg.js"
 _LINE_LIMIT = 32 * 1024 * 1024
+# TeX that changes what later formulas mean; such formulas are sent again to every new child.
+_DEFINES = re.compile(
+    r"\\(?:newcommand|renewcommand|providecommand|def|let|DeclareMathOperator|newenvironment"
+    r"|renewenvironment)(?![A-Za-z])"
+)
+_DEFINITIONS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ class MathRenderer:
         self._start_lock = asyncio.Lock()
         self._failed_reason: str | None = None
         self._converted = 0  # by the current child
+        self._definitions: OrderedDict[tuple[str, bool], None] = OrderedDict()  # formulas defining macros
+        self._primed: asyncio.subprocess.Process | None = None  # the child that has been given them
         self.restarts = 0  # children replaced because they died or got stuck
         self.recycles = 0  # children replaced after `recycle_after` conversions
 
@@ -144,6 +155,22 @@ class MathRenderer:
         loop = asyncio.get_running_loop()
         futures: dict[tuple[str, bool], asyncio.Future[MathResult]] = {}
         lines = []
+        if process is not self._primed:
+            # A new child knows no macros yet: the formulas that define them go first (answers not needed).
+            self._primed = process
+            for tex, display in self._definitions:
+                self._next_id += 1
+                primer: asyncio.Future[MathResult] = loop.create_future()
+                primer.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody awaits it
+                self._pending[self._next_id] = primer
+                self._requests[self._next_id] = (tex, display)
+                lines.append(json.dumps({"id": self._next_id, "tex": tex, "display": display}))
+        for key in todo:
+            if _DEFINES.search(key[0]):
+                self._definitions[key] = None
+                self._definitions.move_to_end(key)
+                while len(self._definitions) > _DEFINITIONS_KEPT:
+                    self._definitions.popitem(last=False)
         for tex, display in todo:
             self._next_id += 1
             future: asyncio.Future[MathResult] = loop.create_future()

@@ -20,7 +20,7 @@ import hashlib
 import io
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,6 @@ from archived.drivers.activity.base import (
     IncludedUser,
     LogLevel,
 )
-from archived.drivers.activity.quiz.question_files import QuestionFiles
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.images import ImageLimits
@@ -221,22 +220,15 @@ class AttemptRef:
         )  # fmt: skip
 
 
-# The user fields a quiz job uses (Moodle always adds id and fullname), and how many users per request: one
-# answer with every user of a large course would be tens of megabytes parsed at once.
+# The user fields a quiz job uses (Moodle always adds id and fullname): a tenth of a full user record to send,
+# parse and validate. One request, not pages: Moodle drops users the token may not see after applying the page
+# limit (short pages), and enrolments changing between pages would skip or repeat students.
 USER_FIELDS = ("id", "username", "firstname", "lastname", "fullname", "idnumber", "groups")
-USERS_PER_PAGE = 500
 
 
-async def enrolled_students(api: Any, course_id: int, per_page: int = USERS_PER_PAGE) -> list[Student]:
-    """Every user enrolled in the course, page by page, as `Student` records."""
-    students: list[Student] = []
-    while True:
-        page = await api.enrolled_users(
-            course_id, userfields=USER_FIELDS, limitfrom=len(students), limitnumber=per_page
-        )
-        students.extend(Student.of(user) for user in page)
-        if len(page) < per_page:
-            return students
+async def enrolled_students(api: Any, course_id: int) -> list[Student]:
+    """Every user enrolled in the course, as `Student` records."""
+    return [Student.of(user) for user in await api.enrolled_users(course_id, userfields=USER_FIELDS)]
 
 
 @dataclass
@@ -252,7 +244,6 @@ class _Job:
     done: dict[str, dict[str, Any]]
     paths: dict[int, AttemptPaths]
     warnings_logged: set[str]
-    question_files: QuestionFiles = field(default_factory=QuestionFiles)
 
 
 class QuizDriver(ActivityDriver):
@@ -578,9 +569,6 @@ class QuizDriver(ActivityDriver):
         async def one(url: str) -> tuple[str, Resource | None]:
             if url.startswith("data:"):
                 return url, None  # decoded by the report builder
-            kept = job.question_files.get(url)
-            if kept is not None:
-                return url, kept  # the same question's picture, fetched for an earlier attempt
             try:
                 fetched = await client.fetch_file(url, max_bytes=IMAGE_MAX_BYTES)
             except ArchivedError as exc:
@@ -590,9 +578,7 @@ class QuizDriver(ActivityDriver):
                     job, f"image {client.redact(url) if hasattr(client, 'redact') else url} not available: {exc}"
                 )
                 return url, None
-            resource = Resource(fetched.content or b"", fetched.content_type or "application/octet-stream")
-            job.question_files.put(url, resource)
-            return url, resource
+            return url, Resource(fetched.content or b"", fetched.content_type or "application/octet-stream")
 
         return dict(await asyncio.gather(*(one(u) for u in urls)))
 

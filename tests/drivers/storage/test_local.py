@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from archived.drivers.storage import local as local_storage
 from archived.drivers.storage.base import StorageConflict, StorageUnavailable, Tier
 from archived.drivers.storage.local import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
 from archived.errors import FatalError, IntegrityError
@@ -129,3 +133,30 @@ async def test_a_write_removes_day_old_temporary_files_of_killed_writes(tmp_path
     await driver_for(store).store(source, "a.zip", sha256=sha, size=size, retain_until=None)
     assert not stale.exists()
     assert fresh.exists() and other.exists() and (store / "a.zip").exists()
+
+
+async def test_one_stale_file_that_cannot_be_removed_does_not_stop_the_sweep(tmp_path: Path, monkeypatch) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    stuck, stale = store / f"{TEMP_PREFIX}0-not-ours", store / f"{TEMP_PREFIX}1-dead"
+    for path in (stuck, stale):
+        path.write_bytes(b"x")
+        old = os.stat(path).st_mtime - 2 * 24 * 3600
+        os.utime(path, (old, old))
+    unlink, scandir = Path.unlink, os.scandir
+
+    def refusing(self: Path, missing_ok: bool = False) -> None:
+        if "not-ours" in self.name:
+            raise PermissionError(1, "Operation not permitted", str(self))
+        unlink(self, missing_ok=missing_ok)
+
+    @contextlib.contextmanager
+    def in_name_order(path: Any) -> Iterator[list[os.DirEntry[str]]]:
+        with scandir(path) as entries:
+            yield sorted(entries, key=lambda entry: entry.name)  # the one that cannot go comes first
+
+    monkeypatch.setattr(Path, "unlink", refusing)
+    monkeypatch.setattr(local_storage.os, "scandir", in_name_order)
+    source, sha, size = source_file(tmp_path)
+    await driver_for(store).store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    assert stuck.exists() and not stale.exists() and (store / "a.zip").exists()

@@ -119,3 +119,27 @@ async def test_child_is_recycled_between_batches() -> None:
         assert all(r.svg for r in (*first.values(), *more.values()))
     finally:
         await renderer.close()
+
+
+@needs_mathjax
+async def test_macros_survive_a_new_child() -> None:
+    """A question text defines a macro once (its formula then comes from the cache); formulas with each attempt's
+    own numbers use it. A recycled child must know the macro as the first one did."""
+    definition = ("\\newcommand{\\RR}{\\mathbb{R}} x \\in \\RR", False)
+    one_child = MathRenderer(recycle_after=10_000)
+    recycled = MathRenderer(recycle_after=1)
+    try:
+        for renderer in (one_child, recycled):
+            assert (await renderer.render(*definition)).svg
+        expected = (await one_child.render("\\RR^{3}")).svg
+        after_recycle = (await recycled.render("\\RR^{3}")).svg
+        assert recycled.recycles == 1
+        assert expected and after_recycle == expected
+        stranger = MathRenderer()  # never saw the definition: the macro is unknown there
+        try:
+            assert (await stranger.render("\\RR^{3}")).svg != expected
+        finally:
+            await stranger.close()
+    finally:
+        await one_child.close()
+        await recycled.close()

@@ -486,27 +486,6 @@ async def test_the_jobs_own_failure_is_raised_when_recording_the_finished_ones_f
     assert "finished attempts not recorded for the retry" in caplog.text and "No space left" in caplog.text
 
 
-async def test_a_question_picture_is_downloaded_once_per_job(
-    driver: QuizDriver, simulator: MoodleSimulator, tmp_path
-) -> None:
-    """Every attempt shows the exam's triangle under its own URL; the job asks Moodle for it once, and every
-    report still has the picture."""
-    simulator.stats.reset()
-    run = await archive(driver, tmp_path, EXAM)
-    pictures = [
-        dict(r.params)["path"] for r in simulator.stats.log() if r.endpoint == "pluginfile"
-        and "/question/questiontext/" in dict(r.params)["path"]
-    ]  # fmt: skip
-    attempts = finished_attempts(simulator, EXAM.quiz)
-    assert len(attempts) > 2
-    assert len(pictures) == 1, pictures
-    for attempt_id in attempts:
-        report = run.report_of(attempt_id)
-        assert b"/Subtype /Image" in report.read_bytes(), attempt_id
-        assert "image not available" not in pdf_text(report)
-    assert not [line for level, line in run.ctx.logs if "image" in line and "not available" in line]
-
-
 async def test_attachment_with_a_path_for_a_name_lands_inside(
     driver: QuizDriver, simulator: MoodleSimulator, tmp_path
 ) -> None:
@@ -564,19 +543,21 @@ async def test_listing_attempts_asks_per_user_and_raises_moodle_errors_unwrapped
         await driver._all_attempts(Api(), 7, [*users, SimpleNamespace(id=13)])
 
 
-async def test_enrolled_users_come_page_by_page_with_the_fields_a_job_uses(simulator: MoodleSimulator) -> None:
-    """Small pages give the same students as one request for everyone, with names, ids and groups kept."""
+async def test_enrolled_users_come_in_one_request_with_the_fields_a_job_uses(simulator: MoodleSimulator) -> None:
+    """The slim listing gives the same students as the full one, with names, ids and groups kept."""
     from archived.moodle.api import MoodleApi
 
     async with MoodleClient(simulator.url, simulator.token, requests_per_second=0) as client:
         api = MoodleApi(client)
         everyone = await api.enrolled_users(EXAM.course)
-        paged = await quiz_driver_module.enrolled_students(api, EXAM.course, per_page=2)
-    assert len(everyone) > 4  # several pages
-    assert [s.id for s in paged] == [u.id for u in everyone]
-    for student, user in zip(paged, everyone, strict=True):
+        simulator.stats.reset()
+        slim = await quiz_driver_module.enrolled_students(api, EXAM.course)
+    asked = [dict(r.params) for r in simulator.stats.log() if r.function == "core_enrol_get_enrolled_users"]
+    assert len(asked) == 1 and "username,firstname,lastname" in str(asked[0])
+    assert [s.id for s in slim] == [u.id for u in everyone]
+    for student, user in zip(slim, everyone, strict=True):
         assert (student.username, student.firstname, student.lastname, student.fullname, student.idnumber) == (
             user.username, user.firstname, user.lastname, user.fullname, user.idnumber
         )  # fmt: skip
         assert [(g.id, g.name) for g in student.groups] == [(g.id, g.name) for g in user.groups]
-    assert any(student.groups for student in paged)
+    assert any(student.groups for student in slim)
