@@ -414,15 +414,21 @@ async def test_a_rerun_keeps_intact_attempts_and_redoes_damaged_ones(
     assert (ctx.payload_dir / by_id["13"]["path"]).with_suffix(".html").is_file()
 
 
-async def test_a_missing_attachment_fails_naming_attempt_and_file(
-    driver: QuizDriver, simulator: MoodleSimulator, tmp_path
-) -> None:
-    """An uploaded file Moodle cannot serve is the student's work lost: the attempt (and job) fails, loudly."""
+def abandoned_attempts_scan(simulator: MoodleSimulator) -> tuple[Any, str]:
+    """The file the abandoned attempt's student uploaded to question 11, and its pluginfile path."""
     scan = simulator.world.detail(simulator.world.attempts[ABANDONED]).questions[10].attachments[0]
     path = (
         f"/{scan.contextid}/question/response_attachments/{simulator.world.attempts[ABANDONED].uniqueid}/11/"
         f"{scan.itemid}/{quote(scan.filename)}"
     )
+    return scan, path
+
+
+async def test_a_missing_attachment_fails_naming_attempt_and_file(
+    driver: QuizDriver, simulator: MoodleSimulator, tmp_path
+) -> None:
+    """An uploaded file Moodle cannot serve is the student's work lost: the attempt (and job) fails, loudly."""
+    scan, path = abandoned_attempts_scan(simulator)
     simulator.faults.fail(404, endpoint="pluginfile", params={"path": path})
     try:
         with pytest.raises(FatalError) as failure:
@@ -442,11 +448,7 @@ async def test_attempts_finished_before_a_failure_are_recorded_for_the_retry(
     attempts are in the checkpoint, so a retry does not render them again. (No periodic checkpoint during the
     run: what is recorded is recorded because of the failure.)"""
     monkeypatch.setattr(quiz_driver_module, "CHECKPOINT_SECONDS", 3600.0)
-    scan = simulator.world.detail(simulator.world.attempts[ABANDONED]).questions[10].attachments[0]
-    path = (
-        f"/{scan.contextid}/question/response_attachments/{simulator.world.attempts[ABANDONED].uniqueid}/11/"
-        f"{scan.itemid}/{quote(scan.filename)}"
-    )
+    _scan, path = abandoned_attempts_scan(simulator)
     simulator.faults.delay(8.0, endpoint="pluginfile", params={"path": path})  # the others finish first
     simulator.faults.fail(404, endpoint="pluginfile", params={"path": path})
     ctx = RecordingContext(tmp_path, QuizSettings(attempt_states=["finished", "abandoned"]), EXAM.course, EXAM.cmid)
@@ -471,11 +473,7 @@ async def test_the_jobs_own_failure_is_raised_when_recording_the_finished_ones_f
     driver: QuizDriver, simulator: MoodleSimulator, tmp_path, caplog
 ) -> None:
     """The attempt's failure is what the operator must see, not the store error met while recording."""
-    scan = simulator.world.detail(simulator.world.attempts[ABANDONED]).questions[10].attachments[0]
-    path = (
-        f"/{scan.contextid}/question/response_attachments/{simulator.world.attempts[ABANDONED].uniqueid}/11/"
-        f"{scan.itemid}/{quote(scan.filename)}"
-    )
+    _scan, path = abandoned_attempts_scan(simulator)
     simulator.faults.fail(404, endpoint="pluginfile", params={"path": path})
     ctx = BrokenStoreContext(tmp_path, QuizSettings(attempt_states=["abandoned"]), EXAM.course, EXAM.cmid)
     try:
