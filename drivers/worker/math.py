@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ _DEFINES = re.compile(
     r"|renewenvironment)(?![A-Za-z])"
 )
 _DEFINITIONS_KEPT = 256
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -152,32 +155,18 @@ class MathRenderer:
         process = await self._ensure_started()
         if process is None or process.stdin is None:
             raise _ChildDied(self._failed_reason or "MathJax child could not start")
-        loop = asyncio.get_running_loop()
         futures: dict[tuple[str, bool], asyncio.Future[MathResult]] = {}
-        lines = []
+        lines: list[str] = []
         if process is not self._primed:
             # A new child knows no macros yet: the formulas that define them go first (answers not needed).
             self._primed = process
-            for tex, display in self._definitions:
-                self._next_id += 1
-                primer: asyncio.Future[MathResult] = loop.create_future()
+            for key in self._definitions:
+                primer = self._request(key, lines)
                 primer.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody awaits it
-                self._pending[self._next_id] = primer
-                self._requests[self._next_id] = (tex, display)
-                lines.append(json.dumps({"id": self._next_id, "tex": tex, "display": display}))
         for key in todo:
             if _DEFINES.search(key[0]):
-                self._definitions[key] = None
-                self._definitions.move_to_end(key)
-                while len(self._definitions) > _DEFINITIONS_KEPT:
-                    self._definitions.popitem(last=False)
-        for tex, display in todo:
-            self._next_id += 1
-            future: asyncio.Future[MathResult] = loop.create_future()
-            self._pending[self._next_id] = future
-            self._requests[self._next_id] = (tex, display)
-            futures[(tex, display)] = future
-            lines.append(json.dumps({"id": self._next_id, "tex": tex, "display": display}))
+                _keep_recent(self._definitions, key, None, _DEFINITIONS_KEPT)
+            futures[key] = self._request(key, lines)
         self._converted += len(todo)
         try:
             process.stdin.write(("\n".join(lines) + "\n").encode())
@@ -272,11 +261,25 @@ class MathRenderer:
             self._reader = None
         self._fail_pending("MathJax child stopped")
 
+    def _request(self, key: tuple[str, bool], lines: list[str]) -> asyncio.Future[MathResult]:
+        """Register one formula for the child (its answer resolves the future) and add its request line."""
+        self._next_id += 1
+        future: asyncio.Future[MathResult] = asyncio.get_running_loop().create_future()
+        self._pending[self._next_id] = future
+        self._requests[self._next_id] = key
+        lines.append(json.dumps({"id": self._next_id, "tex": key[0], "display": key[1]}))
+        return future
+
     def _remember(self, key: tuple[str, bool], result: MathResult) -> None:
-        self._cache[key] = result
-        self._cache.move_to_end(key)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        _keep_recent(self._cache, key, result, self._cache_size)
+
+
+def _keep_recent(items: OrderedDict[K, V], key: K, value: V, limit: int) -> None:
+    """Put `key` last (most recent) in `items` and drop the oldest beyond `limit`."""
+    items[key] = value
+    items.move_to_end(key)
+    while len(items) > limit:
+        items.popitem(last=False)
 
 
 class _ChildDied(Exception):

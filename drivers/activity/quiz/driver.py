@@ -240,7 +240,6 @@ class _Job:
     api: Any
     course: Any
     quiz: Any
-    users: dict[int, Student]
     done: dict[str, dict[str, Any]]
     paths: dict[int, AttemptPaths]
     warnings_logged: set[str]
@@ -361,7 +360,7 @@ class QuizDriver(ActivityDriver):
         every_attempt = await self._all_attempts(api, quiz.id, enrolled)
         attempts = [(u, a) for u, a in every_attempt if str(a.state) in states]
         done = await ctx.load_checkpoint_items()  # attempts finished by an earlier run, recorded one by one
-        job = _Job(ctx, settings, api, course, quiz, {u.id: u for u in enrolled}, done, {}, set())
+        job = _Job(ctx, settings, api, course, quiz, done, {}, set())
         job.paths = self._plan(job, attempts)
         await ctx.log(LogLevel.INFO, f"{len(attempts)} attempt(s) of quiz {quiz.id} ({quiz.name}) to archive")
 

@@ -489,7 +489,7 @@ async def test_attachment_with_a_path_for_a_name_lands_inside(
 ) -> None:
     """A review whose file name is a path (a hostile or broken site) still writes inside attachments/<slot>/."""
     ctx = RecordingContext(tmp_path, QuizSettings(), EXAM.course, EXAM.cmid)
-    job = _Job(ctx, ctx.settings, None, None, None, {}, {}, {}, set())
+    job = _Job(ctx, ctx.settings, None, None, None, {}, {}, set())
     real = simulator.world.detail(simulator.world.attempts[1]).questions[10].attachments[0]
     url = (
         f"{simulator.url}/pluginfile.php/{real.contextid}/question/response_attachments/1/11/{real.itemid}/"
