@@ -1,8 +1,8 @@
 """Faster equivalents of WeasyPrint functions that run once per box or per piece of text.
 
 A quiz report is a thousand-odd boxes and several hundred text runs, and WeasyPrint's layout spends much of
-its time in small Python helpers called for each of them. Three of them redo work whose result depends only
-on a handful of style values; here they do it once per worker process:
+its time in small Python helpers called for each of them. Several of them redo work whose result depends only
+on a handful of style values, or was just done; here they do it once:
 
 - `Layout.setup` (one per text run, and again when it is drawn) created a new Pango context each time, for
   the same font map, text direction and language; the context is kept per (font configuration, direction,
@@ -20,16 +20,22 @@ on a handful of style values; here they do it once per worker process:
 - `draw_first_line` (every line of text) read each glyph's id, width and offsets as four cffi attribute
   lookups; it now unpacks the whole glyph array of a run in one `struct` call. Lines that need anything
   rarer (ellipsis, colour or bitmap emoji fonts) go to WeasyPrint's own function.
+- Drawing a text run (`Layout.reactivate`) built a new Pango layout and shaped its text again, though line
+  breaking had just shaped the same text with the same attributes (`first_line_metrics`); that layout is
+  now kept until drawing and handed back, except where drawing would set it up differently (justified
+  text, word or letter spacing, paragraph breaks). ~6 % of a report's rendering time; ~1 MiB held longer.
 
-These replace WeasyPrint 70 internals (`weasyprint.text.line_break.Layout.setup`, its `get_font_description`
-binding, the `resolve_percentages` bindings of the layout modules, `weasyprint.css.ComputedStyle.__missing__`
-and `weasyprint.draw.text.draw_first_line`). They must not change a single byte
-of output: tests/drivers/worker/test_engine_fastpaths.py renders reports with and without them and compares
-the PDFs byte for byte. `install()` is idempotent; `uninstall()` restores the originals (for that test).
+These replace WeasyPrint 70 internals (`weasyprint.text.line_break.Layout.setup`, `Layout.reactivate`,
+`first_line_metrics`, the `get_font_description` binding, the `resolve_percentages` bindings of the layout
+modules, `weasyprint.css.ComputedStyle.__missing__` and `weasyprint.draw.text.draw_first_line`). They must not
+change a single byte of output: tests/drivers/worker/test_engine_fastpaths.py renders reports with and without
+them and compares the PDFs byte for byte. `install()` is idempotent; `uninstall()` restores the originals (for
+that test).
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -255,6 +261,66 @@ def _computed_missing(self: Any, key: str) -> Any:
     return value
 
 
+# Characters that end a paragraph for Pango (or a line for Python): a text with one is laid out anew for drawing.
+_LINE_ENDS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _keep_for_drawing(layout: Any) -> None:
+    """Deactivate a text run's layout, keeping the shaped Pango layout when drawing would rebuild the same one.
+
+    Drawing a text box rebuilds its Pango layout from its style and text (`Layout.reactivate`) and shapes
+    the text again. After `first_line_metrics` the layout already holds exactly that text with exactly the
+    attributes drawing would give it, unless justification or CSS word/letter spacing adds spacing that
+    drawing sets differently, or the text has a paragraph break (drawing turns on Pango's single-paragraph
+    mode). In every other case the shaped layout is kept and `_reactivate` hands it back.
+    """
+    style = layout.style
+    if (
+        layout.justification_spacing == 0
+        and style["word_spacing"] == 0
+        and style["letter_spacing"] == "normal"
+        and not _LINE_ENDS.search(layout.text)
+    ):
+        layout.kept_for_drawing = (layout.layout, layout.language, style)
+    del layout.layout, layout.language, layout.style
+
+
+def _first_line_metrics(
+    first_line: Any, text: str, layout: Any, resume_at: int | None, space_collapse: bool, style: Any,
+    hyphenated: bool = False, hyphenation_character: str | None = None,
+) -> tuple[Any, int, int | None, float, float, float]:  # fmt: skip
+    """WeasyPrint 70's `first_line_metrics`, keeping the final layout for drawing (see `_keep_for_drawing`)."""
+    length = first_line.length
+    if hyphenated:
+        assert hyphenation_character is not None
+        length -= len(hyphenation_character.encode())
+    elif resume_at:
+        # Set an infinite width as we don't want to break lines when drawing (WeasyPrint's comment).
+        pango.pango_layout_set_width(layout.layout, -1)
+        first_line_text = text.encode()[:length].decode()
+        if space_collapse:
+            first_line_text = first_line_text.rstrip(" ")
+        layout.set_text(first_line_text)
+        first_line, _ = layout.get_first_line()
+        length = first_line.length if first_line is not None else 0
+
+    width, height = line_break.line_size(first_line, style)
+    baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+    _keep_for_drawing(layout)
+    return layout, length, resume_at, width, height, baseline
+
+
+def _reactivate(self: Any, style: Any) -> None:
+    """`Layout.reactivate`, handing back the layout `_keep_for_drawing` kept when the style is the same."""
+    kept = self.__dict__.pop("kept_for_drawing", None)
+    if kept is not None and kept[2] is style:
+        self.layout, self.language, self.style = kept
+        self.reused_for_drawing = True
+        return
+    self.reused_for_drawing = False
+    _originals["reactivate"](self, style)
+
+
 # PangoGlyphInfo: glyph (guint32), geometry (width, x_offset, y_offset: gint32), attr (a guint bit field).
 _GLYPH_INFO = struct.Struct("=Iiii4x")
 
@@ -278,7 +344,10 @@ def _draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellips
         return []
     if textbox.style["font_size"] < 1e-6:  # default float precision used by pydyf
         return []
-    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    if not getattr(textbox.pango_layout, "reused_for_drawing", False):
+        # Switching the mode would throw the kept layout's shaping away; its text has no paragraph break, so
+        # the mode changes nothing there (see `_keep_for_drawing`).
+        pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
     first_line, _index = textbox.pango_layout.get_first_line()
 
     # The fonts of the line's runs, in order (adding a font to the stream twice returns the same one).
@@ -408,6 +477,10 @@ def install() -> None:
     _originals["get_font_description"] = line_break.get_font_description
     _originals["resolve_percentages"] = percent.resolve_percentages
     line_break.Layout.setup = _layout_setup
+    _originals["first_line_metrics"] = line_break.first_line_metrics
+    _originals["reactivate"] = line_break.Layout.reactivate
+    line_break.first_line_metrics = _first_line_metrics
+    line_break.Layout.reactivate = _reactivate
     line_break.get_font_description = _FontDescriptions(_originals["get_font_description"])
     for module in (percent, *_LAYOUT_MODULES):
         if getattr(module, "resolve_percentages", None) is _originals["resolve_percentages"]:
@@ -422,6 +495,8 @@ def uninstall() -> None:
         draw_text.draw_first_line = _originals["draw_first_line"]
     css.ComputedStyle.__missing__ = _originals["computed_missing"]
     line_break.Layout.setup = _originals["setup"]
+    line_break.first_line_metrics = _originals["first_line_metrics"]
+    line_break.Layout.reactivate = _originals["reactivate"]
     line_break.get_font_description = _originals["get_font_description"]
     for module in (percent, *_LAYOUT_MODULES):
         if getattr(module, "resolve_percentages", None) is _resolve_percentages:

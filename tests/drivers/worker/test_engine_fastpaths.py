@@ -6,7 +6,8 @@ functions read: languages and text direction (Pango contexts), font families, si
 small caps, font features and underlines (font descriptions and metrics), percentages, `calc()`,
 `auto`, min/max sizes, page margins and collapsed table borders (used values), and for the glyph drawing
 combining marks the shaper moves up or down, zero-width glyphs, characters no font has, an ellipsis; and
-for computed values, logical properties that override physical ones.
+for computed values, logical properties that override physical ones; and for layouts kept from line breaking
+to drawing, the text runs where they may and may not be kept.
 """
 
 from __future__ import annotations
@@ -54,6 +55,34 @@ no glyph in any font: \U0001e800 \ue000 \U000f0000.</p>
 <table><tr><td>1 %</td><td class="tall">Zelle mit Mindesthöhe</td></tr><tr><td colspan="2">Ende</td></tr></table>
 </body></html>"""
 
+# Text runs whose layout drawing may or may not take over from line breaking (weasy_fastpaths'
+# `_keep_for_drawing`): justified lines, word and letter spacing, tabs, preserved and Unicode line breaks,
+# hyphenation, right-to-left lines that fit and that wrap, and SVG text.
+TEXT_RUNS = """<!DOCTYPE html>
+<html lang="en"><head><style>
+body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; width: 90mm; overflow-wrap: break-word }
+.j { text-align: justify } .ws { word-spacing: 3pt } .ls { letter-spacing: 1pt } .h { hyphens: auto }
+pre { white-space: pre; tab-size: 6 } .pw { white-space: pre-wrap } .a { overflow-wrap: anywhere }
+</style></head><body>
+<p class="j">Justified text has to spread its words over the full width of the line, and the last line of
+the paragraph stays as it is, so every line but the last one is drawn with more room between words.</p>
+<p class="j">Short justified.</p>
+<p class="ws">Word spacing widens every gap between words in this paragraph, which wraps over lines.</p>
+<p class="ls">Letter spacing adds room after every letter of this longer paragraph that wraps, too.</p>
+<p class="ws">x</p><p class="ls">y</p><p> </p>
+<pre>col1\tcol2\tcol3\nvalue\t42\t\tend</pre>
+<p class="pw">first line\nsecond line   with kept   spaces and a long tail that wraps around the box</p>
+<p>Unicode line\u2028separator and paragraph\u2029separator in one run of text.</p>
+<p class="h">Hyphenation: Donaudampfschifffahrtsgesellschaftskapitän, internationalization, incomprehensibilities
+and characteristically extraordinary counterrevolutionaries.</p>
+<p class="a">Averyveryverylongwordwithoutanyspacethatmustbreakanywhereinsidethelinebox1234567890abcdefghij</p>
+<p dir="rtl" lang="he">שלום</p>
+<p dir="rtl" lang="he">שלום עולם, זהו טקסט ארוך יותר בעברית שחייב לעבור לשורה הבאה בתוך התיבה הצרה הזאת.</p>
+<p>Mixed <b>bold</b> and <i>italic</i> runs, <span style="font-size: 14pt">bigger</span> and
+<code>monospaced code</code> on lines that wrap again and again within the narrow body.</p>
+<svg xmlns="http://www.w3.org/2000/svg" width="60mm" height="10mm"><text x="2" y="20">SVG text</text></svg>
+</body></html>"""
+
 
 def _report_html() -> str:
     page = lhtml.parse(str(REAL_ATTEMPT)).getroot()
@@ -78,9 +107,9 @@ def _render(engine: PdfEngine, html: str, fast: bool) -> bytes:
     return result.pdf
 
 
-@pytest.mark.parametrize("document", ["styled", "real attempt report"])
+@pytest.mark.parametrize("document", ["styled", "text runs", "real attempt report"])
 def test_fast_paths_write_the_same_bytes(engine, document):
-    html = STYLED if document == "styled" else _report_html()
+    html = {"styled": STYLED, "text runs": TEXT_RUNS}.get(document) or _report_html()
     original = _render(engine, html, fast=False)
     fast = _render(engine, html, fast=True)
     again = _render(engine, html, fast=True)  # shared contexts and descriptions, now warm
