@@ -10,13 +10,15 @@ MathJax with its cache, images, HTML; then the render pool: WeasyPrint PDF/A, PD
   from the recorded pluginfile download.
 
 Every attempt gets its own header (attempt id, user), so every PDF differs. N attempts go through the pipeline
-with `2 × workers` in flight; the clock starts after the worker processes are up (a job starts them once) but
-before the first attempt, so the workers' cold caches count. Reported per run: wall time and attempts/s;
-CPU seconds per attempt over the whole process tree (this process, fork server, workers, Node), of this
-process alone (`daemon`: cleaning, HTML, pickling) and inside the worker's render call (`render`), which
-depend far less than wall time on what else the machine is doing; peak memory as PSS summed over the tree,
-sampled every 0.2 s from /proc/<pid>/smaps_rollup; the load average before the run and the CPU stolen by the
-hypervisor during it (`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may be shared.
+with as many in flight as the quiz driver keeps (its fetch concurrency + workers), the HTML made in threads as
+the driver makes it; the clock starts after the worker processes are up (a job starts them once) but before the
+first attempt, so the workers' cold caches and the first attempt's MathJax conversions count. Reported per run:
+wall time and attempts/s; CPU seconds per attempt over the whole process tree (this process, fork server,
+workers, Node), of this process alone (`daemon`: cleaning, HTML, pickling) and inside the worker's render call
+(`render`), which depend far less than wall time on what else the machine is doing; peak memory as PSS summed
+over the tree, sampled every 0.2 s from /proc/<pid>/smaps_rollup; the load average before the run and the CPU
+stolen by the hypervisor during it (`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may
+be shared.
 
 `--prebuilt` makes every report's HTML before the clock starts, so that only the render pool is measured (the
 `daemon` column then shows only sending the tasks and receiving the answers).
@@ -131,10 +133,11 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
                 overall_feedback_html=scenario.overall_feedback, archived_at=datetime(2026, 1, 1, tzinfo=UTC),
                 job_id="bench",
             )  # fmt: skip
-            prepared = prepare_report(header, scenario.questions, settings)
+            # In threads, as the quiz driver does it: the event loop stays free to hand workers their tasks.
+            prepared = await asyncio.to_thread(prepare_report, header, scenario.questions, settings)
             formulas = await math.render_many(prepared.formulas)
             images = {url: scenario.images.get(url) for url in prepared.image_urls}
-            document = finish_report(prepared, formulas, images)
+            document = await asyncio.to_thread(finish_report, prepared, formulas, images)
             options = RenderOptions(
                 pdf_variant=settings.pdf_variant, page_size=settings.paper_format.css_size,
                 identifier=f"bench-{number}", title=f"{scenario.quiz} — attempt {number}",
@@ -150,7 +153,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
             assert result.check is not None and result.path is not None
             worker_cpu.append(result.cpu_seconds)
 
-        gate = asyncio.Semaphore(2 * workers)
+        gate = asyncio.Semaphore(settings.fetch_concurrency + workers)  # as many in flight as the driver has
 
         async def gated(number: int) -> None:
             async with gate:

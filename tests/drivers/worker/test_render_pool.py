@@ -71,6 +71,78 @@ async def test_timeout_kills_the_worker_and_names_the_attempt() -> None:
         assert (await render_pool.render(RenderTask("attempt 813", HTML))).pages == 1
 
 
+async def _running(render_pool: RenderPool, task: RenderTask) -> tuple[asyncio.Task, int]:
+    """Start rendering `task` and wait until a worker has it; the task and that worker's pid."""
+    await render_pool.warm_up()
+    [pid] = render_pool.worker_pids()
+    rendering = asyncio.create_task(render_pool.render(task))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if render_pool._busy:
+            return rendering, pid
+    raise AssertionError("the task never reached a worker")
+
+
+def _gone(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_a_worker_killed_mid_task_is_replaced_and_the_task_tried_again() -> None:
+    import os
+    import signal
+
+    async with RenderPool(1, timeout=60, retries=1) as render_pool:
+        rendering, pid = await _running(render_pool, RenderTask("attempt 7", HTML, debug_sleep=2))
+        os.kill(pid, signal.SIGKILL)  # the OOM killer, an operator, a segfault
+        result = await rendering  # the second try sleeps too, then renders
+        assert result.pages == 1 and result.tries == 2
+        assert render_pool.stats.crashes == 1 and render_pool.stats.workers_started == 2
+        assert render_pool.worker_pids() and render_pool.worker_pids() != [pid]
+
+
+async def test_a_cancelled_render_kills_its_worker_and_the_pool_goes_on() -> None:
+    async with RenderPool(1, timeout=60, retries=0) as render_pool:
+        rendering, pid = await _running(render_pool, RenderTask("attempt 8", HTML, debug_sleep=60))
+        rendering.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await rendering
+        for _ in range(100):
+            if _gone(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert _gone(pid)  # nobody waits for that render any more
+        assert (await render_pool.render(RenderTask("attempt 9", HTML))).pages == 1
+
+
+async def test_close_ends_waiting_and_running_renders_at_once() -> None:
+    from archived.drivers.worker.render_pool import RenderPoolClosed
+
+    render_pool = RenderPool(1, timeout=60, retries=2)
+    running, pid = await _running(render_pool, RenderTask("attempt 10", HTML, debug_sleep=60))
+    waiting = asyncio.create_task(render_pool.render(RenderTask("attempt 11", HTML)))
+    await asyncio.sleep(0.1)
+    await asyncio.wait_for(render_pool.close(), 20)  # not the 60 s of the running task
+    for rendering in (running, waiting):
+        with pytest.raises(RenderPoolClosed):
+            await asyncio.wait_for(rendering, 10)  # not when the running task's 60 s are over
+    assert _gone(pid)
+    with pytest.raises(RenderPoolClosed):
+        await render_pool.render(RenderTask("attempt 12", HTML))
+
+
+async def test_one_worker_serves_a_queue_of_tasks_in_turn() -> None:
+    async with RenderPool(1, timeout=60) as render_pool:
+        results = await asyncio.gather(*(render_pool.render(RenderTask(f"attempt {n}", HTML)) for n in range(5)))
+        assert [r.task_id for r in results] == [f"attempt {n}" for n in range(5)]
+        assert render_pool.stats.tasks == 5 and render_pool.stats.workers_started == 1
+
+
 def test_plain_pdf_fails_the_check() -> None:
     from weasyprint import HTML as WeasyHTML
 
