@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from lxml import html as lhtml
 
@@ -50,7 +51,7 @@ from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
-from bench.process_tree import steal_seconds, tree_cpu_seconds, tree_pss_kib
+from bench.process_tree import pss_by_role_mib, steal_seconds, tree_cpu_seconds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures"
 REAL_ATTEMPT = FIXTURES / "real-attempt/attempt-23.html"
@@ -92,27 +93,30 @@ def ref_scenario() -> Scenario:
     )
 
 
-async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebuilt: bool = False) -> dict[str, float]:
+async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebuilt: bool = False) -> dict[str, Any]:
     """Render `attempts` reports of `scenario` with `workers` processes; return the measurements.
 
     `prebuilt`: every task's HTML is made before the clock starts, so only the render pool is measured.
     """
-    peak = 0
+    peak = 0.0
+    peak_roles: dict[str, float] = {}
     sampling_cpu = 0.0
     stop = asyncio.Event()
 
-    def measure() -> int:
+    def measure() -> dict[str, float]:
         nonlocal sampling_cpu
         started = time.thread_time()
         try:
-            return tree_pss_kib(os.getpid())
+            return pss_by_role_mib(os.getpid())
         finally:
             sampling_cpu += time.thread_time() - started
 
     async def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_roles
         while not stop.is_set():
-            peak = max(peak, await asyncio.to_thread(measure))
+            roles = await asyncio.to_thread(measure)
+            if sum(roles.values()) > peak:
+                peak, peak_roles = sum(roles.values()), roles
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
 
@@ -174,7 +178,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
     return {
         "seconds": elapsed, "rate": attempts / elapsed, "cpu": cpu / attempts, "daemon_cpu": own / attempts,
         "worker_cpu": sum(worker_cpu) / max(1, len(worker_cpu)),
-        "peak": peak / 1024, "load": load, "steal": steal / elapsed,
+        "peak": peak, "peak_roles": peak_roles, "load": load, "steal": steal / elapsed,
     }  # fmt: skip
 
 
@@ -205,6 +209,8 @@ def main() -> None:
                     f"{m['load']:>5.1f} {m['steal']:>5.2f}"
                 )
                 print(line, flush=True)
+                roles = ", ".join(f"{role} {mib:.0f}" for role, mib in sorted(m["peak_roles"].items()))
+                print(f"{'':8} at the peak (MiB): {roles}", flush=True)
     sys.stdout.flush()
 
 

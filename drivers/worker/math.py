@@ -41,6 +41,11 @@ _DEFINES = re.compile(
     r"|renewenvironment)(?![A-Za-z])"
 )
 _DEFINITIONS_KEPT = 256
+# V8's default heap sizing lets a child that converts thousands of distinct formulas grow to ~150 MiB PSS
+# though what it keeps alive stays under 24 MiB (it still works with a 24 MiB old generation). With a 4 MiB
+# young generation and a 64 MiB old one it stays near 80 MiB, for the same CPU time (3,000 distinct formulas:
+# 154 → 83 MiB peak, 24.8 → 22.1–24.6 s; BENCHMARKS.md).
+NODE_FLAGS = ("--max-semi-space-size=4", "--max-old-space-size=64")
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -209,6 +214,7 @@ class MathRenderer:
             try:
                 self._process = await asyncio.create_subprocess_exec(
                     node,
+                    *NODE_FLAGS,
                     str(SCRIPT),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,

@@ -37,6 +37,24 @@ async def test_restarts_a_dead_child() -> None:
         await renderer.close()
 
 
+@needs_mathjax
+async def test_the_child_runs_with_a_bounded_heap() -> None:
+    """V8's default sizing let the child grow to ~150 MiB over thousands of distinct formulas."""
+    from pathlib import Path
+
+    from archived.drivers.worker.math import NODE_FLAGS
+
+    renderer = MathRenderer()
+    try:
+        assert (await renderer.render("x^2")).svg
+        assert renderer._process is not None
+        arguments = Path(f"/proc/{renderer._process.pid}/cmdline").read_bytes().split(b"\0")
+        assert "--max-old-space-size=64" in NODE_FLAGS
+        assert all(flag.encode() in arguments for flag in NODE_FLAGS)
+    finally:
+        await renderer.close()
+
+
 async def test_unavailable_without_mathjax(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("ARCHIVED_MATHJAX_DIR", str(tmp_path))
     renderer = MathRenderer()
