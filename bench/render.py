@@ -16,9 +16,9 @@ first attempt, so the workers' cold caches and the first attempt's MathJax conve
 wall time and attempts/s; CPU seconds per attempt over the whole process tree (this process, fork server,
 workers, Node), of this process alone (`daemon`: cleaning, HTML, pickling) and inside the worker's render call
 (`render`), which depend far less than wall time on what else the machine is doing; peak memory as PSS summed
-over the tree, sampled every 0.2 s from /proc/<pid>/smaps_rollup; the load average before the run and the CPU
-stolen by the hypervisor during it (`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may
-be shared.
+over the tree, sampled every 0.2 s from /proc/<pid>/smaps_rollup (the tree's members found anew every 2 s), with
+its split by kind of process; the load average before the run and the CPU stolen by the hypervisor during it
+(`steal`, in CPUs: 0.5 = half a core went to other guests): the machine may be shared.
 
 `--prebuilt` makes every report's HTML before the clock starts, so that only the render pool is measured (the
 `daemon` column then shows only sending the tasks and receiving the answers).
@@ -51,7 +51,7 @@ from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
-from bench.process_tree import pss_by_role_mib, steal_seconds, tree_cpu_seconds
+from bench.process_tree import RoleSampler, steal_seconds, tree_cpu_seconds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures"
 REAL_ATTEMPT = FIXTURES / "real-attempt/attempt-23.html"
@@ -103,11 +103,13 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
     sampling_cpu = 0.0
     stop = asyncio.Event()
 
+    tree = RoleSampler(os.getpid())
+
     def measure() -> dict[str, float]:
         nonlocal sampling_cpu
         started = time.thread_time()
         try:
-            return pss_by_role_mib(os.getpid())
+            return tree.sample()
         finally:
             sampling_cpu += time.thread_time() - started
 
