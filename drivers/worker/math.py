@@ -18,6 +18,7 @@ binary is `$ARCHIVED_NODE`, else `node`/`nodejs` on PATH. Without either, `avail
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -41,6 +42,7 @@ _DEFINES = re.compile(
     r"|renewenvironment)(?![A-Za-z])"
 )
 _DEFINITIONS_KEPT = 256
+_STDERR_LINES_KEPT = 20  # what Node said last, for the log when the child dies (e.g. "heap out of memory")
 # V8's default heap sizing lets a child that converts thousands of distinct formulas grow to ~150 MiB PSS
 # though what it keeps alive stays under 24 MiB (it still works with a 24 MiB old generation). With a 4 MiB
 # young generation and a 64 MiB old one it stays near 80 MiB, for the same CPU time (3,000 distinct formulas:
@@ -84,6 +86,8 @@ class MathRenderer:
         self._cache_size = cache_size
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._errors: asyncio.Task[None] | None = None
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES_KEPT)
         self._pending: dict[int, asyncio.Future[MathResult]] = {}
         self._requests: dict[int, tuple[str, bool]] = {}
         self._next_id = 0
@@ -138,23 +142,36 @@ class MathRenderer:
         reason = self.reason
         if reason is not None:
             return results | {key: MathResult(key[0], key[1], None, reason) for key in todo}
-        for tries in range(2):
+        for _ in range(2):
             try:
                 converted = await self._convert(todo)
-            except _ChildDied as exc:
-                if tries:
-                    return results | {key: MathResult(key[0], key[1], None, str(exc)) for key in todo}
+            except _ChildDied:
                 continue
-            for key, result in converted.items():
-                results[key] = result
-                if result.svg is not None or (result.error and "timed out" not in result.error):
-                    self._remember(key, result)
-            break
+            return results | self._take(converted)
+        # The child died twice with this batch in it: find the formula(s) that kill it, one at a time, so that
+        # only they fail (and are remembered as failing: the next attempt's copy would kill the child again).
+        for key in todo:
+            if (reason := self.reason) is not None:  # Node cannot even start now: nothing to learn
+                results[key] = MathResult(key[0], key[1], None, reason)
+                continue
+            try:
+                results |= self._take(await self._convert([key]))
+            except _ChildDied as exc:
+                results[key] = MathResult(key[0], key[1], None, str(exc))
+                self._remember(key, results[key])
+                log.warning("MathJax could not convert %.200r: %s", key[0], exc)
         return results
 
     async def close(self) -> None:
         """Stop the child process."""
         await self._stop()
+
+    def _take(self, converted: dict[tuple[str, bool], MathResult]) -> dict[tuple[str, bool], MathResult]:
+        """Remember what a batch gave (not timeouts: the next try may be luckier) and return it."""
+        for key, result in converted.items():
+            if result.svg is not None or (result.error and "timed out" not in result.error):
+                self._remember(key, result)
+        return converted
 
     async def _convert(self, todo: list[tuple[str, bool]]) -> dict[tuple[str, bool], MathResult]:
         process = await self._ensure_started()
@@ -218,7 +235,7 @@ class MathRenderer:
                     str(SCRIPT),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
                     env=env,
                     limit=_LINE_LIMIT,
                 )
@@ -226,7 +243,15 @@ class MathRenderer:
                 self._failed_reason = f"cannot start Node.js ({exc})"
                 return None
             self._reader = asyncio.create_task(self._read_answers(self._process))
+            self._errors = asyncio.create_task(self._read_errors(self._process))
             return self._process
+
+    async def _read_errors(self, process: asyncio.subprocess.Process) -> None:
+        """Keep the last lines the child writes to stderr (read all the time, so that the pipe never fills)."""
+        assert process.stderr is not None
+        self._stderr_tail.clear()
+        while line := await process.stderr.readline():
+            self._stderr_tail.append(line.decode(errors="replace").rstrip())
 
     async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -244,6 +269,14 @@ class MathRenderer:
                 if future is not None and not future.done():
                     future.set_result(MathResult(tex, display, answer.get("svg"), answer.get("error")))
         finally:
+            if self._process is process:  # not stopped by us: it died
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(process.wait(), 5)
+                if self._errors is not None:
+                    with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                        await asyncio.wait_for(asyncio.shield(self._errors), 1)
+                said = " | ".join(line for line in self._stderr_tail if line.strip())[-1500:]
+                log.warning("MathJax child exited (exit code %s)%s", process.returncode, f": {said}" if said else "")
             self._fail_pending("MathJax child exited")
 
     def _fail_pending(self, why: str) -> None:
@@ -261,10 +294,11 @@ class MathRenderer:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
-            self._reader = None
+        for task in (self._reader, self._errors):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._reader = self._errors = None
         self._fail_pending("MathJax child stopped")
 
     def _request(self, key: tuple[str, bool], lines: list[str]) -> asyncio.Future[MathResult]:

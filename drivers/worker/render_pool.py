@@ -234,10 +234,13 @@ class RenderPool:
             return
         self._closed = True
         loop = asyncio.get_running_loop()
-        workers = [*self._idle, *self._busy]
+        idle, busy = list(self._idle), list(self._busy)
         self._idle.clear()
         self._busy.clear()
-        await asyncio.gather(*(loop.run_in_executor(self._threads, w.stop) for w in workers))
+        for worker in busy:
+            # Its result would go nowhere: stop it now (its task's thread sees the pipe end and reaps it).
+            worker.process.kill()
+        await asyncio.gather(*(loop.run_in_executor(self._threads, w.stop) for w in idle))
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def _acquire(self) -> _Worker:

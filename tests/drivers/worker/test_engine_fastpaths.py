@@ -81,6 +81,11 @@ and characteristically extraordinary counterrevolutionaries.</p>
 <p>Mixed <b>bold</b> and <i>italic</i> runs, <span style="font-size: 14pt">bigger</span> and
 <code>monospaced code</code> on lines that wrap again and again within the narrow body.</p>
 <svg xmlns="http://www.w3.org/2000/svg" width="60mm" height="10mm"><text x="2" y="20">SVG text</text></svg>
+<p style="line-clamp: 2; overflow: hidden">Clamped: Averyveryverylongwordwithoutanyspacethatmustwrapsomewhere
+inside this box and more words after it that the clamp cuts off with an ellipsis at the end of line two.</p>
+<p style="width: 30mm; overflow: hidden; white-space: nowrap; text-overflow: ellipsis">Ellipsised
+Averyveryverylongwordwithoutanyspace</p>
+<p>Hidden <span style="visibility: hidden">invisible words here</span> and visible again.</p>
 </body></html>"""
 
 
@@ -107,6 +112,23 @@ def _render(engine: PdfEngine, html: str, fast: bool) -> bytes:
     return result.pdf
 
 
+def test_text_runs_are_drawn_both_from_kept_layouts_and_new_ones(engine, monkeypatch):
+    """The byte comparison below means something only if both kinds of drawing happen in it."""
+    from weasyprint.text import line_break
+
+    weasy_fastpaths.install()
+    reused: list[bool] = []
+    installed = line_break.Layout.reactivate
+
+    def spy(layout, style):
+        installed(layout, style)
+        reused.append(layout.reused_for_drawing)
+
+    monkeypatch.setattr(line_break.Layout, "reactivate", spy)
+    _render(engine, TEXT_RUNS, fast=True)
+    assert reused.count(True) >= 10 and reused.count(False) >= 3
+
+
 @pytest.mark.parametrize("document", ["styled", "text runs", "real attempt report"])
 def test_fast_paths_write_the_same_bytes(engine, document):
     html = {"styled": STYLED, "text runs": TEXT_RUNS}.get(document) or _report_html()
@@ -122,15 +144,16 @@ def test_install_replaces_and_uninstall_restores():
     from weasyprint.text import line_break
 
     weasy_fastpaths.uninstall()
-    original_setup = line_break.Layout.setup
+    originals = (line_break.Layout.setup, line_break.Layout.reactivate, line_break.first_line_metrics)
     original_resolve = percent.resolve_percentages
     assert block.resolve_percentages is original_resolve
     weasy_fastpaths.install()
     weasy_fastpaths.install()  # idempotent
-    assert line_break.Layout.setup is not original_setup
+    replaced = (line_break.Layout.setup, line_break.Layout.reactivate, line_break.first_line_metrics)
+    assert all(new is not old for new, old in zip(replaced, originals, strict=True))
     assert block.resolve_percentages is not original_resolve
     assert percent.resolve_percentages is block.resolve_percentages
     weasy_fastpaths.uninstall()
-    assert line_break.Layout.setup is original_setup
+    assert (line_break.Layout.setup, line_break.Layout.reactivate, line_break.first_line_metrics) == originals
     assert block.resolve_percentages is original_resolve
     weasy_fastpaths.install()

@@ -161,3 +161,27 @@ async def test_macros_survive_a_new_child() -> None:
     finally:
         await one_child.close()
         await recycled.close()
+
+
+@needs_mathjax
+async def test_a_formula_that_kills_the_child_fails_alone(monkeypatch, caplog) -> None:
+    """A formula too big for the child's heap: Node aborts, twice with the whole batch; then the batch's formulas
+    go one by one, only the culprit fails (remembered, so a later attempt does not kill the child again), and
+    the log says what Node said."""
+    import archived.drivers.worker.math as math_module
+
+    # A smaller heap than in production, so that a formula of a few hundred kilobytes is enough to exhaust it.
+    monkeypatch.setattr(math_module, "NODE_FLAGS", ("--max-semi-space-size=1", "--max-old-space-size=24"))
+    huge = "\\begin{array}{" + "c" * 60 + "}" + " \\\\ ".join(["&".join(["x^{2}_{i}"] * 60)] * 400) + "\\end{array}"
+    renderer = MathRenderer(timeout=60)
+    try:
+        with caplog.at_level("WARNING", logger="archived.drivers.worker.math"):
+            results = await renderer.render_many([("a+b", False), (huge, True), ("\\sqrt{c}", False)])
+        assert results[("a+b", False)].svg and results[("\\sqrt{c}", False)].svg
+        assert results[(huge, True)].svg is None and results[(huge, True)].error
+        assert "exit code" in caplog.text and "heap" in caplog.text.lower()
+        restarts = renderer.restarts
+        again = await renderer.render(huge, display=True)
+        assert again.svg is None and renderer.restarts == restarts  # from the cache, no new crash
+    finally:
+        await renderer.close()

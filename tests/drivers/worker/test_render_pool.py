@@ -79,6 +79,7 @@ async def _running(render_pool: RenderPool, task: RenderTask) -> tuple[asyncio.T
     for _ in range(100):
         await asyncio.sleep(0.05)
         if render_pool._busy:
+            await asyncio.sleep(0.3)  # the task is on its way through the pipe: let the worker have it
             return rendering, pid
     raise AssertionError("the task never reached a worker")
 
@@ -124,16 +125,19 @@ async def test_close_ends_waiting_and_running_renders_at_once() -> None:
     from archived.drivers.worker.render_pool import RenderPoolClosed
 
     render_pool = RenderPool(1, timeout=60, retries=2)
-    running, pid = await _running(render_pool, RenderTask("attempt 10", HTML, debug_sleep=60))
-    waiting = asyncio.create_task(render_pool.render(RenderTask("attempt 11", HTML)))
-    await asyncio.sleep(0.1)
-    await asyncio.wait_for(render_pool.close(), 20)  # not the 60 s of the running task
-    for rendering in (running, waiting):
+    try:
+        running, pid = await _running(render_pool, RenderTask("attempt 10", HTML, debug_sleep=60))
+        waiting = asyncio.create_task(render_pool.render(RenderTask("attempt 11", HTML)))
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(render_pool.close(), 10)  # not the 60 s of the running task
+        for rendering in (running, waiting):
+            with pytest.raises(RenderPoolClosed):
+                await asyncio.wait_for(rendering, 10)  # not when the running task's 60 s are over
+        assert _gone(pid)
         with pytest.raises(RenderPoolClosed):
-            await asyncio.wait_for(rendering, 10)  # not when the running task's 60 s are over
-    assert _gone(pid)
-    with pytest.raises(RenderPoolClosed):
-        await render_pool.render(RenderTask("attempt 12", HTML))
+            await render_pool.render(RenderTask("attempt 12", HTML))
+    finally:
+        await render_pool.close()
 
 
 async def test_one_worker_serves_a_queue_of_tasks_in_turn() -> None:
