@@ -12,6 +12,8 @@ import re
 from lxml import etree
 from lxml import html as lhtml
 
+from archived.drivers.activity.quiz.html_tree import new_element
+
 _NUMBER = re.compile(r"(?:^|\s)(?:place|choice|group)(\d+)(?:\s|$)")
 
 
@@ -57,7 +59,7 @@ def _home_items(question: lhtml.HtmlElement) -> dict[tuple[int, int], lhtml.Html
 def _placement_list(question: lhtml.HtmlElement, lines: list[str], anchor: lhtml.HtmlElement | None) -> None:
     if not lines:
         return
-    block = lhtml.Element("div", {"class": "placements"})
+    block = new_element("div", {"class": "placements"})
     title = etree.SubElement(block, "p", {"class": "placements-title"})
     title.text = "Placements by the student:"
     listing = etree.SubElement(block, "ul")

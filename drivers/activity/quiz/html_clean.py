@@ -15,6 +15,7 @@ from lxml import etree
 from lxml import html as lhtml
 
 from archived.drivers.activity.quiz.dragdrop import extract_placements
+from archived.drivers.activity.quiz.html_tree import fragment, new_element
 
 HIDDEN_CLASSES = frozenset({"accesshide", "sr-only", "visually-hidden", "questionflag", "questionflagpostdata",
                             "editquestion", "im-controls", "d-none", "hidden"})  # fmt: skip
@@ -83,7 +84,7 @@ def _remove(element: lhtml.HtmlElement) -> None:
 
 def parse_question(html: str, qtype: str = "") -> QuestionParts:
     """Split and clean one `questions[].html` (or a `.que` block of a review page)."""
-    wrapper = lhtml.fragment_fromstring(html or "<div></div>", create_parent="div")
+    wrapper = fragment(html or "<div></div>")
     que = next((e for e in wrapper.iter("div") if "que" in classes_of(e)), wrapper)
     qtype = qtype or next((c for c in (que.get("class") or "").split() if c != "que"), "")
     parts = QuestionParts()
@@ -142,12 +143,12 @@ def _static_controls(root: lhtml.HtmlElement) -> None:
     for select in list(root.iter("select")):
         chosen = [o for o in select.iter("option") if o.get("selected") is not None]
         text = " ".join(_text(o) for o in chosen if _text(o))
-        span = lhtml.Element("span", {"class": "response" if text else "response empty"})
+        span = new_element("span", {"class": "response" if text else "response empty"})
         span.text = text or "(no answer)"
         span.tail = select.tail
         select.getparent().replace(select, span)
     for textarea in list(root.iter("textarea")):
-        div = lhtml.Element("div", {"class": "response textarea"})
+        div = new_element("div", {"class": "response textarea"})
         div.text = textarea.text or ""
         div.tail = textarea.tail
         textarea.getparent().replace(textarea, div)
@@ -170,7 +171,7 @@ def _static_controls(root: lhtml.HtmlElement) -> None:
             continue
         else:
             value = field_.get("value") or ""
-            span = lhtml.Element("span", {"class": "response" if value.strip() else "response empty"})
+            span = new_element("span", {"class": "response" if value.strip() else "response empty"})
             span.text = value if value.strip() else "(no answer)"
         span.tail = field_.tail
         field_.getparent().replace(field_, span)
@@ -206,7 +207,7 @@ def _strip(root: lhtml.HtmlElement) -> None:
         elif tag == "i" and "icon" in classes:
             mark = _ICON_TEXT.get((element.get("title") or element.get("aria-label") or "").strip())
             if mark:
-                replacement = lhtml.Element("span", {"class": "mark " + ("ok" if mark == "✔" else "bad")})
+                replacement = new_element("span", {"class": "mark " + ("ok" if mark == "✔" else "bad")})
                 replacement.text = mark
                 replacement.tail = element.tail
                 element.getparent().replace(element, replacement)
@@ -217,7 +218,7 @@ def _strip(root: lhtml.HtmlElement) -> None:
         elif tag == "a":
             popup = element.get("data-content") or ""
             if "feedbackspan" in popup:  # cloze sub-question feedback lives in a hover popup: make it text
-                feedback = lhtml.fragment_fromstring(popup, create_parent="span")
+                feedback = fragment(popup, "span")
                 feedback.set("class", "feedbackspan")
                 feedback.tail = element.tail
                 element.tail = None

@@ -20,6 +20,7 @@ from lxml import etree
 from lxml import html as lhtml
 
 from archived.drivers.activity.quiz.html_clean import Attachment, QuestionParts, classes_of, parse_question
+from archived.drivers.activity.quiz.html_tree import fragment, new_element
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.activity.quiz.tex import Formula, apply_formulas, mark_formulas
 from archived.drivers.worker.math import MathResult
@@ -131,7 +132,7 @@ class ReportDocument:
 
 
 def _el(tag: str, cls: str | None = None, text: str | None = None, **attrs: str) -> lhtml.HtmlElement:
-    element = lhtml.Element(tag, {"class": cls} if cls else {}, **attrs)
+    element = new_element(tag, {"class": cls} if cls else {}, **attrs)
     if text is not None:
         element.text = text
     return element
@@ -190,7 +191,7 @@ def _header(header: AttemptHeader, settings: QuizSettings) -> lhtml.HtmlElement:
         grade += f" out of {header.quiz_grade:.2f} ({100 * header.grade / header.quiz_grade:.0f} %)"
     row("Grade", grade)
     if settings.section_quiz_feedback and header.overall_feedback_html.strip():
-        feedback = lhtml.fragment_fromstring(header.overall_feedback_html, create_parent="div")
+        feedback = fragment(header.overall_feedback_html)
         feedback.set("class", "overall-feedback")
         row("Overall feedback", feedback)
     row(
@@ -327,7 +328,7 @@ def prepare_report(
     header: AttemptHeader, questions: list[QuestionInput], settings: QuizSettings, *, title: str = ""
 ) -> PreparedReport:
     """Clean the questions, apply the section toggles and collect the formulas and images needed."""
-    html = lhtml.Element("html")
+    html = new_element("html")
     head = etree.SubElement(html, "head")
     head.append(_el("meta", None, None, charset="utf-8"))
     head.append(_el("title", None, title or f"Quiz attempt {header.attempt_id}"))

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from lxml import etree
 from lxml import html as lhtml
 
+from archived.drivers.activity.quiz.html_tree import new_element
 from archived.drivers.worker.math import MathResult
 
 _FORMULA = re.compile(
@@ -89,7 +90,7 @@ def _split(text: str) -> list[str | Formula]:
 
 
 def _placeholder(formula: Formula) -> lhtml.HtmlElement:
-    element = lhtml.Element("span", {"class": _PLACEHOLDER, "data-display": "1" if formula[1] else "0"})
+    element = new_element("span", {"class": _PLACEHOLDER, "data-display": "1" if formula[1] else "0"})
     element.text = formula[0]
     return element
 
@@ -164,7 +165,7 @@ def apply_formulas(root: lhtml.HtmlElement, rendered: Mapping[Formula, MathResul
 
 
 def _fallback(formula: Formula) -> lhtml.HtmlElement:
-    code = lhtml.Element("code", {"class": "tex-fallback display" if formula[1] else "tex-fallback"})
+    code = new_element("code", {"class": "tex-fallback display" if formula[1] else "tex-fallback"})
     code.text = ("\\[" if formula[1] else "\\(") + formula[0] + ("\\]" if formula[1] else "\\)")
     return code
 
@@ -195,7 +196,7 @@ def _math_box(formula: Formula, svg: etree._Element) -> lhtml.HtmlElement:
     transformed overlay cost the PDF renderer ~8 % of a report's time.
     """
     width = _EX.match(svg.get("width") or "")
-    box = lhtml.Element("span", {"class": "math"})
+    box = new_element("span", {"class": "math"})
     source = etree.SubElement(box, "span", {"class": "tex-source"})
     source.text = formula[0]
     characters = max(1, len(formula[0]))
@@ -206,7 +207,7 @@ def _math_box(formula: Formula, svg: etree._Element) -> lhtml.HtmlElement:
     source.set("style", f"font-size: {max(size, 0.01):.4f}em; margin-right: -{characters * _MONO_EM:.4f}em")
     box.append(svg)
     if formula[1]:
-        centred = lhtml.Element("span", {"class": "math-display"})
+        centred = new_element("span", {"class": "math-display"})
         centred.append(box)
         return centred
     return box
