@@ -25,13 +25,15 @@ on a handful of style values, or was just done; here they do it once:
   now kept until drawing and handed back, except where drawing would set it up differently (justified
   text, word or letter spacing, paragraph breaks). ~6 % of a report's rendering time; the layouts live from line
   breaking to drawing (+3 MiB peak for a 36-page report).
+- `Box.is_in_normal_flow` (~2,000 calls per report) called five predicates, each looking the style up again;
+  they are one function now (flex items, which get an `is_floated` of their own, go to WeasyPrint's method).
 
 These replace WeasyPrint 70 internals (`weasyprint.text.line_break.Layout.setup`, `Layout.reactivate`,
 `first_line_metrics`, the `get_font_description` binding, the `resolve_percentages` bindings of the layout
-modules, `weasyprint.css.ComputedStyle.__missing__` and `weasyprint.draw.text.draw_first_line`). They must not
-change a single byte of output: tests/drivers/worker/test_engine_fastpaths.py renders reports with and without
-them and compares the PDFs byte for byte. `install()` is idempotent; `uninstall()` restores the originals (for
-that test).
+modules, `weasyprint.css.ComputedStyle.__missing__`, `Box.is_in_normal_flow` and
+`weasyprint.draw.text.draw_first_line`). They must not change a single byte of output:
+tests/drivers/worker/test_engine_fastpaths.py renders reports with and without them and compares the PDFs byte
+for byte. `install()` is idempotent; `uninstall()` restores the originals (for that test).
 """
 
 from __future__ import annotations
@@ -260,6 +262,20 @@ def _computed_missing(self: Any, key: str) -> Any:
         return _originals["computed_missing"](self, key)
     self[key] = value
     return value
+
+
+_OUT_OF_FLOW_FLOATS = frozenset({"left", "right", "inline-start", "inline-end", "footnote"})
+
+
+def _is_in_normal_flow(self: Any) -> bool:
+    """`Box.is_in_normal_flow` with its five predicates' style lookups inlined (same answer)."""
+    if "is_floated" in self.__dict__:  # flex items get their own `is_floated` (WeasyPrint's build.flex_children)
+        return bool(_originals["is_in_normal_flow"](self))
+    style = self.style
+    if style["float"] in _OUT_OF_FLOW_FLOATS:
+        return False
+    position = style["position"]
+    return position not in ("absolute", "fixed") and position[0] not in ("running()", "note()")
 
 
 # Characters that end a paragraph for Pango (or a line for Python): a text with one is laid out anew for drawing.
@@ -494,6 +510,8 @@ def install() -> None:
         line_break.Layout.reactivate = _reactivate
     _originals["computed_missing"] = css.ComputedStyle.__missing__
     css.ComputedStyle.__missing__ = _computed_missing
+    _originals["is_in_normal_flow"] = boxes.Box.is_in_normal_flow
+    boxes.Box.is_in_normal_flow = _is_in_normal_flow
     _originals["setup"] = line_break.Layout.setup
     _originals["get_font_description"] = line_break.get_font_description
     _originals["resolve_percentages"] = percent.resolve_percentages
@@ -513,6 +531,7 @@ def uninstall() -> None:
         line_break.first_line_metrics = _originals["first_line_metrics"]
         line_break.Layout.reactivate = _originals["reactivate"]
     css.ComputedStyle.__missing__ = _originals["computed_missing"]
+    boxes.Box.is_in_normal_flow = _originals["is_in_normal_flow"]
     line_break.Layout.setup = _originals["setup"]
     line_break.get_font_description = _originals["get_font_description"]
     for module in (percent, *_LAYOUT_MODULES):

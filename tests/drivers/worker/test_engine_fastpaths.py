@@ -57,7 +57,7 @@ no glyph in any font: \U0001e800 \ue000 \U000f0000.</p>
 
 # Text runs whose layout drawing may or may not take over from line breaking (weasy_fastpaths'
 # `_keep_for_drawing`): justified lines, word and letter spacing, tabs, preserved and Unicode line breaks,
-# hyphenation, right-to-left lines that fit and that wrap, and SVG text.
+# hyphenation, right-to-left lines that fit and that wrap, SVG text; floats, also inside a flex container.
 TEXT_RUNS = """<!DOCTYPE html>
 <html lang="en"><head><style>
 body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; width: 90mm; overflow-wrap: break-word }
@@ -86,6 +86,10 @@ inside this box and more words after it that the clamp cuts off with an ellipsis
 <p style="width: 30mm; overflow: hidden; white-space: nowrap; text-overflow: ellipsis">Ellipsised
 Averyveryverylongwordwithoutanyspace</p>
 <p>Hidden <span style="visibility: hidden">invisible words here</span> and visible again.</p>
+<div style="display: flex; gap: 2mm"><p style="float: left">floated flex item (not floated)</p>
+<p style="position: absolute; top: 0">absolute</p><p>plain item</p></div>
+<p>Floats <span style="float: right; width: 20mm">right float</span> and
+<span style="position: relative; left: 2mm">relative</span> text around them.</p>
 </body></html>"""
 
 
