@@ -86,8 +86,7 @@ class MathRenderer:
         self._cache_size = cache_size
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._errors: asyncio.Task[None] | None = None
-        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES_KEPT)
+        self._errors: asyncio.Task[collections.deque[str]] | None = None
         self._pending: dict[int, asyncio.Future[MathResult]] = {}
         self._requests: dict[int, tuple[str, bool]] = {}
         self._next_id = 0
@@ -242,19 +241,22 @@ class MathRenderer:
             except OSError as exc:
                 self._failed_reason = f"cannot start Node.js ({exc})"
                 return None
-            self._reader = asyncio.create_task(self._read_answers(self._process))
             self._errors = asyncio.create_task(self._read_errors(self._process))
+            self._reader = asyncio.create_task(self._read_answers(self._process))
             return self._process
 
-    async def _read_errors(self, process: asyncio.subprocess.Process) -> None:
-        """Keep the last lines the child writes to stderr (read all the time, so that the pipe never fills)."""
+    @staticmethod
+    async def _read_errors(process: asyncio.subprocess.Process) -> collections.deque[str]:
+        """The last lines the child wrote to stderr (read all the time, so that the pipe never fills)."""
         assert process.stderr is not None
-        self._stderr_tail.clear()
+        tail: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES_KEPT)
         while line := await process.stderr.readline():
-            self._stderr_tail.append(line.decode(errors="replace").rstrip())
+            tail.append(line.decode(errors="replace").rstrip())
+        return tail
 
     async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
+        errors = self._errors  # this child's (a restart replaces the attribute)
         try:
             while True:
                 line = await process.stdout.readline()
@@ -272,10 +274,11 @@ class MathRenderer:
             if self._process is process:  # not stopped by us: it died
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(process.wait(), 5)
-                if self._errors is not None:
+                tail: collections.deque[str] = collections.deque()
+                if errors is not None:
                     with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
-                        await asyncio.wait_for(asyncio.shield(self._errors), 1)
-                said = " | ".join(line for line in self._stderr_tail if line.strip())[-1500:]
+                        tail = await asyncio.wait_for(asyncio.shield(errors), 1)
+                said = " | ".join(line for line in tail if line.strip())[-1500:]
                 log.warning("MathJax child exited (exit code %s)%s", process.returncode, f": {said}" if said else "")
             self._fail_pending("MathJax child exited")
 
