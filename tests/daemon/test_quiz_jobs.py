@@ -252,6 +252,11 @@ async def test_killed_during_rendering_resumes_without_redoing_finished_attempts
     attempts = [a.id for a in simulator.world.quiz_attempts(quiz.id)]
     assert len(attempts) == RESTART_ATTEMPTS
     root = tmp_path_factory.mktemp("restart-daemon")
+    # Attempts finish about half a second apart, whatever the render speed: the kill lands after a checkpoint
+    # write (every 2 s) and well before the last attempt (with fast rendering all 12 could otherwise finish
+    # between two checkpoint writes, and the job would be complete before the kill).
+    for index, attempt_id in enumerate(sorted(attempts)):
+        simulator.faults.delay(0.5 * index, function=REVIEW, params={"attemptid": attempt_id})
     daemon = start_daemon(root, simulator)
     try:
         async with daemon.client() as client:
