@@ -28,17 +28,18 @@ def process_tree(root: int) -> list[int]:
     return pids
 
 
+def _pss_kib(pid: int) -> int | None:
+    """PSS of one process (None when it is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return None
+    return sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
+
+
 def tree_pss_kib(root: int) -> int:
     """Sum of PSS over `root` and its descendants."""
-    total = 0
-    for pid in process_tree(root):
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+    return sum(_pss_kib(pid) or 0 for pid in process_tree(root))
 
 
 def _role(pid: int, root: int) -> str:
@@ -68,16 +69,7 @@ def _parent(pid: int) -> int:
 
 def pss_by_role_mib(root: int) -> dict[str, float]:
     """PSS of `root`'s tree per kind of process (daemon, render worker — summed —, fork server, mathjax…)."""
-    totals: dict[str, float] = {}
-    for pid in process_tree(root):
-        try:
-            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-        except OSError:
-            continue
-        kib = sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
-        role = _role(pid, root)
-        totals[role] = round(totals.get(role, 0.0) + kib / 1024, 1)
-    return totals
+    return RoleSampler(root).sample()
 
 
 class RoleSampler:
@@ -101,13 +93,11 @@ class RoleSampler:
         self._samples += 1
         totals: dict[str, float] = {}
         for pid, role in list(self._roles.items()):
-            try:
-                lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-            except OSError:
+            kib = _pss_kib(pid)
+            if kib is None:
                 del self._roles[pid]
                 self._samples = 0  # read the tree again next time
                 continue
-            kib = sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
             totals[role] = round(totals.get(role, 0.0) + kib / 1024, 1)
         return totals
 

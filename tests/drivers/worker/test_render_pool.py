@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
 
 import pytest
 from PIL import Image
@@ -64,8 +66,6 @@ async def test_timeout_kills_the_worker_and_names_the_attempt() -> None:
         assert render_pool.stats.timeouts == 2
         await asyncio.sleep(0.1)
         with pytest.raises(ProcessLookupError):
-            import os
-
             os.kill(pid, 0)
         # The pool is usable afterwards.
         assert (await render_pool.render(RenderTask("attempt 813", HTML))).pages == 1
@@ -85,8 +85,6 @@ async def _running(render_pool: RenderPool, task: RenderTask) -> tuple[asyncio.T
 
 
 def _gone(pid: int) -> bool:
-    import os
-
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -95,9 +93,6 @@ def _gone(pid: int) -> bool:
 
 
 async def test_a_worker_killed_mid_task_is_replaced_and_the_task_tried_again() -> None:
-    import os
-    import signal
-
     async with RenderPool(1, timeout=60, retries=1) as render_pool:
         rendering, pid = await _running(render_pool, RenderTask("attempt 7", HTML, debug_sleep=2))
         os.kill(pid, signal.SIGKILL)  # the OOM killer, an operator, a segfault
