@@ -9,6 +9,7 @@ may belong to another daemon's write in progress to the same folder).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import shutil
@@ -101,6 +102,14 @@ class LocalDirectoryStorage(StorageDriver):
                 continue
 
     def _store_blocking(self, source: Path, name: str, sha256: str, size: int) -> StoredObject:
+        try:
+            return self._write_verified(source, name, sha256, size)
+        except OSError as exc:
+            # Whatever the folder does (full, read-only, gone, I/O errors), it is an outage of this target that
+            # a later retry may not meet; the message names the folder and the cause, never "unexpected".
+            raise StorageUnavailable(self._outage_message(exc, f"writing {name}")) from exc
+
+    def _write_verified(self, source: Path, name: str, sha256: str, size: int) -> StoredObject:
         self._ensure_root()
         self._sweep_stale_temps()
         final = self._path_of(name)
@@ -115,14 +124,11 @@ class LocalDirectoryStorage(StorageDriver):
             self._publish(temp, final)
         except FileExistsError:
             return self._adopt_existing(final, name, sha256, size)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageUnavailable(
-                    f"storage target {self.target}: no space left in {self.root} while writing {name}"
-                ) from exc
-            raise StorageUnavailable(f"storage target {self.target}: writing {name} failed: {exc}") from exc
         finally:
-            temp.unlink(missing_ok=True)
+            # On a read-only or vanished folder even removing a file that was never created fails (EROFS comes
+            # before ENOENT); that must not hide the error that made the write fail. The sweep removes leftovers.
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
         fsync_dir(self.root)
         written_size, written_sha = sha256_of_file(final)
         if (written_size, written_sha) != (size, sha256):
@@ -132,6 +138,17 @@ class LocalDirectoryStorage(StorageDriver):
                 f"instead of {size} bytes sha256 {sha256[:12]}…; the copy was removed"
             )
         return StoredObject(location=name, size=size, sha256=sha256)
+
+    def _outage_message(self, exc: OSError, doing: str) -> str:
+        reason = {
+            errno.ENOSPC: "no space left",
+            errno.EDQUOT: "disk quota exceeded",
+            errno.EROFS: "the file system is read-only",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "operation not permitted",
+            errno.EIO: "input/output error",
+        }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+        return f"storage target {self.target}: {reason} in {self.root} while {doing}"
 
     @staticmethod
     def _publish(temp: Path, final: Path) -> None:
@@ -166,8 +183,16 @@ class LocalDirectoryStorage(StorageDriver):
             handle = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
             raise FatalError(f"storage target {self.target}: {location} does not exist") from None
+        except OSError as exc:
+            raise StorageUnavailable(self._outage_message(exc, f"opening {location}")) from exc
         try:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            while True:
+                try:
+                    chunk = await asyncio.to_thread(handle.read, CHUNK)
+                except OSError as exc:
+                    raise StorageUnavailable(self._outage_message(exc, f"reading {location}")) from exc
+                if not chunk:
+                    break
                 yield chunk
         finally:
             handle.close()
@@ -175,7 +200,10 @@ class LocalDirectoryStorage(StorageDriver):
     async def delete(self, location: str) -> None:
         """Remove a stored archive (a missing file counts as deleted)."""
         path = self._path_of(location)
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+        try:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(self._outage_message(exc, f"deleting {location}")) from exc
 
     def _status_blocking(self) -> StorageStatus:
         started = time.perf_counter()

@@ -16,6 +16,7 @@ from archived.drivers.storage import local as local_storage
 from archived.drivers.storage.base import StorageConflict, StorageUnavailable, Tier
 from archived.drivers.storage.local import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
 from archived.errors import FatalError, IntegrityError
+from tests.support.mounts import set_read_only, tmpfs
 
 
 def driver_for(path: Path) -> LocalDirectoryStorage:
@@ -160,3 +161,30 @@ async def test_one_stale_file_that_cannot_be_removed_does_not_stop_the_sweep(tmp
     source, sha, size = source_file(tmp_path)
     await driver_for(store).store(source, "a.zip", sha256=sha, size=size, retain_until=None)
     assert stuck.exists() and not stale.exists() and (store / "a.zip").exists()
+
+
+async def test_a_read_only_folder_is_a_storage_outage_to_retry(tmp_path: Path) -> None:
+    """On a read-only file system even the clean-up of the never-created temp file fails (EROFS); that must not
+    replace the outage, which the engine retries, with an "unexpected OSError"."""
+    with tmpfs(tmp_path / "ro") as mount:
+        driver = driver_for(mount)
+        set_read_only(mount, True)
+        source, sha, size = source_file(tmp_path)
+        with pytest.raises(StorageUnavailable, match=r"read-only in .*ro while writing a\.zip") as caught:
+            await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+        assert caught.value.recoverable
+        set_read_only(mount, False)
+        stored = await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+        assert stored.sha256 == sha
+
+
+async def test_deleting_from_a_read_only_folder_is_a_storage_outage(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "ro") as mount:
+        driver = driver_for(mount)
+        source, sha, size = source_file(tmp_path)
+        await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+        set_read_only(mount, True)
+        with pytest.raises(StorageUnavailable, match="read-only"):
+            await driver.delete("a.zip")
+        set_read_only(mount, False)
+        assert (mount / "a.zip").exists()
