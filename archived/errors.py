@@ -9,6 +9,8 @@ be retried into a loop.
 
 from __future__ import annotations
 
+import errno
+
 
 class ArchivedError(Exception):
     """Base of every error archived raises on purpose; `code` is a stable machine-readable name."""
@@ -51,6 +53,30 @@ class IntegrityError(FatalError):
     """Bytes did not match their recorded checksum or size."""
 
     code = "integrity"
+
+
+class DiskError(RecoverableError):
+    """A folder archived writes to is full, read-only or failing; retried, since an admin can free space."""
+
+    code = "disk"
+
+
+# The OS errors that describe the disk rather than a bug, each with words an operator understands.
+_DISK_ERRNOS = {
+    errno.ENOSPC: "no space left",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EIO: "input/output error",
+}
+
+
+def disk_error(exc: BaseException, folder: str) -> DiskError | None:
+    """`exc` as a `DiskError` naming `folder` and the file, if it is an OS error about the disk; else None."""
+    if not isinstance(exc, OSError) or exc.errno not in _DISK_ERRNOS:
+        return None
+    reason = _DISK_ERRNOS[exc.errno]
+    file = f" (writing {exc.filename})" if exc.filename else ""
+    return DiskError(f"{reason} in {folder}{file}; free space there or fix the disk, then the job is retried")
 
 
 def is_recoverable(exc: BaseException) -> bool:

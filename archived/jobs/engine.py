@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from archived.config import Config
 from archived.drivers.activity.base import ActivityDriver, DriverSettings, LogLevel
-from archived.errors import ArchivedError, FatalError, IntegrityError, is_recoverable
+from archived.errors import ArchivedError, FatalError, IntegrityError, disk_error, is_recoverable
 from archived.events.bus import Event, EventBus
 from archived.jobs.model import Initiator, JobRecord
 from archived.jobs.results import result_from_dict
@@ -50,6 +50,7 @@ from archived.jobs.states import (
     backoff_delay,
     next_stage,
 )
+from archived.store.database import StoreUnwritable
 from archived.store.jobs import JobNotFound, JobStore, StaleStateError
 from archived.targets import StorageTarget
 
@@ -58,6 +59,7 @@ log = logging.getLogger("archived.engine")
 T = TypeVar("T")
 S = JobState
 PROGRESS_PERSIST_SECONDS = 2.0
+STORE_RETRY_MAX_SECONDS = 30.0  # how long a job waits at most between two tries of an unwritable store
 
 
 class JobError(ArchivedError):
@@ -105,6 +107,7 @@ class _Live:
     holds_slot: bool = False
     last_persist: float = 0.0
     segment_started: float | None = None  # when the current timed segment began (for run_seconds)
+    store_waits: int = 0  # consecutive steps that found the store unwritable (for the backoff)
 
 
 class Engine:
@@ -241,12 +244,19 @@ class Engine:
             updated_at=now,
             progress_text="queued",
         )
-        await self.store.create(job, event={"job": job.summary()})
         forced = job_part.forced + driver_part.forced
-        await self._log(job.id, LogLevel.INFO, f"job created by {initiator} for course {course_id}, activity {cmid}")
-        for key in forced:
-            await self._log(job.id, LogLevel.WARNING, f"setting {key} is locked by the site preset; request ignored")
+        logs = [(LogLevel.INFO.value, f"job created by {initiator} for course {course_id}, activity {cmid}")]
+        logs += [
+            (LogLevel.WARNING.value, f"setting {key} is locked by the site preset; request ignored") for key in forced
+        ]
+        # One transaction: a job either exists with its runner or not at all (a full store disk must not leave
+        # a queued job that nothing runs).
+        entries = await self.store.create(
+            job, event={"job": job.summary()}, logs=[(lv, self._redact(m)) for lv, m in logs]
+        )
         self.bus.publish(Event("job.created", {"job": job.summary()}, job.id))
+        for entry in entries:
+            self.bus.publish(Event("job.log", entry.to_dict(), job.id))
         self._spawn(job.id)
         return job, forced
 
@@ -370,8 +380,11 @@ class Engine:
             while not job.state.is_terminal:
                 try:
                     job = await self._step(job, live)
+                    live.store_waits = 0
                 except _Canceled:  # canceled while waiting for a slot
                     job = await self._enter_cleanup(await self.store.get(job_id), Outcome.CANCELED, "canceled")
+                except StoreUnwritable:
+                    job = await self._wait_for_store(job_id, live)
         except _Paused:
             log.info("job %s paused for shutdown", job_id)
         except asyncio.CancelledError:
@@ -384,6 +397,22 @@ class Engine:
             self._release_slot(live)
             if self._live.get(job_id) is live:
                 del self._live[job_id]
+
+    async def _wait_for_store(self, job_id: str, live: _Live) -> JobRecord:
+        """The store could not be written, so nothing of the last step is durable. Wait (with backoff, giving
+        the processing slot back) and go on from the last durable state, as a restarted daemon would; the job
+        never stays in a stage with nothing running. The operator sees the problem in `daemon.status`."""
+        self._release_slot(live)
+        live.store_waits += 1
+        delay = backoff_delay(live.store_waits, base=1.0, maximum=STORE_RETRY_MAX_SECONDS)
+        if self.draining:
+            raise _Paused
+        with contextlib.suppress(asyncio.TimeoutError):
+            # A cancel request ends the wait early; the next step then takes the job to Canceled.
+            await asyncio.wait_for(live.cancel.wait(), delay)
+        if self.draining:
+            raise _Paused
+        return await self.store.get(job_id)
 
     async def _step(self, job: JobRecord, live: _Live) -> JobRecord:
         state = job.state
@@ -471,8 +500,8 @@ class Engine:
             return await self._enter_cleanup(await self.store.get(job.id), Outcome.CANCELED, "canceled by operator")
         except _TimedOut:
             return await self._enter_cleanup(await self.store.get(job.id), Outcome.TIMED_OUT, "job timeout reached")
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, StoreUnwritable):
+            raise  # a store that cannot be written is no error of the job: the runner waits for it
         except Exception as exc:
             return await self._record_error(await self.store.get(job.id), live, stage, exc)
         job = await self.store.get(job.id)
@@ -494,6 +523,7 @@ class Engine:
         return job
 
     async def _record_error(self, job: JobRecord, live: _Live, stage: JobState, exc: BaseException) -> JobRecord:
+        exc = disk_error(exc, f"the work folder {self.config.work_dir}") or exc
         code = exc.code if isinstance(exc, ArchivedError) else type(exc).__name__
         message = self._redact(str(exc) or repr(exc))
         if not isinstance(exc, ArchivedError):
@@ -663,7 +693,9 @@ class Engine:
         if live is None or now - live.last_persist >= PROGRESS_PERSIST_SECONDS:
             if live is not None:
                 live.last_persist = now
-            await self.store.update(job_id, progress=percent, progress_text=text)
+            # Progress is a hint: a store that cannot take it must not abort the stage (checkpoints will tell).
+            with contextlib.suppress(StoreUnwritable):
+                await self.store.update(job_id, progress=percent, progress_text=text)
 
     async def _log(self, job_id: str, level: LogLevel, message: str) -> None:
         entry = await self.store.add_log(job_id, level.value, self._redact(message))

@@ -175,6 +175,7 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
             "targets": sorted(services.targets),
             "moodle": moodle,
             "connections": server_ref().connection_count,
+            "store": store.health(),
         }
 
     async def jobs_create(params: CreateJobParams, call: Call) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import aiosqlite
@@ -99,9 +99,23 @@ class JobStore:
 
     # -- jobs ---------------------------------------------------------------------------------------------
 
-    async def create(self, job: JobRecord, *, event: dict[str, Any]) -> None:
-        """Insert a new job, already moved from Uninitialized to Queued, with its first timeline entries."""
+    def health(self) -> dict[str, Any]:
+        """Whether the store can be written; if not, why and since when (for `daemon.status`)."""
+        problem = self.db.problem
+        return {
+            "path": str(self.db.path or ""),
+            "writable": problem is None,
+            "problem": problem.message if problem else None,
+            "since": problem.since if problem else None,
+        }
+
+    async def create(
+        self, job: JobRecord, *, event: dict[str, Any], logs: Sequence[tuple[str, str]] = ()
+    ) -> list[LogEntry]:
+        """Insert a new job, already moved from Uninitialized to Queued, with its first timeline entries and
+        its first log lines (`(level, message)`), all or nothing; returns the log entries."""
         check_transition(JobState.UNINITIALIZED, JobState.QUEUED)
+        entries: list[LogEntry] = []
         async with self.db.transaction() as conn:
             await conn.execute(
                 f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 26)})",
@@ -126,6 +140,15 @@ class JobStore:
                 ],
             )
             await self._add_event(conn, "job.created", job.id, event)
+            for level, message in logs:
+                if level not in LOG_LEVELS:
+                    raise ValueError(f"unknown log level {level!r}")
+                cursor = await conn.execute(
+                    "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)",
+                    (job.id, job.created_at, level, message),
+                )
+                entries.append(LogEntry(cursor.lastrowid or 0, job.id, job.created_at, level, message))
+        return entries
 
     async def transition(
         self,

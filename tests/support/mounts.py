@@ -5,6 +5,7 @@ Both need mount(8) as root (CI runs as root); tests that use them are skipped wh
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,18 +40,14 @@ def set_read_only(mount: Path, read_only: bool) -> None:
 def fill(mount: Path) -> Path:
     """Fill the file system at `mount` to the last byte; returns the filler file (delete it to free the space)."""
     filler = mount / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError:
-            pass
-        # Whatever space is left below one chunk goes too.
-        try:
-            while True:
-                handle.write(b"\0")
-                handle.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 8, 1):  # big chunks first, then whatever is left
+            try:
+                while os.write(fd, b"\0" * size):
+                    pass
+            except OSError:
+                continue
+    finally:
+        os.close(fd)
     return filler
