@@ -9,10 +9,11 @@ the child, as in a browser page, and later formulas use them: every new child (r
 defining formulas again before anything else. Nothing is fetched at render time: MathJax comes from
 `node_modules`.
 
-Where MathJax is found: `$ARCHIVED_MATHJAX_DIR/node_modules` if that variable is set (installed with
-`npm ci --prefix "$ARCHIVED_MATHJAX_DIR"` from this folder's package.json + package-lock.json), else the
-`node_modules` next to `tex2svg.js` (`npm ci --prefix drivers/worker/mathjax` in a checkout). The Node
-binary is `$ARCHIVED_NODE`, else `node`/`nodejs` on PATH. Without either, `available` is False with a reason.
+Where MathJax is found: `mathjax/tex2svg.bundle.js`, one file that holds `tex2svg.js` and the MathJax modules
+it uses (built from this folder's package.json and package-lock.json by `npm ci && npm run build`, which
+`scripts/setup` and the wheel build do). It ships inside the wheel, so an installed archived needs only
+Node.js: `$ARCHIVED_NODE`, else `node`/`nodejs` on PATH. Without either, `available` is False with a reason
+that names the fix.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import TypeVar
 log = logging.getLogger(__name__)
 
 SCRIPT_DIR = Path(__file__).resolve().parent / "mathjax"
-SCRIPT = SCRIPT_DIR / "tex2svg.js"
+SCRIPT = SCRIPT_DIR / "tex2svg.bundle.js"
 _LINE_LIMIT = 32 * 1024 * 1024
 # TeX that changes what later formulas mean; such formulas are sent again to every new child.
 _DEFINES = re.compile(
@@ -60,12 +61,6 @@ class MathResult:
     display: bool
     svg: str | None
     error: str | None = None
-
-
-def mathjax_dir() -> Path:
-    """The folder whose `node_modules` holds MathJax (see the module docstring)."""
-    configured = os.environ.get("ARCHIVED_MATHJAX_DIR")
-    return Path(configured).expanduser() if configured else SCRIPT_DIR
 
 
 def node_binary() -> str | None:
@@ -105,14 +100,12 @@ class MathRenderer:
             return self._failed_reason
         if node_binary() is None:
             return "Node.js not found (install the 'nodejs' package or set ARCHIVED_NODE)"
-        folder = mathjax_dir()
-        if not (folder / "node_modules" / "mathjax-full" / "package.json").is_file():
-            return (
-                f"MathJax is not installed in {folder / 'node_modules'} "
-                f"(run: npm ci --prefix {folder}, or set ARCHIVED_MATHJAX_DIR)"
-            )
         if not SCRIPT.is_file():
-            return f"{SCRIPT} is missing"
+            return (
+                f"the MathJax bundle {SCRIPT} is missing: this archived was installed from a source tree "
+                f"whose bundle was not built (in a checkout run ./scripts/setup, or: npm ci --prefix {SCRIPT_DIR} "
+                f"&& npm run build --prefix {SCRIPT_DIR}); a release wheel carries it"
+            )
         return None
 
     @property
@@ -225,8 +218,6 @@ class MathRenderer:
             node = node_binary()
             if node is None:
                 return None
-            env = dict(os.environ)
-            env["NODE_PATH"] = str(mathjax_dir() / "node_modules")
             try:
                 self._process = await asyncio.create_subprocess_exec(
                     node,
@@ -235,7 +226,6 @@ class MathRenderer:
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
-                    env=env,
                     limit=_LINE_LIMIT,
                 )
             except OSError as exc:

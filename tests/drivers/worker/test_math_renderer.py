@@ -1,15 +1,13 @@
-"""MathJax in a Node child: real Node, real MathJax (skipped where `npm ci` was not run)."""
+"""MathJax in a Node child: real Node, the real MathJax bundle (scripts/setup builds it; never skipped)."""
 
 from __future__ import annotations
 
 import pytest
 
+from archived.drivers.worker import math as math_module
 from archived.drivers.worker.math import MathRenderer
 
-needs_mathjax = pytest.mark.skipif(not MathRenderer().available, reason=str(MathRenderer().reason))
 
-
-@needs_mathjax
 async def test_renders_caches_and_reports_errors() -> None:
     renderer = MathRenderer()
     try:
@@ -23,7 +21,6 @@ async def test_renders_caches_and_reports_errors() -> None:
         await renderer.close()
 
 
-@needs_mathjax
 async def test_restarts_a_dead_child() -> None:
     renderer = MathRenderer()
     try:
@@ -37,7 +34,6 @@ async def test_restarts_a_dead_child() -> None:
         await renderer.close()
 
 
-@needs_mathjax
 async def test_the_child_runs_with_a_bounded_heap() -> None:
     """V8's default sizing let the child grow to ~150 MiB over thousands of distinct formulas."""
     from pathlib import Path
@@ -55,15 +51,29 @@ async def test_the_child_runs_with_a_bounded_heap() -> None:
         await renderer.close()
 
 
-async def test_unavailable_without_mathjax(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("ARCHIVED_MATHJAX_DIR", str(tmp_path))
+async def test_unavailable_without_the_mathjax_bundle(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(math_module, "SCRIPT", tmp_path / "tex2svg.bundle.js")
     renderer = MathRenderer()
-    assert not renderer.available and "npm ci" in (renderer.reason or "")
+    assert not renderer.available and "npm run build" in (renderer.reason or "")
     result = await renderer.render("x^2")
-    assert result.svg is None and "MathJax is not installed" in (result.error or "")
+    assert result.svg is None and "MathJax bundle" in (result.error or "") and "is missing" in (result.error or "")
 
 
-@needs_mathjax
+async def test_the_bundle_needs_no_node_modules(tmp_path, monkeypatch) -> None:
+    """What the wheel ships: the one bundled file, run by Node from a folder without node_modules."""
+    if not math_module.SCRIPT.is_file():
+        pytest.fail(f"{math_module.SCRIPT} was not built (scripts/setup builds it)")
+    alone = tmp_path / "tex2svg.bundle.js"
+    alone.write_bytes(math_module.SCRIPT.read_bytes())
+    monkeypatch.setattr(math_module, "SCRIPT", alone)
+    renderer = MathRenderer()
+    try:
+        result = await renderer.render(r"\frac{a}{b}")
+        assert result.error is None and (result.svg or "").startswith("<svg")
+    finally:
+        await renderer.close()
+
+
 async def test_formulas_come_flat_and_tagged_equations_stay_whole() -> None:
     renderer = MathRenderer()
     try:
@@ -80,7 +90,6 @@ async def test_formulas_come_flat_and_tagged_equations_stay_whole() -> None:
     assert 'width="100%"' in tagged and "<use" in tagged  # MathJax's own SVG, nested viewports and all
 
 
-@needs_mathjax
 async def test_flat_formula_has_the_same_outlines(monkeypatch) -> None:
     import re
 
@@ -105,7 +114,6 @@ async def test_flat_formula_has_the_same_outlines(monkeypatch) -> None:
         assert re.search(f'{name}="([^"]*)"', flat).group(1) == re.search(f'{name}="([^"]*)"', whole).group(1)
 
 
-@needs_mathjax
 async def test_every_formula_stands_alone() -> None:
     """A `\\label` of one formula must not make the same formula fail later (every attempt repeats it).
 
@@ -124,7 +132,6 @@ async def test_every_formula_stands_alone() -> None:
         await renderer.close()
 
 
-@needs_mathjax
 async def test_child_is_recycled_between_batches() -> None:
     renderer = MathRenderer(cache_size=0, recycle_after=3)
     try:
@@ -139,7 +146,6 @@ async def test_child_is_recycled_between_batches() -> None:
         await renderer.close()
 
 
-@needs_mathjax
 async def test_macros_survive_a_new_child() -> None:
     """A question text defines a macro once (its formula then comes from the cache); formulas with each attempt's
     own numbers use it. A recycled child must know the macro as the first one did."""
@@ -163,7 +169,6 @@ async def test_macros_survive_a_new_child() -> None:
         await recycled.close()
 
 
-@needs_mathjax
 async def test_a_formula_that_kills_the_child_fails_alone(monkeypatch, caplog) -> None:
     """A formula too big for the child's heap: Node aborts, twice with the whole batch; then the batch's formulas
     go one by one, only the culprit fails (remembered, so a later attempt does not kill the child again), and
