@@ -11,8 +11,17 @@ import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from archived.errors import ConfigError
 
@@ -85,6 +94,8 @@ class WorkersConfig(_Section):
 class MoodleConfig(_Section):
     """`[moodle]`: the site and the web-service token of the dedicated service user."""
 
+    # Declared before `url`, whose validator reads it (pydantic validates fields in this order).
+    allow_insecure_http: bool = False  # plain http:// to a host other than this machine: token in clear text
     url: str
     token_file: Path | None = None
     token_env: str | None = None
@@ -93,16 +104,32 @@ class MoodleConfig(_Section):
     verify_tls: bool = True
     max_concurrent_requests: Annotated[int, Field(ge=1, le=64)] = 4
     requests_per_second: Annotated[float, Field(ge=0)] = 20.0
-    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0  # deadline of a whole request, answer included
+    download_min_bytes_per_second: Annotated[float, Field(ge=0)] = 4096.0  # 0 = no minimum
+    download_rate_window_seconds: Annotated[float, Field(gt=0)] = 30.0
+    download_timeout_seconds: Annotated[float, Field(gt=0)] = 1800.0
     retries: Annotated[int, Field(ge=0, le=20)] = 3
     overview_refresh_minutes: Annotated[float, Field(ge=0)] = 60.0
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"expected the site's base URL starting with https:// (got {value!r})")
-        return value.rstrip("/")
+        value = value.rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme != "http" or info.data.get("allow_insecure_http"):
+            return value
+        # Imported here: the Moodle client's modules load httpx, which https:// configurations never need here.
+        from archived.moodle.urls import is_loopback_host
+
+        if not is_loopback_host(parts.hostname or ""):
+            raise ValueError(
+                f"{value} is plain http://, so the web-service token would travel unencrypted to "
+                f"{parts.hostname}. Use the site's https:// address; if the network path is trusted (e.g. an "
+                "internal link to a reverse proxy), set moodle.allow_insecure_http = true"
+            )
+        return value
 
     @model_validator(mode="after")
     def _token_source(self) -> MoodleConfig:

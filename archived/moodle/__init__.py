@@ -19,6 +19,7 @@ from archived.moodle.errors import (
     MoodleFatalError,
     MoodleFileNotFound,
     MoodleHttpError,
+    MoodleTimeoutError,
     MoodleTransientError,
     MoodleUnavailableError,
     NoPermissionError,
@@ -27,9 +28,11 @@ from archived.moodle.errors import (
     SiteMaintenanceError,
     TruncatedResponseError,
     UnknownFunctionError,
+    UnsafeFileUrlError,
     WebServicesDisabledError,
 )
 from archived.moodle.files import FetchedFile
+from archived.moodle.transfer import TransferLimits
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -48,6 +51,7 @@ __all__ = [
     "MoodleFatalError",
     "MoodleFileNotFound",
     "MoodleHttpError",
+    "MoodleTimeoutError",
     "MoodleTransientError",
     "MoodleUnavailableError",
     "NoPermissionError",
@@ -56,8 +60,10 @@ __all__ = [
     "Severity",
     "SiteCheck",
     "SiteMaintenanceError",
+    "TransferLimits",
     "TruncatedResponseError",
     "UnknownFunctionError",
+    "UnsafeFileUrlError",
     "WebServicesDisabledError",
     "check_site",
     "format_check",

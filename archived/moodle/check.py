@@ -2,7 +2,7 @@
 
 Reads `core_webservice_get_site_info` (site, release, service user, the service's functions, file downloads)
 and probes a course to see whether matriculation numbers (`idnumber`) are visible. Every problem comes with its
-fix in plain words. Probing only reads.
+fix in plain words. Probing only reads. A plain http:// site (allowed explicitly) is reported as a warning.
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ class SiteCheck:
 async def check_site(api: MoodleApi) -> SiteCheck:
     """Check what the configured token can do on the site; never raises for Moodle or network errors."""
     check = SiteCheck(base_url=api.client.base_url)
+    _check_transport(check, api)
     try:
         info = await api.site_info(refresh=True)
     except ArchivedError as exc:
@@ -128,6 +129,18 @@ async def check_site(api: MoodleApi) -> SiteCheck:
     _check_account(check, api, info)
     await _check_identity(check, api, info)
     return check
+
+
+def _check_transport(check: SiteCheck, api: MoodleApi) -> None:
+    if api.client.insecure:
+        check.add(
+            Severity.WARNING,
+            "insecure_http",
+            f"The Moodle URL {api.client.base_url} is plain http://: the web-service token and every archived "
+            "answer travel unencrypted (allowed by allow_insecure_http = true in [moodle]).",
+            "Give the site (or a reverse proxy in front of it) a TLS certificate, set moodle.url to its https:// "
+            "address and remove allow_insecure_http.",
+        )
 
 
 def _describe_site(check: SiteCheck, info: SiteInfo) -> None:

@@ -4,6 +4,11 @@
 requests and their rate (exam-time load), retries transient failures with exponential backoff and jitter, turns
 every failure into a typed error, and downloads files with a size limit and a SHA-256. It knows nothing of the
 daemon's configuration: the caller passes the URL, the token and the limits.
+
+Time limits are deadlines, not per-read timeouts: a REST call (sending, waiting, reading the whole answer) must
+finish within `timeout`; a download must get its answer headers within `timeout`, then keep up a minimum
+transfer rate and finish within an overall cap (`TransferLimits`). A server that trickles bytes cannot hold a
+job for longer than that.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from archived.errors import ArchivedError
 from archived.moodle.errors import (
     FileTooLargeError,
     MoodleHttpError,
+    MoodleTimeoutError,
     MoodleUnavailableError,
     describe_request,
     error_from_payload,
@@ -36,7 +42,8 @@ from archived.moodle.pacing import Backoff, RateLimiter
 from archived.moodle.params import encode_params, form_body
 from archived.moodle.redact import Secret, install_log_redaction, redact
 from archived.moodle.responses import decode_json, is_ajax_error, rest_result, status_error
-from archived.moodle.urls import SiteUrls
+from archived.moodle.transfer import TransferLimits, TransferWatch
+from archived.moodle.urls import SiteUrls, is_loopback_host
 
 log = logging.getLogger("archived.moodle")
 
@@ -52,7 +59,9 @@ class MoodleClient:
     Use as `async with MoodleClient(url, token) as client: await client.call("core_webservice_get_site_info")`
     or call `aclose()` when done. `requests_per_second <= 0` disables rate limiting. `site_url` is Moodle's own
     wwwroot when the daemon reaches the site under another address: file URLs under it are moved onto `base_url`.
-    `verify` is passed to httpx (False, a CA bundle path, or an `ssl.SSLContext`).
+    `verify` is passed to httpx (False, a CA bundle path, or an `ssl.SSLContext`). `timeout` is the deadline of a
+    whole REST call and of a download's answer headers; `transfer` bounds a download's body. A plain `http://`
+    URL is refused unless it is loopback or `allow_insecure_http` is set: the token would travel in clear text.
     """
 
     def __init__(
@@ -69,6 +78,8 @@ class MoodleClient:
         site_url: str | None = None,
         backoff_max: float = 30.0,
         verify: bool | str | ssl.SSLContext = True,
+        transfer: TransferLimits | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         token = (token or "").strip()
         if not token:
@@ -79,11 +90,19 @@ class MoodleClient:
             raise ValueError("max_concurrent must be at least 1")
         if retries < 0:
             raise ValueError("retries must not be negative")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
         self._urls = SiteUrls(base_url, site_url)
+        if self.insecure and not allow_insecure_http:
+            raise ValueError(
+                f"the Moodle URL {self._urls.base_url} is plain http:// on a host that is not this machine: the "
+                "web-service token would travel in clear text. Use https://, or allow it explicitly."
+            )
         self._token = Secret(token)
         self.max_concurrent = max_concurrent
         self.requests_per_second = requests_per_second
         self.timeout = timeout
+        self.transfer = transfer or TransferLimits()
         self.retries = retries
         self._semaphore = asyncio.Semaphore(max_concurrent)
         self._limiter = RateLimiter(requests_per_second)
@@ -121,6 +140,12 @@ class MoodleClient:
     def base_url(self) -> str:
         """The configured site root (no trailing slash)."""
         return self._urls.base_url
+
+    @property
+    def insecure(self) -> bool:
+        """True when the site is plain `http://` on a host other than this machine (the token is not encrypted)."""
+        parts = httpx.URL(self._urls.base_url)
+        return parts.scheme == "http" and not is_loopback_host(parts.host)
 
     @property
     def site_aliases(self) -> tuple[str, ...]:
@@ -161,11 +186,17 @@ class MoodleClient:
                 started = time.monotonic()
                 log.debug("calling %s", function)
                 try:
-                    response = await self._http.post(
-                        self._urls.rest_url,
-                        content=body,
-                        headers={"Content-Type": "application/x-www-form-urlencoded"},
-                    )
+                    # One deadline for the whole exchange: httpx's timeouts are per read, and a trickling
+                    # answer would reset them forever.
+                    async with asyncio.timeout(self.timeout):
+                        response = await self._http.post(
+                            self._urls.rest_url,
+                            content=body,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            follow_redirects=False,
+                        )
+                except TimeoutError:
+                    raise self._deadline_error(what) from None
                 except httpx.TransportError as exc:
                     raise self._transport_error(exc, what) from exc
                 log.debug(
@@ -257,15 +288,33 @@ class MoodleClient:
     async def _stream_file(
         self, target: str, shown: str, max_bytes: int, sink: Callable[[bytes], Awaitable[None]]
     ) -> tuple[int, str, str | None, str | None]:
-        """GET a file and feed its bytes to `sink`; returns (size, sha256, content type, file name)."""
+        """GET a file and feed its bytes to `sink`; returns (size, sha256, content type, file name).
+
+        The answer headers must arrive within `timeout`; the body must keep up the minimum rate of `transfer`
+        and the whole download must end within its overall cap.
+        """
         what = f"downloading {shown}"
+        loop = asyncio.get_running_loop()
         async with self._slot():
             log.debug("fetching %s", shown)
+            started = loop.time()
+            cap_at = started + self.transfer.total_seconds
             try:
-                async with self._http.stream("GET", target) as response:
+                request = self._http.build_request("GET", target)
+                try:
+                    async with asyncio.timeout_at(min(started + self.timeout, cap_at)):
+                        # Never follow a redirect: the Location could be anywhere, and the token is in the URL.
+                        response = await self._http.send(request, stream=True, follow_redirects=False)
+                except TimeoutError:
+                    raise self._deadline_error(what) from None
+                try:
                     content_type = response.headers.get("content-type")
                     if response.status_code != 200:
-                        body = await _read_limited(response, _ERROR_BODY_LIMIT)
+                        try:
+                            async with asyncio.timeout_at(min(loop.time() + self.timeout, cap_at)):
+                                body = await _read_limited(response, _ERROR_BODY_LIMIT)
+                        except TimeoutError:
+                            raise self._deadline_error(what) from None
                         raise self._file_error(response.status_code, response.headers, body, shown)
                     declared = response.headers.get("content-length")
                     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
@@ -274,7 +323,17 @@ class MoodleClient:
                     size = 0
                     is_json = bool(content_type) and "json" in (content_type or "").lower()
                     held: list[bytes] = []
-                    async for chunk in response.aiter_bytes():
+                    watch = TransferWatch(self.transfer, loop.time())
+                    chunks = response.aiter_bytes()
+                    while True:
+                        try:
+                            async with asyncio.timeout_at(watch.deadline()):
+                                chunk = await anext(chunks)
+                        except StopAsyncIteration:
+                            break
+                        except TimeoutError:
+                            raise self._slow_download_error(watch, loop.time(), shown) from None
+                        watch.add(len(chunk), loop.time())
                         size += len(chunk)
                         if size > max_bytes:
                             raise _too_large(shown, max_bytes, None)
@@ -295,6 +354,8 @@ class MoodleClient:
                             raise error_from_payload(payload, site=self.base_url, url=shown)
                         await sink(body)
                     filename = filename_from_disposition(response.headers.get("content-disposition"))
+                finally:
+                    await response.aclose()
             except httpx.TransportError as exc:
                 # `from None`: httpx exceptions carry the request, whose URL holds the token.
                 raise self._transport_error(exc, what) from None
@@ -328,6 +389,9 @@ class MoodleClient:
             try:
                 return await once()
             except ArchivedError as exc:
+                # Answers can echo the token anywhere (a redirect's Location, an error page): not in messages.
+                if exc.args and isinstance(exc.args[0], str):
+                    exc.args = (self.redact(exc.args[0]), *exc.args[1:])
                 if not exc.recoverable:
                     raise
                 if attempt >= retries:
@@ -339,13 +403,42 @@ class MoodleClient:
                 log.info("%s failed (%s); retry %d of %d in %.2f s", what, exc.code, attempt, retries, delay)
                 await asyncio.sleep(delay)
 
+    def _deadline_error(self, what: str) -> MoodleTimeoutError:
+        return MoodleTimeoutError(
+            self.redact(
+                f"Moodle at {self.base_url} did not answer within {self.timeout:g} s while {what}: the whole "
+                f"request must finish within the time limit (timeout_seconds = {self.timeout:g} in [moodle]). The "
+                "request is retried; if Moodle is this slow under load, raise the limit or lower the concurrency."
+            )
+        )
+
+    def _slow_download_error(self, watch: TransferWatch, now: float, shown: str) -> MoodleTimeoutError:
+        limits = watch.limits
+        got = f"{watch.received} bytes received in {now - watch.started:.0f} s"
+        if watch.over_time(now):
+            text = (
+                f"The download of {shown} from Moodle at {self.base_url} did not finish within "
+                f"{limits.total_seconds:g} s ({got}; download_timeout_seconds = {limits.total_seconds:g} in "
+                "[moodle]). The download is retried; raise download_timeout_seconds if files this large are "
+                "expected over this connection."
+            )
+        else:
+            text = (
+                f"The download of {shown} from Moodle at {self.base_url} was too slow: below the minimum of "
+                f"{limits.min_bytes_per_second:g} bytes/s over {limits.window_seconds:g} s ({got}; "
+                f"download_min_bytes_per_second = {limits.min_bytes_per_second:g} in [moodle]). The download is "
+                "retried; if the site or the network is this slow, lower download_min_bytes_per_second."
+            )
+        return MoodleTimeoutError(self.redact(text))
+
     def _transport_error(self, exc: httpx.TransportError, what: str) -> ArchivedError:
         detail = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
         site = self.base_url
         if isinstance(exc, httpx.TimeoutException):
-            return MoodleUnavailableError(
+            return MoodleTimeoutError(
                 f"Moodle at {site} did not answer within {self.timeout:g} s while {what} ({detail}). The request "
-                "is retried; if Moodle is this slow under load, raise the timeout or lower the concurrency."
+                f"is retried; if Moodle is this slow under load, raise the time limit (timeout_seconds = "
+                f"{self.timeout:g} in [moodle]) or lower the concurrency."
             )
         text = str(exc)
         if isinstance(exc, httpx.ConnectError) and ("CERTIFICATE" in text.upper() or "SSL" in text.upper()):

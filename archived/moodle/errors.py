@@ -139,6 +139,12 @@ class MoodleUnavailableError(RecoverableError):
         self.retry_after = retry_after
 
 
+class MoodleTimeoutError(MoodleUnavailableError):
+    """A request or download ran past its limit (answer deadline, minimum transfer rate or overall cap)."""
+
+    code = "moodle_timeout"
+
+
 class TruncatedResponseError(RecoverableError):
     """The answer was cut off or empty (proxy timeout, PHP out of memory): likely transient, retried."""
 
@@ -191,6 +197,12 @@ class ForeignUrlError(FatalError):
     """A file URL that is not on the configured Moodle site: the token is never sent there."""
 
     code = "moodle_foreign_url"
+
+
+class UnsafeFileUrlError(ForeignUrlError):
+    """A file URL that disguises where it leads (encoded dot segments, slashes, backslashes, user info, …)."""
+
+    code = "moodle_unsafe_url"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from archived.config import MoodleConfig
 from archived.moodle.api import MoodleApi
 from archived.moodle.client import MoodleClient
+from archived.moodle.transfer import TransferLimits
 
 
 def build_moodle_client(config: MoodleConfig, token: str) -> MoodleClient:
@@ -19,6 +20,12 @@ def build_moodle_client(config: MoodleConfig, token: str) -> MoodleClient:
         retries=config.retries,
         site_url=config.site_url,
         verify=verify,
+        transfer=TransferLimits(
+            min_bytes_per_second=config.download_min_bytes_per_second,
+            window_seconds=config.download_rate_window_seconds,
+            total_seconds=config.download_timeout_seconds,
+        ),
+        allow_insecure_http=config.allow_insecure_http,
     )
 
 

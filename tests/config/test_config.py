@@ -95,3 +95,37 @@ def test_the_example_presets_fit_the_installed_drivers() -> None:
     presets = build_presets(config, drivers)
     assert presets["quiz"].values["paper_format"] == "A4"
     assert presets["job"].locked == {"retention_years"}
+
+
+def test_plain_http_to_another_host_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"moodle": {"url": "http://moodle.example.edu/", "token_env": "T"}}, "test.toml")
+    message = str(err.value)
+    assert "moodle.url: http://moodle.example.edu is plain http://" in message
+    assert "token would travel unencrypted" in message
+    assert "https://" in message and "moodle.allow_insecure_http = true" in message
+
+
+def test_plain_http_when_allowed_explicitly() -> None:
+    config = parse_config(
+        {"moodle": {"url": "http://moodle.example.edu", "token_env": "T", "allow_insecure_http": True}}
+    )
+    assert config.moodle is not None and config.moodle.url == "http://moodle.example.edu"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8080", "http://127.3.4.5/moodle", "http://[::1]:8080", "http://localhost", "http://LOCALHOST:1"],
+)
+def test_plain_http_on_loopback_is_allowed(url: str) -> None:
+    config = parse_config({"moodle": {"url": url, "token_env": "T"}})
+    assert config.moodle is not None and not config.moodle.allow_insecure_http
+
+
+def test_download_limits() -> None:
+    moodle = parse_config({"moodle": {"url": "https://m.example", "token_env": "T"}}).moodle
+    assert moodle is not None
+    assert (moodle.download_min_bytes_per_second, moodle.download_rate_window_seconds) == (4096.0, 30.0)
+    assert moodle.download_timeout_seconds == 1800.0
+    with pytest.raises(ConfigError, match="moodle.download_rate_window_seconds: Input should be greater than 0"):
+        parse_config({"moodle": {"url": "https://m.example", "token_env": "T", "download_rate_window_seconds": 0}})

@@ -369,8 +369,9 @@ async def make_client() -> AsyncIterator[Callable[..., MoodleClient]]:
             "timeout": 10.0,
         }
         token = overrides.pop("token", server.token)
+        base_url = overrides.pop("base_url", server.url)
         options.update(overrides)
-        client = MoodleClient(server.url, token, **options)
+        client = MoodleClient(base_url, token, **options)
         clients.append(client)
         return client
 

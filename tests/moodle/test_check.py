@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from archived.config import parse_config
 from archived.moodle.api import MoodleApi
 from archived.moodle.check import NEEDED_FUNCTIONS, Severity, check_site, format_check
+from archived.moodle.client import MoodleClient
+from archived.moodle.factory import build_moodle_client
+from archived.moodle.transfer import TransferLimits
 
-from .conftest import FAKE_TOKEN, ReplayMoodle, json_reply, load_fixture, passthrough
+from .conftest import FAKE_TOKEN, SITE, ReplayMoodle, json_reply, load_fixture, passthrough
 
 PROBE = {
     "courseid": 2,
@@ -126,3 +132,49 @@ async def test_invalid_token(replay: ReplayMoodle, make_client: Any) -> None:
     text = format_check(check)
     assert "not usable" in text and "Manage tokens" in text
     assert FAKE_TOKEN not in text and FAKE_TOKEN not in json.dumps(check.to_dict())
+
+
+async def test_plain_http_site_is_a_warning(
+    replay: ReplayMoodle, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The site is reached as http://moodle.example (allowed explicitly) through the replay server acting as an
+    # HTTP proxy, so nothing leaves this machine.
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", replay.url)
+    _prepare(replay)
+    client = make_client(replay, base_url=SITE, allow_insecure_http=True)
+    check = await check_site(MoodleApi(client))
+    assert check.reachable and check.site_url == SITE
+    assert _codes(check) == {"insecure_http": Severity.WARNING}
+    text = format_check(check)
+    assert "plain http://" in text and "allow_insecure_http" in text and "Result: OK (0 error(s), 1 warning(s))" in text
+
+
+def test_plain_http_site_needs_explicit_permission() -> None:
+    with pytest.raises(ValueError, match="clear text"):
+        MoodleClient(SITE, FAKE_TOKEN)
+    MoodleClient("http://127.0.0.1:9", FAKE_TOKEN)  # loopback: the simulator and tests
+
+
+async def test_factory_passes_the_limits() -> None:
+    moodle = parse_config(
+        {
+            "moodle": {
+                "url": SITE,
+                "allow_insecure_http": True,
+                "token_env": "T",
+                "timeout_seconds": 5,
+                "download_min_bytes_per_second": 10,
+                "download_rate_window_seconds": 2,
+                "download_timeout_seconds": 30,
+            }
+        }
+    ).moodle
+    assert moodle is not None
+    client = build_moodle_client(moodle, FAKE_TOKEN)
+    try:
+        assert client.insecure and client.timeout == 5
+        assert client.transfer == TransferLimits(min_bytes_per_second=10, window_seconds=2, total_seconds=30)
+    finally:
+        await client.aclose()
