@@ -180,12 +180,22 @@ async def test_concurrency_one_serialises(replay: ReplayMoodle, make_client: Any
 
 
 async def test_rate_limit_spaces_requests(replay: ReplayMoodle, make_client: Any) -> None:
+    """Every request goes through the client's limiter. Time is simulated (a clock that only the limiter's own
+    sleeps advance), so the schedule is exact whatever the machine's load; `test_pacing.py` covers the bucket."""
     rate = 20.0
     client = make_client(replay, requests_per_second=rate, max_concurrent=8)
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    client._limiter._clock = lambda: now[0]
+    client._limiter._sleep = sleep
     await asyncio.gather(*(client.call(SITE_INFO) for _ in range(6)))
-    arrivals = sorted(seen.arrived for seen in replay.rest_calls())
-    # A lower bound only: a slow machine can only stretch the spacing, never shrink it.
-    assert arrivals[-1] - arrivals[0] >= 5 / rate * 0.8
+    assert len(replay.rest_calls()) == 6
+    assert slept == pytest.approx([1 / rate] * 5)
 
 
 def test_constructor_validates() -> None:
