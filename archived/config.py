@@ -43,6 +43,15 @@ class DaemonConfig(_Section):
     max_running_jobs: Annotated[int, Field(ge=1, le=100)] = 5
     job_timeout_minutes: Annotated[float, Field(gt=0)] = 120.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Control socket limits: anyone who can open the socket may read, so no reader may starve the operators
+    # or the jobs. The connection cap is also bounded by the open-file limit minus file_descriptor_reserve.
+    max_connections: Annotated[int, Field(ge=2, le=100_000)] = 512
+    max_connections_per_user: Annotated[int, Field(ge=1)] = 32
+    operator_connections: Annotated[int, Field(ge=1)] = 16  # of max_connections, kept for operators
+    file_descriptor_reserve: Annotated[int, Field(ge=0)] = 256  # kept free for jobs (files, pipes, HTTP)
+    hello_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    idle_timeout_seconds: Annotated[float, Field(gt=0)] = 900.0  # never applies while events are subscribed
+    overview_refresh_cooldown_seconds: Annotated[float, Field(ge=0)] = 60.0
 
     @field_validator("socket_mode")
     @classmethod
@@ -54,6 +63,15 @@ class DaemonConfig(_Section):
         if mode & 0o007:
             raise ValueError("the socket must not be accessible to others (use 0660 or 0600)")
         return value
+
+    @model_validator(mode="after")
+    def _operators_keep_room(self) -> DaemonConfig:
+        if self.operator_connections >= self.max_connections:
+            raise ValueError(
+                f"operator_connections ({self.operator_connections}) must be smaller than max_connections "
+                f"({self.max_connections}): it is the part of max_connections kept for operators"
+            )
+        return self
 
     @property
     def socket_mode_bits(self) -> int:

@@ -1,8 +1,9 @@
 """The daemon's lifecycle (modelled on uvicorn's Server): start, serve, drain on the first signal, stop hard
 on the second.
 
-Start: configuration → single-instance lock → store (migrated) → drivers → engine (resumes unfinished jobs)
-→ socket → `READY=1`. Run: watchdog pings and a one-line status for systemd. Stop: the first SIGTERM/SIGINT
+Start: configuration → single-instance lock → open-file limit raised → store (migrated) → drivers → engine
+(resumes unfinished jobs) → socket (connections capped so that jobs keep file descriptors) → `READY=1`. Run:
+watchdog pings and a one-line status for systemd; repeated log lines are rate-limited. Stop: the first SIGTERM/SIGINT
 drains (running stages finish, nothing new starts); the second cancels everything at once — every job keeps
 a durable state and resumes after the restart.
 """
@@ -20,6 +21,8 @@ from typing import Any
 from archived import __version__
 from archived.config import Config, read_secret
 from archived.daemon.lock import InstanceLock
+from archived.daemon.logging_limits import RepeatLimits
+from archived.daemon.open_files import open_file_count, raise_open_file_limit
 from archived.daemon.services import DaemonServices
 from archived.daemon.systemd import Notifier, inherited_socket
 from archived.drivers.activity.base import ActivityDriver, DriverEnvironment
@@ -28,6 +31,7 @@ from archived.events.bus import EventBus
 from archived.jobs.engine import Engine
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
 from archived.plugins import activity_drivers, storage_drivers
+from archived.rpc.limits import ConnectionLimits
 from archived.rpc.methods import build_methods
 from archived.rpc.peer import AccessPolicy
 from archived.rpc.server import RpcServer
@@ -69,6 +73,8 @@ class Daemon:
         self.rpc: RpcServer | None = None
         self._closers: list[Any] = []
         self._owns_socket = False
+        self._open_files_limit: int | None = None
+        self._log_limits: RepeatLimits | None = None
 
     def request_stop(self, *, hard: bool = False) -> None:
         """Begin the shutdown as if signalled (used when the daemon runs inside another command)."""
@@ -91,6 +97,7 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
         self.lock.acquire()
+        self._log_limits = RepeatLimits()
         try:
             await self._startup()
             await self._main_loop()
@@ -100,6 +107,7 @@ class Daemon:
             await self._close_resources()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
+            self._log_limits.remove()
             self.lock.release()
 
     async def _close_resources(self) -> None:
@@ -111,6 +119,7 @@ class Daemon:
     async def _startup(self) -> None:
         config = self.config
         config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+        self._open_files_limit = raise_open_file_limit()  # before render workers start: they inherit it
         db = await Database.open(config.store_path)
         self._closers.append(db.close)
         store = JobStore(db)
@@ -154,7 +163,8 @@ class Daemon:
         self.services = services
         await self._attach_overview(services)
         resumed = await engine.start()
-        rpc = RpcServer(build_methods(services, lambda: rpc), AccessPolicy(config.access), bus)
+        limits = self._connection_limits()
+        rpc = RpcServer(build_methods(services, lambda: rpc), AccessPolicy(config.access), bus, limits)
         self._register_extra_methods(rpc, services)
         inherited = inherited_socket()
         self._owns_socket = inherited is None
@@ -181,6 +191,29 @@ class Daemon:
             sorted(targets) or "none",
         )
         self.notifier.ready(self._status_line())
+
+    def _connection_limits(self) -> ConnectionLimits:
+        """The connection cap, leaving `daemon.file_descriptor_reserve` descriptors to jobs beyond those open now."""
+        limits = ConnectionLimits.derive(
+            self.config.daemon, open_files_limit=self._open_files_limit, open_files=open_file_count()
+        )
+        if limits.bounded_by_open_files:
+            log.warning(
+                "the open-file limit %s leaves room for only %d socket connections (daemon.max_connections is %d, "
+                "daemon.file_descriptor_reserve %d); raise LimitNOFILE= in the service unit",
+                self._open_files_limit,
+                limits.max_connections,
+                self.config.daemon.max_connections,
+                self.config.daemon.file_descriptor_reserve,
+            )
+        log.info(
+            "control socket: at most %d connections, %d per user, %d kept for operators; open-file limit %s",
+            limits.max_connections,
+            limits.max_connections_per_user,
+            limits.operator_connections,
+            self._open_files_limit,
+        )
+        return limits
 
     async def _moodle(self, token: str) -> Any:
         """The Moodle API client (only when [moodle] is configured)."""
@@ -220,6 +253,8 @@ class Daemon:
                 await asyncio.wait_for(self._stop.wait(), interval)
             self.notifier.watchdog()
             self.notifier.status(self._status_line())
+            if self._log_limits is not None:
+                self._log_limits.flush()
 
     async def _shutdown(self) -> None:
         self.notifier.stopping()

@@ -37,6 +37,7 @@ class RpcClient:
         self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._reader_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
+        self._closing_error: RpcError | None = None  # why the daemon closed the connection, if it said so
         self.closed = asyncio.Event()
 
     async def connect(self) -> dict[str, Any]:
@@ -100,6 +101,11 @@ class RpcClient:
                 await self._writer.drain()
         except (ConnectionError, RuntimeError) as exc:
             self._pending.pop(request_id, None)
+            # The daemon refused or closed the connection: its reason may still be on its way to the read loop.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.closed.wait(), 1)
+            if self._closing_error is not None:
+                raise self._closing_error from None
             raise DaemonUnreachable(f"the daemon went away: {exc}") from None
         return await future
 
@@ -130,15 +136,16 @@ class RpcClient:
                         future.set_result(message["result"])
                 elif message.get("method") == protocol.EVENT_METHOD:
                     self._events.put_nowait(message.get("params", {}))
-                elif "error" in message:  # a connection-level error (line too long, subscriber too slow)
+                elif "error" in message:  # a connection-level error (refused, timed out, line too long, too slow)
                     err = message["error"]
+                    self._closing_error = RpcError(err.get("code", 0), err.get("message", ""), err.get("data"))
                     self._events.put_nowait({"kind": "connection.error", "data": err})
         except (ConnectionError, asyncio.IncompleteReadError, json.JSONDecodeError):
             pass
         finally:
             self.closed.set()
             self._events.put_nowait(None)
-            self._fail_pending(DaemonUnreachable("the daemon closed the connection"))
+            self._fail_pending(self._closing_error or DaemonUnreachable("the daemon closed the connection"))
 
     def _fail_pending(self, exc: Exception) -> None:
         for future in self._pending.values():

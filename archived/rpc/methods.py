@@ -175,6 +175,8 @@ def build_methods(services: DaemonServices, server_ref: Callable[[], RpcServer])
             "targets": sorted(services.targets),
             "moodle": moodle,
             "connections": server_ref().connection_count,
+            "connections_refused": server_ref().refused_connections,
+            "connection_limits": server_ref().limits.to_dict(),
             "store": store.health(),
         }
 

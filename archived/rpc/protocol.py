@@ -36,6 +36,8 @@ class ErrorCode(IntEnum):
     HELLO_REQUIRED = -32008
     UPSTREAM_ERROR = -32009  # Moodle or a storage target failed while serving the request
     TOO_SLOW = -32010  # a subscriber fell too far behind on events
+    TOO_MANY_CONNECTIONS = -32011  # the connection was refused (a limit names itself in the message) and closed
+    CONNECTION_TIMEOUT = -32012  # no hello in time, or idle too long without a subscription; connection closed
 
 
 class RpcError(Exception):

@@ -4,6 +4,10 @@ Each connection: the first call must be `hello`; requests are answered concurren
 does not hold up events); a line longer than `MAX_LINE_BYTES` is answered with an error and the connection is
 closed; a client that goes away mid-stream only ends its own connection. Mutating methods are refused unless
 the peer's credentials belong to an operator.
+
+Abuse: a connection beyond the limits of `ConnectionLimits` gets one error line naming the limit and is closed;
+so is one that sends no `hello` in time, or that stays idle long without an event subscription (a subscriber,
+such as the TUI, is idle by design and stays).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import json
 import logging
 import os
 import socket
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +30,15 @@ from pydantic import BaseModel, ValidationError
 
 from archived.events.bus import EventBus, Subscription, SubscriptionOverflow
 from archived.rpc import protocol
+from archived.rpc.limits import ConnectionLimits
 from archived.rpc.peer import AccessPolicy, Peer, peer_of
 from archived.rpc.protocol import ErrorCode, RpcError
 
 log = logging.getLogger("archived.rpc")
 
 MAX_IN_FLIGHT = 32
+MAX_LINGERING_REFUSALS = 32
+REFUSAL_LINGER_SECONDS = 1.0
 
 
 @dataclass
@@ -42,6 +51,10 @@ class Call:
 
 
 Handler = Callable[[Any, Call], Awaitable[Any]]
+
+
+class ConnectionExpired(Exception):
+    """A connection sent no hello in time, or stayed idle too long; the message says which and names the key."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +75,20 @@ class Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     peer: Peer
+    operator: bool = False
     greeted: bool = False
     client_name: str = ""
     subscriptions: list[tuple[Subscription, asyncio.Task[None]]] = field(default_factory=list)
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
+    opened_at: float = field(default_factory=time.monotonic)
+    last_active: float = field(default_factory=time.monotonic)  # last request received or answered
+    in_flight: int = 0
+
+    @property
+    def busy(self) -> bool:
+        """Waiting on its own requests or subscribed to events: not idle, however long it is silent."""
+        return self.in_flight > 0 or bool(self.subscriptions)
 
     async def send(self, message: dict[str, Any]) -> None:
         """Write one message; a vanished client just closes the connection."""
@@ -78,6 +100,11 @@ class Connection:
                 await self.writer.drain()
             except (ConnectionError, RuntimeError):
                 self.closed = True
+
+
+async def _discard_until_eof(reader: asyncio.StreamReader) -> None:
+    while await reader.read(64 * 1024):
+        pass
 
 
 def _params_error(exc: ValidationError) -> RpcError:
@@ -92,12 +119,18 @@ def _params_error(exc: ValidationError) -> RpcError:
 class RpcServer:
     """Serves the socket methods to every connected client."""
 
-    def __init__(self, methods: dict[str, Method], policy: AccessPolicy, bus: EventBus) -> None:
+    def __init__(
+        self, methods: dict[str, Method], policy: AccessPolicy, bus: EventBus, limits: ConnectionLimits | None = None
+    ) -> None:
         self.methods = methods
         self.policy = policy
         self.bus = bus
+        self.limits = limits or ConnectionLimits()
+        self.refused_connections = 0
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[Connection] = set()
+        self._per_uid: Counter[int] = Counter()
+        self._lingering = 0  # refused connections waiting for their client to hang up
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self, path: Path, *, mode: int, group: str | None = None) -> None:
@@ -146,13 +179,29 @@ class RpcServer:
         except OSError:
             writer.close()
             return
-        connection = Connection(reader, writer, peer)
+        connection = Connection(reader, writer, peer, operator=self.policy.may_mutate(peer))
+        # Checked and counted with no await in between, so that simultaneous connections cannot all slip in.
+        refusal = self.limits.refusal(
+            user=peer.username,
+            uid=peer.uid,
+            operator=connection.operator,
+            total=len(self._connections),
+            of_user=self._per_uid[peer.uid],
+        )
+        if refusal is not None:
+            await self._refuse(connection, refusal)
+            return
         self._connections.add(connection)
+        self._per_uid[peer.uid] += 1
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         try:
             while not connection.closed:
                 try:
-                    line = await reader.readuntil(b"\n")
+                    line = await self._read_line(connection)
+                except ConnectionExpired as expired:
+                    await connection.send(protocol.error(None, RpcError(ErrorCode.CONNECTION_TIMEOUT, str(expired))))
+                    log.debug("closed a connection of user %s: %s", peer.username, expired)
+                    break
                 except asyncio.IncompleteReadError:
                     break  # the client closed the connection
                 except asyncio.LimitOverrunError:
@@ -168,21 +217,72 @@ class RpcServer:
                     break
                 except ConnectionError:
                     break
+                connection.last_active = time.monotonic()
                 if not line.strip():
                     continue
                 await in_flight.acquire()
+                connection.in_flight += 1
                 task = asyncio.create_task(self._dispatch(connection, line))
                 self._tasks.add(task)
-                task.add_done_callback(self._finished(in_flight))
+                task.add_done_callback(self._finished(connection, in_flight))
                 if not connection.greeted:
                     await task  # nothing runs before the hello has been answered
         finally:
             await self._close_connection(connection)
 
-    def _finished(self, in_flight: asyncio.Semaphore) -> Callable[[asyncio.Task[Any]], None]:
+    async def _read_line(self, connection: Connection) -> bytes:
+        """The next request line; `ConnectionExpired` for a connection silent or idle for too long."""
+        limits = self.limits
+        while True:
+            now = time.monotonic()
+            if not connection.greeted:
+                timeout = connection.opened_at + limits.hello_timeout_seconds - now
+                reason = (
+                    f"no hello within {limits.hello_timeout_seconds:g} s of connecting "
+                    "(daemon.hello_timeout_seconds); connection closed"
+                )
+            elif connection.busy:
+                timeout, reason = limits.idle_timeout_seconds, ""  # then look again: it may have stopped
+            else:
+                timeout = connection.last_active + limits.idle_timeout_seconds - now
+                reason = (
+                    f"idle for {limits.idle_timeout_seconds:g} s without a request or an event subscription "
+                    "(daemon.idle_timeout_seconds); connection closed, reconnect when needed"
+                )
+            if timeout <= 0:
+                raise ConnectionExpired(reason)
+            try:
+                # Cancelling readuntil keeps a partly received line in the buffer for the next attempt.
+                async with asyncio.timeout(timeout):
+                    return await connection.reader.readuntil(b"\n")
+            except TimeoutError:
+                continue  # look again: a subscription or a request may have started meanwhile
+
+    async def _refuse(self, connection: Connection, reason: str) -> None:
+        self.refused_connections += 1
+        log.warning("refused a connection of uid %d: %s", connection.peer.uid, reason.split(";")[0])
+        await connection.send(protocol.error(None, RpcError(ErrorCode.TOO_MANY_CONNECTIONS, reason)))
+        connection.closed = True
+        # Closed at once, the client's hello would meet a broken pipe and its socket library would drop the
+        # unread refusal with it. So: end our side, and let the client read and hang up first, briefly, and
+        # only for a bounded number of refused connections at a time (each still holds a descriptor).
+        if self._lingering < MAX_LINGERING_REFUSALS:
+            self._lingering += 1
+            try:
+                with contextlib.suppress(Exception):
+                    connection.writer.write_eof()
+                    await asyncio.wait_for(_discard_until_eof(connection.reader), REFUSAL_LINGER_SECONDS)
+            finally:
+                self._lingering -= 1
+        with contextlib.suppress(Exception):
+            connection.writer.close()
+
+    def _finished(self, connection: Connection, in_flight: asyncio.Semaphore) -> Callable[[asyncio.Task[Any]], None]:
         def done(task: asyncio.Task[Any]) -> None:
             self._tasks.discard(task)
             in_flight.release()
+            connection.in_flight -= 1
+            connection.last_active = time.monotonic()
 
         return done
 
@@ -192,7 +292,11 @@ class RpcServer:
             subscription.close()
             pump.cancel()
         connection.subscriptions.clear()
-        self._connections.discard(connection)
+        if connection in self._connections:
+            self._connections.discard(connection)
+            self._per_uid[connection.peer.uid] -= 1
+            if self._per_uid[connection.peer.uid] <= 0:
+                del self._per_uid[connection.peer.uid]
         with contextlib.suppress(Exception):
             connection.writer.close()
 
@@ -230,7 +334,7 @@ class RpcServer:
             raise RpcError(ErrorCode.METHOD_NOT_FOUND, f"unknown method {name!r}")
         if not connection.greeted and name != "hello":
             raise RpcError(ErrorCode.HELLO_REQUIRED, "call hello first (protocol version negotiation)")
-        may_mutate = self.policy.may_mutate(connection.peer)
+        may_mutate = connection.operator
         if method.mutating and not may_mutate:
             raise RpcError(
                 ErrorCode.PERMISSION_DENIED,
