@@ -36,6 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.set_defaults(func=cmd_show)
     refresh = sub.add_parser("refresh", help="fetch the overview from Moodle again")
     refresh.add_argument("course_id", type=int, nargs="?", help="only this course's activities")
+    refresh.add_argument("--force", action="store_true", help="ask Moodle even within the cooldown (operators only)")
     refresh.set_defaults(func=cmd_refresh)
     tree = sub.add_parser("tree", help="the category tree")
     tree.set_defaults(func=cmd_tree)
@@ -107,7 +108,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     """`courses refresh`."""
 
     async def action(client: RpcClient) -> int:
-        params = {"course_id": args.course_id} if args.course_id else {}
+        params: dict[str, Any] = {"course_id": args.course_id} if args.course_id else {}
+        if args.force:
+            params["force"] = True
         answer = await client.call("courses.refresh", params)
         if args.json:
             print_json(answer)

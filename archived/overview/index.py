@@ -5,6 +5,11 @@ A course's activities (`core_course_get_contents`) and their status from the act
 archivable now or why not, fingerprint) cost more — for a quiz one call per enrolled user — so they are
 fetched when someone looks at the course and cached until the next refresh. The badge of an activity compares
 its current fingerprint with the one recorded by its last completed archive job.
+
+Anyone who can open the socket may ask for a refresh, so a refresh asked for within
+`daemon.overview_refresh_cooldown_seconds` of the last one (of the whole site, or of that course) keeps the data
+already fetched instead of asking Moodle again; a failed one is not retried within that time either. Only a
+forced refresh (operators) and the daemon's own schedule skip the cooldown.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archived.daemon.services import DaemonServices
 from archived.drivers.activity.base import ActivityDriver
-from archived.errors import ArchivedError, FatalError
+from archived.errors import ArchivedError, FatalError, RecoverableError
 from archived.jobs.model import iso
 
 log = logging.getLogger("archived.overview")
@@ -38,6 +43,26 @@ class UnsupportedActivity(FatalError):
     """No installed activity driver archives this kind of activity."""
 
     code = "unsupported_activity"
+
+
+class RefreshCoolingDown(RecoverableError):
+    """The last refresh of this part of the overview failed moments ago; Moodle is not asked again yet."""
+
+    code = "refresh_cooldown"
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """What a refresh did: fetched from Moodle now, or kept the data fetched at `at` (within the cooldown)."""
+
+    at: float
+    fetched: bool
+
+
+@dataclass
+class _Attempt:
+    at: float
+    error: str | None = None
 
 
 @dataclass
@@ -135,6 +160,9 @@ class CourseIndex:
         config = services.config.moodle
         assert config is not None
         self.refresh_minutes = config.overview_refresh_minutes
+        self.refresh_cooldown = services.config.daemon.overview_refresh_cooldown_seconds
+        self._site_attempt: _Attempt | None = None
+        self._course_failures: dict[int, _Attempt] = {}
         self.status = MoodleStatus(url=config.url)
         self._state = _State()
         self._activities: dict[int, _CourseActivities] = {}
@@ -169,64 +197,110 @@ class CourseIndex:
 
     async def _refresh_quietly(self) -> None:
         try:
-            await self.refresh()
+            await self.refresh(force=True)  # the daemon's own schedule
         except ArchivedError as exc:
             log.warning("course overview refresh failed: %s", exc)
 
     # -- refresh ------------------------------------------------------------------------------------------
 
-    async def refresh(self, course_id: int | None = None) -> float:
-        """Fetch categories and courses again (or one course's activities); returns the refresh time."""
+    async def refresh(self, course_id: int | None = None, *, force: bool = False) -> RefreshOutcome:
+        """Fetch categories and courses again (or one course's activities), unless that was done within the
+        cooldown and `force` is not set; concurrent calls wait for the one running and share its result."""
         if course_id is not None:
-            self._activities.pop(course_id, None)
-            await self._course_activities(course_id, inspect=True)
-            return time.time()
+            return await self._refresh_course(course_id, force=force)
         async with self._refresh_lock:
-            started = time.perf_counter()
+            last = self._site_attempt
+            if not force and last is not None and self._within_cooldown(last.at):
+                self._raise_if_failed(last, "the course overview")
+                return RefreshOutcome(self._state.refreshed_at or last.at, fetched=False)
+            self._site_attempt = _Attempt(time.time())
             try:
-                site = await self.api.site_info(refresh=True)
+                return RefreshOutcome(await self._fetch_site(), fetched=True)
             except ArchivedError as exc:
-                self._mark_unreachable(exc)
+                self._site_attempt.error = str(exc)
                 raise
-            self.status = MoodleStatus(
-                url=self.status.url,
-                reachable=True,
-                release=site.release,
-                sitename=site.sitename,
-                latency_ms=round((time.perf_counter() - started) * 1000, 1),
-                checked_at=time.time(),
+
+    async def _refresh_course(self, course_id: int, *, force: bool) -> RefreshOutcome:
+        await self._ready()
+        if course_id not in self._state.courses:  # unknown ids never reach Moodle (nor fill these maps)
+            raise OverviewNotFound(f"no course with id {course_id} (or the service user cannot see it)")
+        async with self._course_locks.setdefault(course_id, asyncio.Lock()):
+            cached = self._activities.get(course_id)
+            failed = self._course_failures.get(course_id)
+            if not force and failed is not None and self._within_cooldown(failed.at):
+                self._raise_if_failed(failed, f"course {course_id}")
+            if not force and cached is not None and cached.inspected and self._within_cooldown(cached.fetched_at):
+                return RefreshOutcome(cached.fetched_at, fetched=False)
+            self._activities.pop(course_id, None)
+            started = time.time()
+            try:
+                cached = await self._load_activities(course_id, inspect=True)
+            except ArchivedError as exc:
+                self._course_failures[course_id] = _Attempt(started, str(exc))
+                raise
+            self._course_failures.pop(course_id, None)
+            return RefreshOutcome(cached.fetched_at, fetched=True)
+
+    def _within_cooldown(self, at: float) -> bool:
+        return time.time() - at < self.refresh_cooldown
+
+    def _raise_if_failed(self, attempt: _Attempt, what: str) -> None:
+        """A failed attempt within the cooldown is reported again rather than retried against Moodle."""
+        if attempt.error is not None:
+            age = time.time() - attempt.at
+            raise RefreshCoolingDown(
+                f"{what} was fetched from Moodle {age:.0f} s ago and that failed: {attempt.error}; it is fetched "
+                f"again after {self.refresh_cooldown - age:.0f} s (daemon.overview_refresh_cooldown_seconds), "
+                "or an operator can force it now (archived courses refresh --force)"
             )
-            categories = await self.api.categories()
-            courses = (await self.api.courses_by_field()).courses
-            state = _State(refreshed_at=time.time())
-            for category in categories:
-                state.categories[category.id] = CategoryEntry(
-                    id=category.id,
-                    name=category.name,
-                    parent=category.parent,
-                    path=category.path,
-                    depth=category.depth or max(1, category.path.count("/")),
-                )
-            for course in courses:
-                if course.id == FRONT_PAGE_COURSE:
-                    continue
-                category = state.categories.get(course.categoryid or 0)
-                if category is not None:
-                    category.course_count += 1
-                old = self._state.courses.get(course.id)
-                state.courses[course.id] = CourseEntry(
-                    id=course.id,
-                    shortname=course.shortname,
-                    fullname=course.fullname,
-                    category_id=course.categoryid,
-                    category_name=course.categoryname or (category.name if category else ""),
-                    visible=bool(course.visible if course.visible is not None else 1),
-                    activity_count=old.activity_count if old else None,
-                )
-            self._state = state
-            self._activities.clear()  # re-fetched (and re-inspected) when next looked at
-            self.services.bus.publish(_event(len(state.courses)))
-            return state.refreshed_at or time.time()
+
+    async def _fetch_site(self) -> float:
+        """Categories and courses from Moodle; returns when they were fetched."""
+        started = time.perf_counter()
+        try:
+            site = await self.api.site_info(refresh=True)
+        except ArchivedError as exc:
+            self._mark_unreachable(exc)
+            raise
+        self.status = MoodleStatus(
+            url=self.status.url,
+            reachable=True,
+            release=site.release,
+            sitename=site.sitename,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            checked_at=time.time(),
+        )
+        categories = await self.api.categories()
+        courses = (await self.api.courses_by_field()).courses
+        state = _State(refreshed_at=time.time())
+        for category in categories:
+            state.categories[category.id] = CategoryEntry(
+                id=category.id,
+                name=category.name,
+                parent=category.parent,
+                path=category.path,
+                depth=category.depth or max(1, category.path.count("/")),
+            )
+        for course in courses:
+            if course.id == FRONT_PAGE_COURSE:
+                continue
+            category = state.categories.get(course.categoryid or 0)
+            if category is not None:
+                category.course_count += 1
+            old = self._state.courses.get(course.id)
+            state.courses[course.id] = CourseEntry(
+                id=course.id,
+                shortname=course.shortname,
+                fullname=course.fullname,
+                category_id=course.categoryid,
+                category_name=course.categoryname or (category.name if category else ""),
+                visible=bool(course.visible if course.visible is not None else 1),
+                activity_count=old.activity_count if old else None,
+            )
+        self._state = state
+        self._activities.clear()  # re-fetched (and re-inspected) when next looked at
+        self.services.bus.publish(_event(len(state.courses)))
+        return state.refreshed_at or time.time()
 
     def _mark_unreachable(self, exc: BaseException) -> None:
         self.status = MoodleStatus(url=self.status.url, reachable=False, error=str(exc), checked_at=time.time())
@@ -304,15 +378,18 @@ class CourseIndex:
     # -- activities ---------------------------------------------------------------------------------------
 
     async def _course_activities(self, course_id: int, *, inspect: bool) -> _CourseActivities:
-        lock = self._course_locks.setdefault(course_id, asyncio.Lock())
-        async with lock:
-            cached = self._activities.get(course_id)
-            if cached is None:
-                cached = await self._fetch_contents(course_id)
-                self._activities[course_id] = cached
-            if inspect and not cached.inspected:
-                await self._inspect(course_id, cached)
-            return cached
+        async with self._course_locks.setdefault(course_id, asyncio.Lock()):
+            return await self._load_activities(course_id, inspect=inspect)
+
+    async def _load_activities(self, course_id: int, *, inspect: bool) -> _CourseActivities:
+        """The cached activities, fetched (and inspected) if missing; the caller holds the course's lock."""
+        cached = self._activities.get(course_id)
+        if cached is None:
+            cached = await self._fetch_contents(course_id)
+            self._activities[course_id] = cached
+        if inspect and not cached.inspected:
+            await self._inspect(course_id, cached)
+        return cached
 
     async def _fetch_contents(self, course_id: int) -> _CourseActivities:
         sections = await self.api.course_contents(course_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,9 +35,10 @@ class CourseRefParams(_Params):
 
 
 class RefreshParams(_Params):
-    """`courses.refresh`: everything, or one course's activities."""
+    """`courses.refresh`: everything, or one course's activities; `force` (operators only) skips the cooldown."""
 
     course_id: int | None = None
+    force: bool = False
 
 
 def _translated(exc: ArchivedError) -> RpcError:
@@ -78,11 +80,32 @@ def overview_methods(services: DaemonServices) -> dict[str, Method]:
             raise _translated(exc) from None
 
     async def refresh(params: RefreshParams, call: Call) -> dict[str, Any]:
+        cooldown = f"{index.refresh_cooldown:g} s (daemon.overview_refresh_cooldown_seconds)"
+        if params.force and not call.may_mutate:  # forcing costs Moodle a round of requests: operators only
+            raise RpcError(
+                ErrorCode.PERMISSION_DENIED,
+                f"user {call.peer.username} (uid {call.peer.uid}) may not force a refresh: not an operator (see "
+                f"[access] in the daemon's configuration); without force, Moodle is asked at most once per {cooldown}",
+            )
         try:
-            refreshed = await index.refresh(params.course_id)
+            outcome = await index.refresh(params.course_id, force=params.force)
         except ArchivedError as exc:
             raise _translated(exc) from None
-        return {"refreshed": True, "course_id": params.course_id, "at": refreshed}
+        age = max(0, round(time.time() - outcome.at))
+        if outcome.fetched:
+            message = "fetched from Moodle now"
+        else:
+            message = (
+                f"refreshed {age} s ago; Moodle is asked again once {cooldown} have passed, "
+                "or an operator can force it (archived courses refresh --force)"
+            )
+        return {
+            "refreshed": outcome.fetched,
+            "course_id": params.course_id,
+            "at": outcome.at,
+            "age_seconds": age,
+            "message": message,
+        }
 
     table = [
         Method("courses.tree", tree, description="the category tree with course counts"),

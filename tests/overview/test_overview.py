@@ -46,7 +46,7 @@ async def test_show_badges_and_change_detection(moodle_daemon, simulator) -> Non
         # The student of the in-progress attempt 10 saves an answer after the archive was made. (The quiz's own
         # timemodified is invisible to a service user without moodle/course:manageactivities, as on real Moodle.)
         simulator.world.attempts[10].timemodified += 10**6
-        await client.call("courses.refresh", {"course_id": 2})
+        await client.call("courses.refresh", {"course_id": 2, "force": True})  # within the cooldown: forced
         course = await client.call("courses.show", {"course_id": 2})
         quiz = next(a for a in course["activities"] if a["cmid"] == 2)
         assert quiz["badge"] == "changed"
