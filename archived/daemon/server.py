@@ -44,6 +44,15 @@ log = logging.getLogger("archived.daemon")
 STATUS_INTERVAL = 5.0
 
 
+PRIVATE_UMASK = 0o027
+
+
+def restrict_umask() -> None:
+    """Keep student data from other local users, whatever umask the daemon inherited: the store, work files and
+    archives it creates are readable by its group at most (systemd's `UMask=` only helps under systemd)."""
+    os.umask(os.umask(0) | PRIVATE_UMASK)
+
+
 def build_presets(config: Config, drivers: dict[str, ActivityDriver]) -> dict[str, Preset]:
     """Validate `[presets.*]` against the job settings and each driver's settings."""
     unknown = set(config.presets) - {JOB_PRESET, *drivers}
@@ -96,6 +105,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
+        restrict_umask()
         self.lock.acquire()
         self._log_limits = RepeatLimits()
         try:

@@ -63,6 +63,7 @@ class DaemonProcess:
         self.socket = root / "archived.sock"
         self.log_path = root / "daemon.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.umask = -1  # the umask the daemon starts with (-1: this process's)
         self.env = dict(os.environ)
         self.env["ARCHIVED_TEST_RUNS_DIR"] = str(root / "runs")
         self.env["PYTHONPATH"] = os.pathsep.join([str(TESTS / "plugins"), str(REPO), self.env.get("PYTHONPATH", "")])
@@ -76,6 +77,7 @@ class DaemonProcess:
             stderr=subprocess.STDOUT,
             env=self.env,
             cwd=self.root,
+            umask=self.umask,
         )
         if wait:
             self.wait_ready(timeout)
