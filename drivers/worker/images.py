@@ -66,6 +66,25 @@ def prepare_image(data: bytes, mime: str, limits: ImageLimits) -> tuple[bytes, s
     return out.getvalue(), "image/png"
 
 
+# The signatures of the formats `prepare_image` takes, for bytes whose declared type says nothing.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"), (b"BM", "image/bmp"), (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"),
+)  # fmt: skip
+
+
+def sniff_image_mime(data: bytes) -> str | None:
+    """The image type the bytes start like (PNG, JPEG, GIF, BMP, TIFF, WebP, SVG), or None."""
+    for signature, mime in _SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:256].lstrip()[:5] in (b"<svg ", b"<?xml"):
+        return "image/svg+xml"
+    return None
+
+
 def image_size(data: bytes) -> tuple[int, int] | None:
     """Pixel size of a raster image without decoding it fully, or None."""
     try:

@@ -39,7 +39,8 @@ from archived.drivers.activity.base import (
 )
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker.images import ImageLimits
+from archived.drivers.activity.quiz.xml_chars import clean_line, cleaning_note
+from archived.drivers.worker.images import ImageLimits, sniff_image_mime
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_pool import RenderPool
@@ -180,7 +181,8 @@ class Student:
 
     A job holds every student of the course until it ends; the web service's user record (about 9 KiB each
     as a model, 6 KiB with only the fields asked for) would make a course of 10,000 students cost the daemon
-    ~90 MiB. This is a few hundred bytes.
+    ~90 MiB. This is a few hundred bytes. Every text is safe for XML, UTF-8 and CSV (`xml_chars`); `cleaned`
+    names the fields that Moodle sent with characters that had to be replaced.
     """
 
     id: int
@@ -190,14 +192,42 @@ class Student:
     fullname: str
     idnumber: str | None
     groups: tuple[Group, ...] = ()
+    cleaned: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, user: Any) -> Student:
         """From a `core_enrol_get_enrolled_users` entry."""
+        cleaned: list[str] = []
+
+        def safe(field: str, value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            clean = clean_line(value)
+            if clean != value:
+                cleaned.append(field)
+            return clean
+
+        names = (safe("username", user.username), safe("firstname", user.firstname), safe("lastname", user.lastname),
+                 safe("fullname", user.fullname or ""), safe("idnumber", user.idnumber))  # fmt: skip
         groups = tuple(
-            Group(g.id, g.name or "", str(getattr(g, "idnumber", "") or "")) for g in getattr(user, "groups", ()) or ()
-        )
-        return cls(user.id, user.username, user.firstname, user.lastname, user.fullname or "", user.idnumber, groups)
+            Group(g.id, safe(f"group {g.id} name", g.name or ""),
+                  safe(f"group {g.id} idnumber", str(getattr(g, "idnumber", "") or "")))
+            for g in getattr(user, "groups", ()) or ()
+        )  # fmt: skip
+        return cls(user.id, *names, groups, tuple(cleaned))
+
+
+def cleaned_model(model: Any, where: str, fields: tuple[str, ...], notes: list[str]) -> Any:
+    """A Moodle record (course, quiz, site) with its text `fields` made safe (`xml_chars`); a note if any changed."""
+    changes = {}
+    for name in fields:
+        value = getattr(model, name, None)
+        if isinstance(value, str) and clean_line(value) != value:
+            changes[name] = clean_line(value)
+    if not changes:
+        return model
+    notes.append(cleaning_note(where, changes))
+    return model.model_copy(update=changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +329,7 @@ class QuizDriver(ActivityDriver):
             if quiz is None:
                 statuses.append(ActivityStatus(cmid, "", False, "quiz not found or not visible to the service user"))
                 continue
+            quiz = cleaned_model(quiz, f"quiz {quiz.id}", ("name",), [])
             attempts = await self._all_attempts(api, quiz.id, users)
             fingerprint = quiz_fingerprint(quiz, attempts)
             finished = sum(1 for _, a in attempts if str(a.state) == "finished")
@@ -340,18 +371,24 @@ class QuizDriver(ActivityDriver):
         assert self._pool is not None and self._math is not None
         settings = ctx.settings if isinstance(ctx.settings, QuizSettings) else QuizSettings.model_validate(ctx.settings)
         api = self._api()
-        site = await api.site_info()
+        # Names from Moodle reach the report, the PDF metadata, attempts.csv, job.json, bag-info.txt and file
+        # names: characters none of those can carry are replaced once, here, and the job log says where.
+        notes: list[str] = []
+        site = cleaned_model(await api.site_info(), "Moodle site", ("siteurl", "release"), notes)
         courses = (await api.courses_by_field("id", ctx.course_id)).courses
         if not courses:
             raise FatalError(
                 f"course {ctx.course_id} not found or not visible to the service user", code="course_not_found"
             )
-        course = courses[0]
+        course = cleaned_model(courses[0], f"course {ctx.course_id}", ("fullname", "shortname"), notes)
         quiz = next(
             (q for q in (await api.quizzes_by_courses([ctx.course_id])).quizzes if q.coursemodule == ctx.cmid), None
         )
         if quiz is None:
             raise QuizNotFoundError(f"course module {ctx.cmid} in course {ctx.course_id} is not a visible quiz")
+        quiz = cleaned_model(quiz, f"quiz {quiz.id}", ("name",), notes)
+        for note in notes:
+            await ctx.log(LogLevel.WARNING, note)
         if not self._math.available:
             await ctx.log(LogLevel.WARNING, f"formulas are shown as TeX source: {self._math.reason}")
 
@@ -486,6 +523,8 @@ class QuizDriver(ActivityDriver):
         ):
             return previous  # finished in an earlier run and still intact
 
+        if user.cleaned:
+            await self._warn(job, cleaning_note(f"attempt {attempt.id}: user {user.id}", user.cleaned))
         review = await job.api.attempt_review(attempt.id)
         questions = [QuestionInput.from_ws(q.model_dump()) for q in review.questions]
         header = AttemptHeader(
@@ -517,7 +556,7 @@ class QuizDriver(ActivityDriver):
         )
         document = await asyncio.to_thread(finish_report, prepared, formulas, images)
         for warning in document.warnings:
-            await self._warn(job, f"attempt {attempt.id}: {warning}")
+            await self._warn(job, self._redact(f"attempt {attempt.id}: {warning}"))
 
         files: dict[str, str] = {}
         if settings.section_attachments:
@@ -577,7 +616,11 @@ class QuizDriver(ActivityDriver):
                     job, f"image {client.redact(url) if hasattr(client, 'redact') else url} not available: {exc}"
                 )
                 return url, None
-            return url, Resource(fetched.content or b"", fetched.content_type or "application/octet-stream")
+            data = fetched.content or b""
+            mime = fetched.content_type or ""
+            if not mime.startswith("image/"):  # the render worker scales down only what is labelled an image
+                mime = sniff_image_mime(data) or mime or "application/octet-stream"
+            return url, Resource(data, mime)
 
         return dict(await asyncio.gather(*(one(u) for u in urls)))
 
@@ -603,6 +646,11 @@ class QuizDriver(ActivityDriver):
                     )
                     stored[relative] = fetched.sha256
         return stored
+
+    def _redact(self, text: str) -> str:
+        """`text` without the Moodle token (a URL in the question HTML might carry one)."""
+        client = self.env.moodle
+        return client.redact(text) if hasattr(client, "redact") else text
 
     async def _warn(self, job: _Job, message: str) -> None:
         if message not in job.warnings_logged:

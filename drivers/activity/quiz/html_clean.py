@@ -3,6 +3,8 @@
 Keeps every word the student wrote (text inputs, selected options, checked choices shown as ◉/☑, drag-and-drop
 placements as text) and every word Moodle shows in review; drops what only makes sense in a browser: scripts,
 hidden inputs, screen-reader helper texts (they break phrase search), question flags, edit links, UI icons.
+What cannot go on paper but is content — an embedded video, audio recording, web page or object — becomes a
+visible placeholder with its source address, and a warning for the job log; nothing vanishes without one.
 The parts come back separately so that report sections can be switched off for real.
 """
 
@@ -16,11 +18,38 @@ from lxml import html as lhtml
 
 from archived.drivers.activity.quiz.dragdrop import extract_placements
 from archived.drivers.activity.quiz.html_tree import fragment, new_element
+from archived.moodle.redact import redact
 
 HIDDEN_CLASSES = frozenset({"accesshide", "sr-only", "visually-hidden", "questionflag", "questionflagpostdata",
                             "editquestion", "im-controls", "d-none", "hidden"})  # fmt: skip
 UNWRAP_CLASSES = frozenset({"filter_mathjaxloader_equation", "nolink"})
-DROP_TAGS = ("script", "style", "noscript", "button", "template", "link", "meta", "object", "embed", "iframe")
+DROP_TAGS = ("script", "style", "noscript", "button", "template", "link", "meta", "source", "track", "param")
+# Embedded content a PDF cannot hold, by what the placeholder calls it.
+EMBEDDED_KINDS = {"video": "video", "audio": "audio", "iframe": "web page", "frame": "web page",
+                  "object": "object", "embed": "object", "applet": "applet"}  # fmt: skip
+# Their fallback content is what a reader without the player sees: kept (an iframe's is never shown).
+_FALLBACK_KEPT = frozenset({"video", "audio", "object", "applet"})
+_URL_SHOWN_MAX = 300
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+# The HTML parser lower-cases names; SVG's are case-sensitive (a `viewbox` scales nothing). The HTML standard's
+# tables of SVG names to adjust after parsing.
+_SVG_NAMES = {name.lower(): name for name in (
+    "altGlyph", "altGlyphDef", "altGlyphItem", "animateColor", "animateMotion", "animateTransform", "clipPath",
+    "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feConvolveMatrix", "feDiffuseLighting",
+    "feDisplacementMap", "feDistantLight", "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG", "feFuncR",
+    "feGaussianBlur", "feImage", "feMerge", "feMergeNode", "feMorphology", "feOffset", "fePointLight",
+    "feSpecularLighting", "feSpotLight", "feTile", "feTurbulence", "foreignObject", "glyphRef", "linearGradient",
+    "radialGradient", "textPath", "attributeName", "attributeType", "baseFrequency", "baseProfile", "calcMode",
+    "clipPathUnits", "diffuseConstant", "edgeMode", "filterUnits", "gradientTransform", "gradientUnits",
+    "kernelMatrix", "kernelUnitLength", "keyPoints", "keySplines", "keyTimes", "lengthAdjust", "limitingConeAngle",
+    "markerHeight", "markerUnits", "markerWidth", "maskContentUnits", "maskUnits", "numOctaves", "pathLength",
+    "patternContentUnits", "patternTransform", "patternUnits", "pointsAtX", "pointsAtY", "pointsAtZ", "preserveAlpha",
+    "preserveAspectRatio", "primitiveUnits", "refX", "refY", "repeatCount", "repeatDur", "requiredExtensions",
+    "requiredFeatures", "specularConstant", "specularExponent", "spreadMethod", "startOffset", "stdDeviation",
+    "stitchTiles", "surfaceScale", "systemLanguage", "tableValues", "targetX", "targetY", "textLength", "viewBox",
+    "viewTarget", "xChannelSelector", "yChannelSelector", "zoomAndPan",
+)}  # fmt: skip
+_TEX_ANNOTATIONS = frozenset({"application/x-tex", "tex", "latex", "text/x-tex"})
 KEEP_ATTRIBUTES = frozenset({"class", "src", "alt", "width", "height", "colspan", "rowspan", "style", "href"})
 # Inline styles that make sense on screen but break paper: fixed heights, scroll boxes.
 _STYLE_DROP = re.compile(r"(?:min-|max-)?height\s*:[^;]*;?|overflow[-xy]*\s*:[^;]*;?", re.IGNORECASE)
@@ -52,6 +81,7 @@ class QuestionParts:
     history: lhtml.HtmlElement | None = None
     attachments: list[Attachment] = field(default_factory=list)
     placements: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what could not go into the report as it was
 
 
 def classes_of(element: lhtml.HtmlElement) -> set[str]:
@@ -107,7 +137,7 @@ def parse_question(html: str, qtype: str = "") -> QuestionParts:
                 parts.attachments.append(Attachment(name=name, url=href))
         _remove(attachments)  # the report lists them itself, with where they are stored
     _static_controls(que)
-    _strip(que)
+    _strip(que, parts.warnings)
 
     formulation = _find(que, "formulation")
     if formulation is not None:
@@ -177,8 +207,8 @@ def _static_controls(root: lhtml.HtmlElement) -> None:
         field_.getparent().replace(field_, span)
 
 
-def _strip(root: lhtml.HtmlElement) -> None:
-    """Drop browser-only parts, unwrap meaningless wrappers, reduce attributes."""
+def _strip(root: lhtml.HtmlElement, warnings: list[str]) -> None:
+    """Drop browser-only parts, unwrap meaningless wrappers, reduce attributes; say what was replaced."""
     for element in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         parent = element.getparent()
         if parent is not None:
@@ -189,13 +219,24 @@ def _strip(root: lhtml.HtmlElement) -> None:
                 else:
                     parent.text = (parent.text or "") + element.tail
             parent.remove(element)
+    for element in list(root.iter(*EMBEDDED_KINDS)):
+        if element.getparent() is not None:  # not inside embedded content replaced already
+            _embedded_placeholder(element, warnings)
     for element in list(root.iter(*DROP_TAGS)):
         _remove(element)
+    # SVG and MathML keep their own attributes (a path's `d`, a `viewBox`): the reduction below is for HTML.
+    tops = list(root.iter("svg", "math"))
+    foreign = {e for top in tops for e in top.iter()}
+    for top in [e for e in tops if not any(a in foreign for a in e.iterancestors())]:
+        if top.tag == "svg":
+            _svg(top)
+        else:
+            _math(top, warnings)
     for element in list(root.iter()):
         if element.getparent() is None and element is not root:
             continue  # already removed with an ancestor
         tag = element.tag
-        if not isinstance(tag, str):
+        if not isinstance(tag, str) or (foreign and element in foreign):
             continue
         classes = classes_of(element)
         if (
@@ -215,6 +256,9 @@ def _strip(root: lhtml.HtmlElement) -> None:
                 _remove(element)
         elif tag == "img" and "icon" in classes:
             _remove(element)
+        elif tag == "img" and not element.get("src") and element.get("srcset"):
+            element.set("src", element.get("srcset", "").split(",")[0].split()[0])  # else no image at all
+            del element.attrib["srcset"]
         elif tag == "a":
             popup = element.get("data-content") or ""
             if "feedbackspan" in popup:  # cloze sub-question feedback lives in a hover popup: make it text
@@ -244,3 +288,82 @@ def _strip(root: lhtml.HtmlElement) -> None:
                     element.set("style", style)
                 else:
                     del element.attrib["style"]
+
+
+def shown_url(url: str) -> str:
+    """A source address as the report and the job log show it: no tokens, a data: URL by its type and size."""
+    url = url.strip()
+    if url.startswith("data:"):
+        return f"{url[: url.find(',')] if ',' in url else url[:40]}… (inline data, {len(url)} characters)"
+    url = redact(url)
+    return url if len(url) <= _URL_SHOWN_MAX else url[:_URL_SHOWN_MAX] + "…"
+
+
+def _embedded_sources(element: lhtml.HtmlElement) -> list[str]:
+    """Every address the embedded content would load, in document order."""
+    urls = [element.get(name) or "" for name in ("src", "data", "code")]
+    for child in element.iter("source", "track", "param", "embed"):
+        if child.tag == "param":
+            if (child.get("name") or "").lower() in ("movie", "src", "url", "filename"):
+                urls.append(child.get("value") or "")
+        else:
+            urls.append(child.get("src") or (child.get("srcset") or "").split(" ")[0])
+    if element.get("srcdoc"):
+        urls.append("(a page written into the question: srcdoc)")
+    return [shown_url(url) for url in dict.fromkeys(u for u in urls if u.strip())]
+
+
+def _embedded_placeholder(element: lhtml.HtmlElement, warnings: list[str]) -> None:
+    """Replace a video, audio, iframe, object or embed by a visible note with its address (as text, no link)."""
+    kind = EMBEDDED_KINDS[element.tag]
+    sources = _embedded_sources(element)
+    where = ", ".join(sources) if sources else "no source address given"
+    placeholder = new_element("span", {"class": "missing-image embedded"})  # the same look: no new CSS
+    placeholder.text = f"[embedded {kind} not archived: {where}]"
+    warnings.append(f"embedded {kind} cannot be archived, placeholder shown: {where}")
+    if element.tag in _FALLBACK_KEPT:
+        for child in list(element.iter("source", "track", "param")):
+            _remove(child)
+        placeholder.tail = element.text
+        element.text = None
+        element.insert(0, placeholder)
+        element.drop_tag()
+    else:
+        placeholder.tail = element.tail
+        element.getparent().replace(element, placeholder)
+
+
+def _svg(svg: lhtml.HtmlElement) -> None:
+    """Make an inline SVG one the renderer draws: its namespace declared, `xlink:href` as plain `href`."""
+    if svg.get("xmlns") is None:
+        svg.set("xmlns", SVG_NAMESPACE)  # without it the well-formed report would hold an unknown element
+    for element in svg.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element.tag = _SVG_NAMES.get(element.tag, element.tag)
+        for name in [n for n in element.attrib if n in _SVG_NAMES or ":" in n]:
+            value = element.attrib.pop(name)
+            if name in _SVG_NAMES:
+                element.set(_SVG_NAMES[name], value)
+            elif name.startswith(("xml:", "xmlns:")):
+                element.set(name, value)
+            elif name == "xlink:href" and element.get("href") is None:
+                element.set("href", value)
+            # Other prefixes (inkscape:…) are not declared in HTML and draw nothing: left out of the XML report.
+
+
+def _math(math: lhtml.HtmlElement, warnings: list[str]) -> None:
+    """MathML with a TeX annotation becomes that TeX (typeset like every formula); other MathML stays as text."""
+    tex = next(
+        (a.text for a in math.iter("annotation") if (a.get("encoding") or "").lower() in _TEX_ANNOTATIONS and a.text),
+        None,
+    )
+    if tex:
+        display = (math.get("display") or "").lower() == "block"
+        replacement = new_element("span")
+        replacement.text = ("\\[" if display else "\\(") + tex.strip() + ("\\]" if display else "\\)")
+        replacement.tail = math.tail
+        math.getparent().replace(math, replacement)
+        replacement.drop_tag()
+        return
+    warnings.append("MathML formula without a TeX annotation: shown as plain text, its layout is lost")

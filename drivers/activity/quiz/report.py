@@ -9,20 +9,35 @@ into the document), returning the formulas and image URLs it needs; the driver r
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources as package_files
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 from lxml import html as lhtml
 
-from archived.drivers.activity.quiz.html_clean import Attachment, QuestionParts, classes_of, parse_question
-from archived.drivers.activity.quiz.html_tree import fragment, new_element
+from archived.drivers.activity.quiz.html_clean import (
+    Attachment,
+    QuestionParts,
+    classes_of,
+    parse_question,
+    shown_url,
+)
+from archived.drivers.activity.quiz.html_tree import IncompleteHtmlError, fragment, new_element
 from archived.drivers.activity.quiz.settings import QuizSettings
 from archived.drivers.activity.quiz.tex import Formula, apply_formulas, mark_formulas
+from archived.drivers.activity.quiz.xml_chars import (
+    clean_line,
+    clean_text,
+    cleaning_note,
+    has_unsafe,
+    unsafe_or_replaced,
+)
+from archived.drivers.worker.images import sniff_image_mime
 from archived.drivers.worker.math import MathResult
 from archived.drivers.worker.render_task import Resource
 
@@ -109,6 +124,8 @@ class PreparedReport:
     image_urls: list[str]
     attachments: dict[int, list[Attachment]]
     placements: dict[int, list[str]]
+    warnings: list[str] = field(default_factory=list)  # what could not go into the report as Moodle sent it
+    sources: dict[str, str] = field(default_factory=dict)  # Moodle's HTML by where it goes, for `finish_report`
 
 
 @dataclass
@@ -327,29 +344,67 @@ def _question(question: QuestionInput, parts: QuestionParts, settings: QuizSetti
 def prepare_report(
     header: AttemptHeader, questions: list[QuestionInput], settings: QuizSettings, *, title: str = ""
 ) -> PreparedReport:
-    """Clean the questions, apply the section toggles and collect the formulas and images needed."""
+    """Clean the questions, apply the section toggles and collect the formulas and images needed.
+
+    Raises `IncompleteHtmlError` (naming the question's slot) when Moodle's HTML cannot be read to its end.
+    """
+    warnings: list[str] = []
+    header = _cleaned(header, "report header", warnings)
+    sources = {"the quiz's overall feedback": header.overall_feedback_html}
     html = new_element("html")
     head = etree.SubElement(html, "head")
     head.append(_el("meta", None, None, charset="utf-8"))
-    head.append(_el("title", None, title or f"Quiz attempt {header.attempt_id}"))
+    head.append(_el("title", None, clean_line(title) or f"Quiz attempt {header.attempt_id}"))
     head.append(_el("style", None, stylesheet()))
     body = etree.SubElement(html, "body")
     if settings.section_header:
         body.append(_el("h1", None, f"{header.quiz or 'Quiz'} — attempt {header.attempt_number or header.attempt_id}"))
-        body.append(_header(header, settings))
+        try:
+            body.append(_header(header, settings))
+        except IncompleteHtmlError as exc:
+            raise IncompleteHtmlError(f"the quiz's overall feedback: {exc}") from None
     attachments: dict[int, list[Attachment]] = {}
     placements: dict[int, list[str]] = {}
     if settings.section_question:
         for question in sorted(questions, key=lambda q: q.slot):
             if not question.html.strip():
                 continue  # blocked in sequential navigation: nothing to show
-            parts = parse_question(question.html, question.qtype)
+            where = f"question in slot {question.slot}"
+            question = _cleaned(question, where, warnings)
+            sources[where] = question.html
+            try:
+                parts = parse_question(question.html, question.qtype)
+            except IncompleteHtmlError as exc:
+                raise IncompleteHtmlError(f"{where}: {exc}") from None
+            warnings += [f"{where}: {warning}" for warning in parts.warnings]
             attachments[question.slot] = parts.attachments
             placements[question.slot] = parts.placements
             body.append(_question(question, parts, settings))
     formulas = mark_formulas(body)
     images = list(dict.fromkeys(img.get("src") or "" for img in body.iter("img") if img.get("src")))
-    return PreparedReport(html, formulas, images, attachments, placements)
+    images += [url for url in dict.fromkeys(i.get("href") or "" for i in body.iter("image")) if url not in images]
+    return PreparedReport(html, formulas, [url for url in images if url], attachments, placements, warnings, sources)
+
+
+_Record = TypeVar("_Record", AttemptHeader, QuestionInput)
+_HTML_FIELDS = frozenset({"html", "overall_feedback_html"})
+
+
+def _cleaned(record: _Record, where: str, warnings: list[str]) -> _Record:
+    """`record` with its one-line texts made safe for XML (`xml_chars`); a warning names the fields changed.
+
+    (Its HTML is checked in `finish_report`, in the much smaller serialised report.)
+    """
+    changes: dict[str, Any] = {}
+    for name, value in vars(record).items():
+        if isinstance(value, str) and value and name not in _HTML_FIELDS:
+            safe = clean_line(value)
+            if safe != value:
+                changes[name] = safe
+    if not changes:
+        return record
+    warnings.append(cleaning_note(where, changes))
+    return dataclasses.replace(record, **changes)
 
 
 def finish_report(
@@ -358,7 +413,8 @@ def finish_report(
     images: dict[str, Resource | None],
 ) -> ReportDocument:
     """Put rendered formulas and downloaded images in; serialise to (X)HTML for the render worker."""
-    warnings = [f"formula not rendered, shown as TeX source: {e}" for e in apply_formulas(prepared.root, formulas)]
+    warnings = list(prepared.warnings)
+    warnings += [f"formula not rendered, shown as TeX source: {e}" for e in apply_formulas(prepared.root, formulas)]
     resources: dict[str, Resource] = {}
     for img in list(prepared.root.iter("img")):
         src = img.get("src") or ""
@@ -376,7 +432,27 @@ def finish_report(
         key = RESOURCE_SCHEME + hashlib.sha256(resource.data).hexdigest()
         resources[key] = resource
         img.set("src", key)
-    return ReportDocument(serialise(prepared.root), resources, warnings)
+    for image in list(prepared.root.iter("image")):  # pictures inside an inline SVG drawing
+        href = image.get("href") or ""
+        if not href:
+            continue
+        resource = images.get(href)
+        if resource is None and href.startswith("data:"):
+            resource = _data_url(href)
+        if resource is None:
+            warnings.append(f"image in a drawing not available, left out: {shown_url(href)}")
+            image.getparent().remove(image)
+            continue
+        key = RESOURCE_SCHEME + hashlib.sha256(resource.data).hexdigest()
+        resources[key] = resource
+        image.set("href", key)
+    html = serialise(prepared.root)
+    if unsafe_or_replaced(html):
+        # Rare: Moodle's HTML held characters XML cannot carry (the parser turned some into U+FFFD already).
+        # Only now search the sources, to name where they were.
+        warnings += [cleaning_note(where, ["HTML"]) for where, source in prepared.sources.items() if has_unsafe(source)]
+        html = clean_text(html)
+    return ReportDocument(html, resources, warnings)
 
 
 def _data_url(url: str) -> Resource | None:
@@ -385,7 +461,12 @@ def _data_url(url: str) -> Resource | None:
         data = base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
     except ValueError:
         return None
-    return Resource(data, header.split(";")[0] or "application/octet-stream")
+    mime = header.split(";")[0]
+    if not mime.startswith("image/"):
+        # The render worker scales down only what it knows is an image: a 10 MB picture labelled
+        # `data:;base64,` or application/octet-stream would go into the PDF at full size.
+        mime = sniff_image_mime(data) or mime or "application/octet-stream"
+    return Resource(data, mime)
 
 
 def serialise(root: lhtml.HtmlElement) -> str:
