@@ -322,7 +322,8 @@ def _embedded_placeholder(element: lhtml.HtmlElement, warnings: list[str]) -> No
     placeholder.text = f"[embedded {kind} not archived: {where}]"
     warnings.append(f"embedded {kind} cannot be archived, placeholder shown: {where}")
     if element.tag in _FALLBACK_KEPT:
-        for child in list(element.iter("source", "track", "param")):
+        # An <embed> inside an <object> is the same content for older browsers: its address is listed already.
+        for child in list(element.iter("source", "track", "param", "embed")):
             _remove(child)
         placeholder.tail = element.text
         element.text = None

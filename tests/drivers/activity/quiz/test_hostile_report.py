@@ -152,6 +152,15 @@ def test_embedded_content_becomes_a_placeholder_with_its_address_and_a_warning(n
     assert not any(url in (e.get("href") or "") + (e.get("src") or "") for e in root.iter() for url in urls)
 
 
+def test_an_object_with_an_embed_for_older_browsers_is_one_placeholder() -> None:
+    document = build(question('<object data="https://m.example/a.swf"><embed src="https://m.example/b.swf"></object>'
+                              "<p>after</p>"))  # fmt: skip
+    text = text_of(document)
+    assert text.count("[embedded") == 1 and "after" in text
+    assert "[embedded object not archived: https://m.example/a.swf, https://m.example/b.swf]" in text
+    assert len([w for w in document.warnings if "embedded" in w]) == 1
+
+
 def test_embedded_addresses_lose_their_tokens_and_inline_data_is_summarised() -> None:
     media = "data:video/mp4;base64," + "A" * 5000
     document = build(
