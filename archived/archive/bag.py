@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,10 +49,15 @@ def decode_manifest_path(path: str) -> str:
 
 
 def format_bag_info(fields: Sequence[tuple[str, str]]) -> str:
-    """bag-info.txt: one `Label: value` per line; line breaks inside values are folded with a space."""
+    """bag-info.txt: one `Label: value` per line; line breaks inside values are folded with a space.
+
+    Control characters are dropped: the verifier refuses them (a terminal escape in a course name must not reach
+    whoever prints bag-info.txt).
+    """
     lines = []
     for label, value in fields:
         clean = " ".join(str(value).split())
+        clean = "".join(ch for ch in clean if unicodedata.category(ch) != "Cc")
         lines.append(f"{label}: {clean}")
     return "\n".join(lines) + "\n"
 
