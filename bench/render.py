@@ -23,8 +23,17 @@ its split by kind of process; the load average before the run and the CPU stolen
 `--prebuilt` makes every report's HTML before the clock starts, so that only the render pool is measured (the
 `daemon` column then shows only sending the tasks and receiving the answers).
 
+WeasyPrint's speed patches (drivers/worker/weasy_patches.py): `--patches SPEC` (repeatable) runs every
+combination once per value of ARCHIVED_WEASYPRINT_PATCHES (`all`, `off`, `all,-zlib6`, …), `--leave-out-each`
+adds `all,-NAME` for every patch, and `--repeat R` runs the whole list R times, interleaved (A B C A B C …),
+so that a busy neighbour on a shared machine slows every variant alike. `--instructions` counts CPU
+instructions instead of timing: each variant renders the prebuilt reports of the real attempt in one process
+under `valgrind --tool=callgrind` (deterministic, whatever else the machine does), one count per report.
+
 Usage: python bench/render.py [-n 60] [--scenario real,ref] [--workers 1,2] [--prebuilt]   (about 3 minutes)
        python bench/render.py --scenario ref --workers 2 -n 25,100   (time linear in attempts?)
+       python bench/render.py --scenario real --workers 1 -n 20 --prebuilt --patches all --patches off --repeat 5
+       python bench/render.py --instructions -n 4 --patches all --patches off --leave-out-each   (~30 minutes)
 """
 
 from __future__ import annotations
@@ -34,9 +43,14 @@ import asyncio
 import contextlib
 import json
 import os
+import pickle
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
 from archived.drivers.activity.quiz.settings import QuizSettings
+from archived.drivers.worker import weasy_patches
 from archived.drivers.worker.math import MathRenderer
 from archived.drivers.worker.render_pool import RenderPool
 from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
@@ -176,16 +191,119 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
         steal = steal_seconds() - steal_before
         stop.set()
         await sampler
+        pool_patches = pool.stats.weasyprint
     await math.close()
     return {
         "seconds": elapsed, "rate": attempts / elapsed, "cpu": cpu / attempts, "daemon_cpu": own / attempts,
         "worker_cpu": sum(worker_cpu) / max(1, len(worker_cpu)),
         "peak": peak, "peak_roles": peak_roles, "load": load, "steal": steal / elapsed,
+        "patches": pool_patches,
     }  # fmt: skip
 
 
+def _variants(args: argparse.Namespace) -> list[str | None]:
+    """The ARCHIVED_WEASYPRINT_PATCHES values to compare (None: leave the environment as it is)."""
+    variants: list[str | None] = list(args.patches or [])
+    if args.leave_out_each:
+        variants += [f"all,-{name}" for name in weasy_patches.PATCHES]
+    for value in variants:
+        if value is not None:
+            weasy_patches.parse(value)  # fail now, not after an hour of measuring
+    return variants or [None]
+
+
+async def _prebuilt_tasks(scenario: Scenario, attempts: int) -> list[RenderTask]:
+    """`attempts` report tasks of `scenario`, made exactly as `run` makes them (MathJax included)."""
+    math = MathRenderer()
+    settings = QuizSettings()
+    tasks = []
+    for number in range(attempts):
+        header = AttemptHeader(
+            attempt_id=1000 + number, attempt_number=1, state="finished", timestart=1_700_000_000,
+            timefinish=1_700_002_400, sumgrades=scenario.sumgrades, quiz_sumgrades=24.0, grade=scenario.grade,
+            quiz_grade=100.0, user_fullname=f"Student {number}", username=f"student{number}",
+            idnumber=f"M{number:06d}", course="Mathematics I (MATH1)", quiz=scenario.quiz,
+            overall_feedback_html=scenario.overall_feedback, archived_at=datetime(2026, 1, 1, tzinfo=UTC),
+            job_id="bench",
+        )  # fmt: skip
+        prepared = prepare_report(header, scenario.questions, settings)
+        formulas = await math.render_many(prepared.formulas)
+        images = {url: scenario.images.get(url) for url in prepared.image_urls}
+        document = finish_report(prepared, formulas, images)
+        options = RenderOptions(
+            pdf_variant=settings.pdf_variant, page_size=settings.paper_format.css_size,
+            identifier=f"bench-{number}", title=f"{scenario.quiz} — attempt {number}", created="2026-01-01T00:00:00Z",
+        )  # fmt: skip
+        tasks.append(RenderTask(f"attempt {number}", document.html, document.resources, options))
+    await math.close()
+    return tasks
+
+
+def callgrind_child(tasks_file: Path) -> None:
+    """Inside valgrind: render the pickled tasks one by one, marking each end for callgrind to dump its count.
+
+    `os.getloadavg()` is the marker: callgrind runs with `--dump-before=getloadavg`, and nothing else here
+    calls it. Dumps: 1 imports, 2 engine start and warm-up document, 3 first report (cold caches), 4… the rest.
+    """
+    from archived.drivers.worker.pdf_engine import PdfEngine
+    from archived.drivers.worker.render_worker import WARMUP_HTML
+
+    tasks = pickle.loads(tasks_file.read_bytes())
+    os.getloadavg()
+    engine = PdfEngine()
+    engine.render(RenderTask("warm-up", WARMUP_HTML, options=RenderOptions(check=False)))
+    os.getloadavg()
+    for task in tasks:
+        result = engine.render(task)
+        assert result.check is not None
+        os.getloadavg()
+    print(engine.patches.label, flush=True)
+
+
+def count_instructions(variants: list[str | None], attempts: int, jobs: int) -> None:
+    """Print instructions per report for each variant (callgrind), `jobs` valgrind processes at a time."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    tasks = asyncio.run(_prebuilt_tasks(real_scenario(), attempts))
+    print(f"{'patches':34} {'path':>8} {'first Minstr':>12} {'next Minstr (min-max)':>24}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="archived-callgrind-") as folder:
+        tasks_file = Path(folder) / "tasks.pickle"
+        tasks_file.write_bytes(pickle.dumps(tasks))
+
+        def one(index: int, variant: str | None) -> str:
+            out = Path(folder) / f"v{index}"
+            out.mkdir()
+            env = dict(os.environ, PYTHONHASHSEED="0")
+            if variant is not None:
+                env[weasy_patches.ENV_VAR] = variant
+            command = [
+                "valgrind", "--tool=callgrind", "--dump-before=getloadavg", f"--callgrind-out-file={out}/cg.out",
+                sys.executable, str(Path(__file__).resolve()), "--callgrind-child", str(tasks_file),
+            ]  # fmt: skip
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                return f"{variant or '(environment)':34} failed: {done.stderr.strip().splitlines()[-3:]}"
+            dumps = sorted(out.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
+            counts = [_callgrind_total(path) / 1e6 for path in dumps]
+            first, rest = counts[2], counts[3:]
+            spread = f"{statistics.mean(rest):.0f} ({min(rest):.0f}-{max(rest):.0f})" if rest else "-"
+            label = done.stdout.strip().splitlines()[-1]
+            return f"{variant or '(environment)':34} {label.split()[0]:>8} {first:>12.0f} {spread:>24}"
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for line in pool.map(one, range(len(variants)), variants):
+                print(line, flush=True)
+
+
+def _callgrind_total(path: Path) -> int:
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    return 0
+
+
 def main() -> None:
-    """Parse arguments, run every (scenario, workers, N) combination, print one line each."""
+    """Parse arguments, run every (scenario, workers, N, patches) combination, print one line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--attempts", default="60", help="attempts per run; several: 25,200")
     parser.add_argument("--scenario", default="real,ref", help="real, ref or both (real,ref)")
@@ -194,26 +312,50 @@ def main() -> None:
         "--prebuilt", action="store_true",
         help="make every report's HTML before the clock starts: measures the render pool alone",
     )  # fmt: skip
+    parser.add_argument(
+        "--patches", action="append",
+        help=f"a value of {weasy_patches.ENV_VAR} to run with (repeatable): all, off, all,-zlib6, glyphs,…",
+    )  # fmt: skip
+    parser.add_argument("--leave-out-each", action="store_true", help="also run all,-NAME for every patch")
+    parser.add_argument("--repeat", type=int, default=1, help="run the whole list this many times, interleaved")
+    parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind (real)")
+    parser.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (--instructions)")
+    parser.add_argument("--callgrind-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    makers = {"real": real_scenario, "ref": ref_scenario}
+    if args.callgrind_child:
+        callgrind_child(args.callgrind_child)
+        return
+    variants = _variants(args)
     print(__doc__.splitlines()[0])
+    if args.instructions:
+        count_instructions(variants, int(args.attempts.split(",")[0]), args.jobs)
+        return
+    makers = {"real": real_scenario, "ref": ref_scenario}
     print(f"{'scenario':8} {'workers':>7} {'attempts':>8} {'time s':>7} {'att/s':>6} {'CPU s/att':>9} "
-          f"{'daemon':>6} {'render':>6} {'peak MiB':>8} {'load':>5} {'steal':>5}")  # fmt: skip
-    for name in args.scenario.split(","):
-        scenario = makers[name.strip()]()
-        for workers in (int(w) for w in args.workers.split(",")):
-            for attempts in (int(n) for n in args.attempts.split(",")):
-                with tempfile.TemporaryDirectory(prefix="archived-bench-") as folder:
-                    m = asyncio.run(run(scenario, workers, attempts, Path(folder), args.prebuilt))
-                line = (
-                    f"{scenario.name:8} {workers:>7} {attempts:>8} {m['seconds']:>7.1f} {m['rate']:>6.2f} "
-                    f"{m['cpu']:>9.3f} {m['daemon_cpu']:>6.3f} {m['worker_cpu']:>6.3f} {m['peak']:>8.0f} "
-                    f"{m['load']:>5.1f} {m['steal']:>5.2f}"
-                )
-                print(line, flush=True)
-                roles = ", ".join(f"{role} {mib:.0f}" for role, mib in sorted(m["peak_roles"].items()))
-                print(f"{'':8} at the peak (MiB): {roles}", flush=True)
+          f"{'daemon':>6} {'render':>6} {'peak MiB':>8} {'load':>5} {'steal':>5}  patches")  # fmt: skip
+    scenarios = [makers[name.strip()]() for name in args.scenario.split(",")]
+    for _ in range(max(1, args.repeat)):
+        for scenario in scenarios:
+            for workers in (int(w) for w in args.workers.split(",")):
+                for attempts in (int(n) for n in args.attempts.split(",")):
+                    for variant in variants:
+                        _run_one(scenario, workers, attempts, args.prebuilt, variant)
     sys.stdout.flush()
+
+
+def _run_one(scenario: Scenario, workers: int, attempts: int, prebuilt: bool, variant: str | None) -> None:
+    if variant is not None:
+        os.environ[weasy_patches.ENV_VAR] = variant  # read by the pool, which hands it to its workers
+    with tempfile.TemporaryDirectory(prefix="archived-bench-") as folder:
+        m = asyncio.run(run(scenario, workers, attempts, Path(folder), prebuilt))
+    line = (
+        f"{scenario.name:8} {workers:>7} {attempts:>8} {m['seconds']:>7.1f} {m['rate']:>6.2f} "
+        f"{m['cpu']:>9.3f} {m['daemon_cpu']:>6.3f} {m['worker_cpu']:>6.3f} {m['peak']:>8.0f} "
+        f"{m['load']:>5.1f} {m['steal']:>5.2f}  {m['patches']}"
+    )
+    print(line, flush=True)
+    roles = ", ".join(f"{role} {mib:.0f}" for role, mib in sorted(m["peak_roles"].items()))
+    print(f"{'':8} at the peak (MiB): {roles}", flush=True)
 
 
 if __name__ == "__main__":

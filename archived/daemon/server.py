@@ -146,6 +146,7 @@ class Daemon:
             render_max_tasks_per_child=config.workers.max_tasks_per_child,
             render_timeout_seconds=config.workers.render_timeout_seconds,
             render_retries=config.workers.render_retries,
+            weasyprint_patches=config.workers.weasyprint_patches,
         )
         drivers = {name: cls(env) for name, cls in activity_drivers().items()}
         for driver in drivers.values():

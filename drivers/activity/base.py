@@ -43,6 +43,7 @@ class DriverEnvironment:
     render_max_tasks_per_child: int = 500
     render_timeout_seconds: float = 120.0
     render_retries: int = 2
+    weasyprint_patches: bool = True  # `[workers] weasyprint_patches`: the render engine's WeasyPrint speed patches
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
 """HTML → PDF/A with WeasyPrint, inside a render worker process.
 
-Speed matters (hundreds of attempts per job), so the engine avoids WeasyPrint's slow paths where the input
-allows it: well-formed (XHTML-serialised) input is parsed with expat instead of the pure-Python HTML5 parser,
-the user-agent stylesheet is a small one written for report HTML, inline SVGs are drawn as images (their
-elements stay out of the CSS cascade), and the font configuration, prepared images, parsed `<style>` sheets,
-WeasyPrint's decoded images, PDF image objects and SVG drawings are reused across tasks (see
-`weasy_caches`). Nothing here reaches the network: the URL fetcher serves only the task's resources (and
-`data:` URLs) and records everything else as missing.
+Speed matters (hundreds of attempts per job), so with the speed patches on (`weasy_patches` decides: proven
+WeasyPrint/pydyf versions only, and a switch) the engine avoids WeasyPrint's slow paths where the input allows
+it: well-formed (XHTML-serialised) input is parsed with expat instead of the pure-Python HTML5 parser, the
+user-agent stylesheet is a small one written for report HTML, inline SVGs are drawn as images (their elements
+stay out of the CSS cascade), and parsed `<style>` sheets, WeasyPrint's decoded images, PDF image objects and
+SVG drawings are reused across tasks (see `weasy_caches`, `weasy_fastpaths`). With them off, it renders through
+WeasyPrint's public API only. Either way the font configuration and prepared images are kept across tasks, and
+nothing reaches the network: the URL fetcher serves only the task's resources (and `data:` URLs) and records
+everything else as missing.
+
+What each patch saves is measured in BENCHMARKS.md ("WeasyPrint speed patches").
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 
-from archived.drivers.worker import weasy_fastpaths
+from archived.drivers.worker import weasy_patches
 from archived.drivers.worker.images import ImageDecodeError, PreparedImageCache
 from archived.drivers.worker.pdf_check import check_pdf
 from archived.drivers.worker.render_task import RenderResult, RenderTask, Resource
-from archived.drivers.worker.weasy_caches import ImageCache, install
+from archived.drivers.worker.weasy_patches import PatchDecision
 from archived.durable import write_atomic
 
 # WeasyPrint reports a missing image as an ERROR log line; the fetcher records it instead.
@@ -41,7 +45,7 @@ _SVG_TAG = "{http://www.w3.org/2000/svg}svg"
 _CSS_LENGTH = re.compile(r"\d+(?:\.\d+)?(?:ex|em|px|pt|mm|cm|in|%)?|\.\d+(?:ex|em|px|pt|mm|cm|in|%)?")
 
 # The user-agent stylesheet for report HTML: only what the elements we emit need. WeasyPrint's full HTML5
-# stylesheet costs ~30 % of the style computation on a typical attempt.
+# stylesheet has hundreds of rules, matched against every element of every report.
 UA_CSS = """
 html, body, div, p, h1, h2, h3, h4, h5, h6, ul, ol, dl, dt, dd, fieldset, legend, pre, blockquote, section,
 header, footer, figure, figcaption, address, article, aside, nav, main, hr, center, form, details, summary
@@ -161,15 +165,21 @@ class _ParsedHTML(HTML):
 
 
 class PdfEngine:
-    """Renders tasks one after another in one process; keeps fonts and prepared images warm."""
+    """Renders tasks one after another in one process; keeps fonts and prepared images warm.
 
-    def __init__(self) -> None:
-        install()
-        weasy_fastpaths.install()
+    With the speed patches on (see `weasy_patches`), it also parses well-formed reports itself, uses the report
+    user-agent stylesheet, draws inline SVGs as images and keeps parsed `<style>` sheets and WeasyPrint's images
+    across tasks; with them off it uses WeasyPrint's public API only.
+    """
+
+    def __init__(self, patches: PatchDecision | None = None) -> None:
+        self.patches = weasy_patches.apply(patches or weasy_patches.decide())
+        enabled = self.patches.enabled
         self._fonts = FontConfiguration()
         self._images = PreparedImageCache()
-        self._weasy_images = ImageCache()
-        self._ua = CSS(string=UA_CSS)
+        self._weasy_images: Any = weasy_patches.image_cache() if "image_cache" in enabled else None
+        self._parsed = "parsed_html" in enabled
+        self._ua = CSS(string=UA_CSS) if self._parsed else None
         self._page_css: dict[str, CSS] = {}
         self._style_css: dict[str, CSS] = {}
 
@@ -178,8 +188,12 @@ class PdfEngine:
         started = time.perf_counter(), time.process_time()
         options = task.options
         fetcher = _ResourceFetcher(task.resources, self._images, task)
-        document = self._document(task.html, fetcher)
-        stylesheets = self._take_style_sheets(document.etree_element)
+        stylesheets: list[CSS] = []
+        if self._parsed:
+            document = self._document(task.html, fetcher)
+            stylesheets = self._take_style_sheets(document.etree_element)
+        else:
+            document = HTML(string=task.html, url_fetcher=fetcher)
         if options.page_size:
             stylesheets.append(self._page_size_css(options.page_size))
         try:
@@ -187,11 +201,12 @@ class PdfEngine:
                 font_config=self._fonts,
                 stylesheets=stylesheets,
                 pdf_variant=str(options.pdf_variant),
-                cache=self._weasy_images,
+                cache={} if self._weasy_images is None else self._weasy_images,
             )
             return self._finish(task, rendered, fetcher, started)
         finally:
-            self._weasy_images.trim()
+            if self._weasy_images is not None:
+                self._weasy_images.trim()
 
     def _finish(
         self, task: RenderTask, rendered: Any, fetcher: _ResourceFetcher, started: tuple[float, float]
@@ -229,6 +244,7 @@ class PdfEngine:
         )
 
     def _document(self, html: str, fetcher: _ResourceFetcher) -> HTML:
+        assert self._ua is not None  # only with `parsed_html`
         body = _strip_doctype(html)
         if body.startswith("<html"):
             try:
@@ -245,8 +261,8 @@ class PdfEngine:
     def _take_style_sheets(self, root: ET.Element) -> list[CSS]:
         """Swap the document's `<style>` elements for parsed sheets kept across tasks (same cascade).
 
-        Every report carries the same stylesheet; parsing it was ~0.1 s per task. The sheet goes in as a
-        WeasyPrint user sheet, which only ranks below author sheets, and no author sheet is left. Sheets
+        Every report carries the same stylesheet, and parsing it anew for every task was costly. The sheet goes
+        in as a WeasyPrint user sheet, which only ranks below author sheets, and no author sheet is left. Sheets
         that could register document state (fonts, counters, imports, layers) stay where they are.
         """
         sheets: list[CSS] = []

@@ -19,7 +19,9 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+from archived.drivers.worker import weasy_patches
 from archived.drivers.worker.render_task import RenderResult, RenderTask
+from archived.drivers.worker.weasy_patches import PatchDecision
 from archived.errors import ArchivedError, FatalError, RecoverableError
 
 log = logging.getLogger(__name__)
@@ -75,26 +77,28 @@ class PoolStats:
     timeouts: int = 0
     crashes: int = 0
     workers_started: int = 0
+    weasyprint: str = ""  # the rendering path of the last worker started: 'patched', 'stock', 'patched (…)'
 
 
 class _Worker:
     """One worker process and the parent's end of its pipe. Blocking methods run in threads."""
 
-    def __init__(self, ctx: Any, max_tasks: int, number: int) -> None:
+    def __init__(self, ctx: Any, max_tasks: int, number: int, patches: PatchDecision) -> None:
         from archived.drivers.worker.render_worker import worker_main
 
         self.conn, child = ctx.Pipe(duplex=True)
         self.process = ctx.Process(
-            target=worker_main, args=(child, max_tasks), daemon=True, name=f"archived-render-{number}"
+            target=worker_main, args=(child, max_tasks, patches), daemon=True, name=f"archived-render-{number}"
         )
         self.process.start()
         child.close()
         self.max_tasks = max_tasks
         self.done = 0
-        kind, _ = _recv(self.conn, _READY_TIMEOUT)
+        kind, in_force = _recv(self.conn, _READY_TIMEOUT)
         if kind != "ready":
             self.kill()
             raise OSError("render worker did not start")
+        self.patches: PatchDecision = in_force
 
     @property
     def pid(self) -> int | None:
@@ -149,7 +153,12 @@ class RenderPool:
         timeout: float = 120.0,
         retries: int = 2,
         start_method: str = "forkserver",
+        weasyprint_patches: bool = True,
     ) -> None:
+        # `[workers] weasyprint_patches`; ARCHIVED_WEASYPRINT_PATCHES (read here, in the daemon) wins. Decided
+        # once for every worker: a fork server started earlier would not see a later environment.
+        self.patches = weasy_patches.decide(weasyprint_patches)
+        weasy_patches.log_once(self.patches)
         self.processes = max(1, processes or os.cpu_count() or 1)
         self.max_tasks_per_child = max(1, max_tasks_per_child)
         self.timeout = timeout
@@ -257,12 +266,16 @@ class RenderPool:
         try:
             self._started += 1
             worker = await asyncio.get_running_loop().run_in_executor(
-                self._threads, _Worker, self._ctx, self.max_tasks_per_child, self._started
+                self._threads, _Worker, self._ctx, self.max_tasks_per_child, self._started, self.patches
             )
         except BaseException:
             self._slots.release()
             raise
         self.stats.workers_started += 1
+        self.stats.weasyprint = worker.patches.label
+        log.debug("render worker %s started: WeasyPrint %s", worker.pid, worker.patches.label)
+        if worker.patches != self.patches:  # e.g. the patches failed to go in place there
+            weasy_patches.log_once(worker.patches)
         self._busy.add(worker)
         return worker
 

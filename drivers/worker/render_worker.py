@@ -5,8 +5,8 @@ once and every worker forked from it shares those pages (and no worker imports t
 A worker ends by itself after `max_tasks` tasks (bounded memory growth); the pool starts a fresh one.
 
 Garbage collection: what the warm-up leaves (modules, fonts, caches) is frozen out of the collector's sight,
-and the collector is off while a document renders (WeasyPrint makes hundreds of thousands of objects, and
-the collector walked them ~30 times per report); one collection after each answer frees the cycles instead.
+and the collector is off while a document renders (WeasyPrint makes a great many objects, and the collector
+walked them again and again during each report); one collection after each answer frees the cycles instead.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from PIL import Image
 from archived.drivers.worker.pdf_check import PdfCheckError
 from archived.drivers.worker.pdf_engine import PdfEngine
 from archived.drivers.worker.render_task import RenderOptions, RenderTask
+from archived.drivers.worker.weasy_patches import PatchDecision
 
 # The fonts and faces reports use (regular, bold, italic, mono for the TeX source) and an SVG path: the first
 # real task should not pay for font discovery.
@@ -37,18 +38,22 @@ WARMUP_HTML = (
 Image.preinit()  # the common image plugins, now rather than at the first image
 
 
-def worker_main(conn: Connection, max_tasks: int) -> None:
-    """Serve up to `max_tasks` tasks from `conn`; answers are ('ok', RenderResult) or ('error', …)."""
+def worker_main(conn: Connection, max_tasks: int, patches: PatchDecision | None = None) -> None:
+    """Serve up to `max_tasks` tasks from `conn`; answers are ('ok', RenderResult) or ('error', …).
+
+    `patches`: the daemon's decision on WeasyPrint's speed patches (None: decide here). The first message,
+    ('ready', decision in force), tells the pool which rendering path this worker took.
+    """
     # The daemon handles Ctrl-C and SIGTERM; a worker in the middle of a task is killed by the pool instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine = PdfEngine()
+    engine = PdfEngine(patches)
     # The first document pays for font discovery: do it before the first real task arrives. A failing
     # warm-up shows up again, with its cause, on the real task.
     with contextlib.suppress(Exception):
         engine.render(RenderTask("warm-up", WARMUP_HTML, options=RenderOptions(check=False)))
     gc.collect()
     gc.freeze()
-    conn.send(("ready", None))
+    conn.send(("ready", engine.patches))
     for _ in range(max_tasks):
         try:
             task = conn.recv()

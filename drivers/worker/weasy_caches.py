@@ -32,6 +32,7 @@ import hashlib
 import re
 import zlib
 from collections import OrderedDict, deque
+from collections.abc import Collection
 from typing import Any
 from xml.etree import ElementTree
 
@@ -39,7 +40,6 @@ import pydyf
 from weasyprint import images as weasy_images
 from weasyprint import svg as weasy_svg
 
-_INSTALLED = False
 _PATH_MEMO_MAX_BYTES = 6 * 1024 * 1024  # per memo and worker: the whole tree must stay < 400 MiB
 
 
@@ -275,21 +275,54 @@ def path_memo() -> _PathMemo | None:
     return drawer if isinstance(drawer, _PathMemo) else None
 
 
-def install() -> None:
-    """Hook the memoising wrappers into WeasyPrint (once per process)."""
-    global _INSTALLED
-    if _INSTALLED:
-        return
-    raster = weasy_images.RasterImage
-    raster.get_x_object = _memoised_x_object(raster.get_x_object)
-    weasy_svg.TAGS["path"] = _PathMemo(weasy_svg.TAGS["path"])
-    svg_image = weasy_images.SVGImage
-    svg_image.__init__ = _keyed_svg_init(svg_image.__init__)
-    svg_image.draw = _bound(_SvgDrawMemo(svg_image.draw))
-    pydyf.Stream.data = _memoised_stream_data(pydyf.Stream.data.fget)
-    pydyf.PDF.write = _write_once(pydyf.PDF.write)
-    pydyf.zlib = _Zlib6()
-    _INSTALLED = True
+# The patch names (see weasy_patches) and what each one replaced, for `uninstall`.
+NAMES = ("raster_objects", "svg_paths", "svg_drawings", "streams_once", "zlib6")
+_originals: dict[str, tuple[Any, ...]] = {}
+
+
+def install(names: Collection[str] = NAMES) -> set[str]:
+    """Hook the named memoising wrappers into WeasyPrint and pydyf (idempotent); return the names installed."""
+    wanted = set(names)
+    if "raster_objects" in wanted and "raster_objects" not in _originals:
+        raster = weasy_images.RasterImage
+        _originals["raster_objects"] = (raster.get_x_object,)
+        raster.get_x_object = _memoised_x_object(raster.get_x_object)
+    if "svg_paths" in wanted and "svg_paths" not in _originals:
+        _originals["svg_paths"] = (weasy_svg.TAGS["path"],)
+        weasy_svg.TAGS["path"] = _PathMemo(weasy_svg.TAGS["path"])
+    if "svg_drawings" in wanted and "svg_drawings" not in _originals:
+        svg_image = weasy_images.SVGImage
+        _originals["svg_drawings"] = (svg_image.__init__, svg_image.draw)
+        svg_image.__init__ = _keyed_svg_init(svg_image.__init__)
+        svg_image.draw = _bound(_SvgDrawMemo(svg_image.draw))
+    if "streams_once" in wanted and "streams_once" not in _originals:
+        _originals["streams_once"] = (pydyf.Stream.__dict__["data"], pydyf.PDF.write)
+        pydyf.Stream.data = _memoised_stream_data(pydyf.Stream.data.fget)
+        pydyf.PDF.write = _write_once(pydyf.PDF.write)
+    if "zlib6" in wanted and "zlib6" not in _originals:
+        _originals["zlib6"] = (pydyf.zlib,)
+        pydyf.zlib = _Zlib6()
+    return set(_originals)
+
+
+def installed() -> set[str]:
+    """The names of the wrappers in place now."""
+    return set(_originals)
+
+
+def uninstall() -> None:
+    """Restore WeasyPrint's and pydyf's own functions (tests; switching to another set of patches)."""
+    if "raster_objects" in _originals:
+        (weasy_images.RasterImage.get_x_object,) = _originals["raster_objects"]
+    if "svg_paths" in _originals:
+        (weasy_svg.TAGS["path"],) = _originals["svg_paths"]
+    if "svg_drawings" in _originals:
+        weasy_images.SVGImage.__init__, weasy_images.SVGImage.draw = _originals["svg_drawings"]
+    if "streams_once" in _originals:
+        pydyf.Stream.data, pydyf.PDF.write = _originals["streams_once"]
+    if "zlib6" in _originals:
+        (pydyf.zlib,) = _originals["zlib6"]
+    _originals.clear()
 
 
 class _Zlib6:

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from weasyprint import css
@@ -496,45 +496,77 @@ def _draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellips
     return []
 
 
-def install() -> None:
-    """Put the fast paths in place (idempotent)."""
-    if _originals:
-        return
-    if _glyph_layout_matches():
+# The patch names (see weasy_patches) in the order they are put in place.
+NAMES = ("pango_contexts", "font_descriptions", "percentages", "computed_values", "normal_flow", "glyphs",
+         "kept_layouts")  # fmt: skip
+_installed: set[str] = set()
+
+
+def install(names: Collection[str] = NAMES) -> set[str]:
+    """Put the named fast paths in place (idempotent); return the names now installed.
+
+    `kept_layouts` needs `glyphs`, and `glyphs` needs Pango's glyph struct as `_GLYPH_INFO` reads it.
+    """
+    wanted = set(names)
+    if "glyphs" in wanted and "glyphs" not in _installed and _glyph_layout_matches():
         _originals["draw_first_line"] = draw_text.draw_first_line
         draw_text.draw_first_line = _draw_first_line
+        _installed.add("glyphs")
+    if "kept_layouts" in wanted and "kept_layouts" not in _installed and "glyphs" in _installed:
         # Layouts kept for drawing need `_draw_first_line` (single-paragraph mode, WeasyPrint's own path).
         _originals["first_line_metrics"] = line_break.first_line_metrics
         _originals["reactivate"] = line_break.Layout.reactivate
         line_break.first_line_metrics = _first_line_metrics
         line_break.Layout.reactivate = _reactivate
-    _originals["computed_missing"] = css.ComputedStyle.__missing__
-    css.ComputedStyle.__missing__ = _computed_missing
-    _originals["is_in_normal_flow"] = boxes.Box.is_in_normal_flow
-    boxes.Box.is_in_normal_flow = _is_in_normal_flow
-    _originals["setup"] = line_break.Layout.setup
-    _originals["get_font_description"] = line_break.get_font_description
-    _originals["resolve_percentages"] = percent.resolve_percentages
-    line_break.Layout.setup = _layout_setup
-    line_break.get_font_description = _FontDescriptions(_originals["get_font_description"])
-    for module in (percent, *_LAYOUT_MODULES):
-        if getattr(module, "resolve_percentages", None) is _originals["resolve_percentages"]:
-            module.resolve_percentages = _resolve_percentages
+        _installed.add("kept_layouts")
+    if "computed_values" in wanted and "computed_values" not in _installed:
+        _originals["computed_missing"] = css.ComputedStyle.__missing__
+        css.ComputedStyle.__missing__ = _computed_missing
+        _installed.add("computed_values")
+    if "normal_flow" in wanted and "normal_flow" not in _installed:
+        _originals["is_in_normal_flow"] = boxes.Box.is_in_normal_flow
+        boxes.Box.is_in_normal_flow = _is_in_normal_flow
+        _installed.add("normal_flow")
+    if "pango_contexts" in wanted and "pango_contexts" not in _installed:
+        _originals["setup"] = line_break.Layout.setup
+        line_break.Layout.setup = _layout_setup
+        _installed.add("pango_contexts")
+    if "font_descriptions" in wanted and "font_descriptions" not in _installed:
+        _originals["get_font_description"] = line_break.get_font_description
+        line_break.get_font_description = _FontDescriptions(_originals["get_font_description"])
+        _installed.add("font_descriptions")
+    if "percentages" in wanted and "percentages" not in _installed:
+        _originals["resolve_percentages"] = percent.resolve_percentages
+        for module in (percent, *_LAYOUT_MODULES):
+            if getattr(module, "resolve_percentages", None) is _originals["resolve_percentages"]:
+                module.resolve_percentages = _resolve_percentages
+        _installed.add("percentages")
+    return set(_installed)
+
+
+def installed() -> set[str]:
+    """The names of the fast paths in place now."""
+    return set(_installed)
 
 
 def uninstall() -> None:
     """Restore WeasyPrint's own functions (tests compare the output of both)."""
-    if not _originals:
-        return
-    if "draw_first_line" in _originals:
-        draw_text.draw_first_line = _originals["draw_first_line"]
+    if "kept_layouts" in _installed:
         line_break.first_line_metrics = _originals["first_line_metrics"]
         line_break.Layout.reactivate = _originals["reactivate"]
-    css.ComputedStyle.__missing__ = _originals["computed_missing"]
-    boxes.Box.is_in_normal_flow = _originals["is_in_normal_flow"]
-    line_break.Layout.setup = _originals["setup"]
-    line_break.get_font_description = _originals["get_font_description"]
-    for module in (percent, *_LAYOUT_MODULES):
-        if getattr(module, "resolve_percentages", None) is _resolve_percentages:
-            module.resolve_percentages = _originals["resolve_percentages"]
+    if "glyphs" in _installed:
+        draw_text.draw_first_line = _originals["draw_first_line"]
+    if "computed_values" in _installed:
+        css.ComputedStyle.__missing__ = _originals["computed_missing"]
+    if "normal_flow" in _installed:
+        boxes.Box.is_in_normal_flow = _originals["is_in_normal_flow"]
+    if "pango_contexts" in _installed:
+        line_break.Layout.setup = _originals["setup"]
+    if "font_descriptions" in _installed:
+        line_break.get_font_description = _originals["get_font_description"]
+    if "percentages" in _installed:
+        for module in (percent, *_LAYOUT_MODULES):
+            if getattr(module, "resolve_percentages", None) is _resolve_percentages:
+                module.resolve_percentages = _originals["resolve_percentages"]
+    _installed.clear()
     _originals.clear()

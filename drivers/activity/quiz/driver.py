@@ -296,6 +296,7 @@ class QuizDriver(ActivityDriver):
                 max_tasks_per_child=self.env.render_max_tasks_per_child,
                 timeout=self.env.render_timeout_seconds,
                 retries=self.env.render_retries,
+                weasyprint_patches=self.env.weasyprint_patches,
             )
         if self._math is None:
             self._math = MathRenderer()

@@ -34,6 +34,7 @@ async def pool():
         yield render_pool
 
 
+@pytest.mark.render
 async def test_renders_checked_pdfa_deterministically(pool: RenderPool) -> None:
     resources = {"res:one": Resource(_png(3000, 200), "image/png")}
     options = RenderOptions(pdf_variant=PdfVariant.PDFA_3U, identifier="attempt-1", created="2024-05-01T10:00:00Z")
@@ -46,6 +47,7 @@ async def test_renders_checked_pdfa_deterministically(pool: RenderPool) -> None:
     assert check_pdf(first.pdf).text_chars > 0
 
 
+@pytest.mark.render
 async def test_writes_to_output_path_and_survives_worker_recycling(pool: RenderPool, tmp_path) -> None:
     for number in range(4):  # more than max_tasks_per_child: a fresh worker takes over
         target = tmp_path / "a" / f"attempt-{number}.pdf"

@@ -67,6 +67,7 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.mark.render
 def test_every_question_keeps_text_right_answer_and_history(rendered) -> None:
     _, text = rendered
     flat = _flat(text)
@@ -90,6 +91,7 @@ def test_every_question_keeps_text_right_answer_and_history(rendered) -> None:
     assert len(re.findall(r"Response history", text, re.IGNORECASE)) == 16
 
 
+@pytest.mark.render
 def test_helpers_and_hidden_inputs_are_gone(rendered) -> None:
     html, text = rendered
     assert "sequencecheck" not in html and 'type="hidden"' not in html
@@ -97,6 +99,7 @@ def test_helpers_and_hidden_inputs_are_gone(rendered) -> None:
     assert "299.75,297" not in html  # ddmarker's hidden coordinates only appear in our sentence
 
 
+@pytest.mark.render
 @pytest.mark.skipif(not MathRenderer().available, reason="MathJax not installed")
 def test_tex_is_rendered_and_searchable(rendered) -> None:
     html, text = rendered
@@ -106,6 +109,7 @@ def test_tex_is_rendered_and_searchable(rendered) -> None:
     assert "\\begin{align}" in text
 
 
+@pytest.mark.render
 def test_drag_and_drop_placements_are_text(rendered) -> None:
     _, text = rendered
     flat = _flat(text)
@@ -215,6 +219,7 @@ def test_whitespace_between_blocks_goes_but_not_between_words_or_in_pre() -> Non
     assert '<code class="tex-fallback">\\(x\\)</code> five' in document.html
 
 
+@pytest.mark.render
 async def test_long_unbroken_text_wraps_instead_of_leaving_the_page(tmp_path: Path) -> None:
     """A student's 300-character token, a long file name and a wide code line all stay on the page."""
     token = "A" * 300
