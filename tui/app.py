@@ -12,6 +12,8 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.command import Provider
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from archived.tui.batching import EventBatch
@@ -19,6 +21,8 @@ from archived.tui.context import TuiContext
 from archived.tui.format import short_id
 from archived.tui.keymap import GLOBAL_BINDINGS, known_binding_ids
 from archived.tui.link import RECONNECT_DELAYS, DaemonConnection, DaemonLink
+from archived.tui.palette import LiteralSystemCommands
+from archived.tui.safe_text import visible
 from archived.tui.screens.base import DaemonScreen
 from archived.tui.screens.courses import CoursesScreen
 from archived.tui.screens.dashboard import DashboardScreen
@@ -41,6 +45,7 @@ class ArchivedApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "archived"
     BINDINGS: ClassVar[list[BindingType]] = GLOBAL_BINDINGS
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {LiteralSystemCommands}
 
     def __init__(
         self,
@@ -94,17 +99,33 @@ class ArchivedApp(App[None]):
         """Close the connection."""
         self.link.stop()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (screens' and widgets' `notify` land here) is literal text: never markup, controls visible.
+
+        Toasts quote activity names, the daemon's refusals and settings files; `markup` is ignored.
+        """
+        super().notify(visible(message, newlines=True), title=visible(title), severity=severity, timeout=timeout,
+                       markup=False)  # fmt: skip
+
     def _job_events(self, batch: EventBatch) -> None:
         """A toast when a job ends, whichever screen is showing."""
         if not self._notify_finished:
             return
         for kind, job in batch.finished:
             title = {"job.completed": "Job completed", "job.failed": "Job failed"}.get(kind, "Job ended")
-            severity = "information" if kind == "job.completed" else "error"
+            severity: SeverityLevel = "information" if kind == "job.completed" else "error"
             message = f"{short_id(job.id)} {job.activity_label} ({job.course_label})"
             if job.error_message:
                 message += f": {job.error_message}"
-            self.notify(message, title=title, severity=severity, timeout=6)  # type: ignore[arg-type]
+            self.notify(message, title=title, severity=severity, timeout=6)
 
     # -- global actions -----------------------------------------------------------------------------------
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich.console import Console
+from rich.text import Text
 
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import SafeConsole, data, dumps_for_terminal
 from archived.config import DEFAULT_CONFIG_PATH, DEFAULT_SOCKET_PATH, load_config
 from archived.errors import ArchivedError, ConfigError
 from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
@@ -21,8 +21,9 @@ from archived.rpc.protocol import ErrorCode, RpcError
 
 T = TypeVar("T")
 
-console = Console(highlight=False, soft_wrap=True)  # never break paths and ids in the middle
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Every command prints through these: strings are never markup, control characters never reach the terminal.
+console = SafeConsole(soft_wrap=True)  # never break paths and ids in the middle
+err_console = SafeConsole(stderr=True, soft_wrap=True)
 
 _RPC_EXIT = {
     ErrorCode.NOT_FOUND: ExitCode.NOT_FOUND,
@@ -59,13 +60,13 @@ def socket_path(args: argparse.Namespace) -> Path:
 
 
 def print_json(value: Any) -> None:
-    """Machine-readable output for --json."""
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Machine-readable output for --json (control characters as JSON escapes, so a terminal is safe)."""
+    sys.stdout.write(dumps_for_terminal(value) + "\n")
 
 
 def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> int:
-    """Print an error to stderr and return the exit code."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    """Print an error to stderr (taken literally: it may quote the daemon, Moodle or the user) and return the code."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", data(message, newlines=True)), soft_wrap=True)
     return int(code)
 
 
@@ -134,7 +135,6 @@ STATE_STYLES = {
 }
 
 
-def state_text(state: str) -> str:
-    """A state with its colour (rich markup)."""
-    style = STATE_STYLES.get(state, "blue")
-    return f"[{style}]{state}[/]"
+def state_text(state: str) -> Text:
+    """A state with its colour."""
+    return data(state, STATE_STYLES.get(state, "blue"))

@@ -6,17 +6,20 @@ import argparse
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from archived.cli.common import console, print_json, with_client
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import data
 from archived.rpc.client import RpcClient
 
+# badge: (label, style); `{at}` is the date of the last archive
 BADGES = {
-    "archived": "[green]archived {at}[/]",
-    "changed": "[yellow]changed since {at}[/]",
-    "never": "[cyan]never archived[/]",
-    "unsupported": "[dim]unsupported[/]",
-    "not_ready": "[dim]not ready[/]",
+    "archived": ("archived {at}", "green"),
+    "changed": ("changed since {at}", "yellow"),
+    "never": ("never archived", "cyan"),
+    "unsupported": ("unsupported", "dim"),
+    "not_ready": ("not ready", "dim"),
 }
 
 
@@ -61,22 +64,25 @@ def cmd_list(args: argparse.Namespace) -> int:
             table.add_column(column)
         for course in answer["courses"]:
             count = "" if course["activity_count"] is None else str(course["activity_count"])
-            table.add_row(str(course["id"]), course["shortname"], course["fullname"], course["category_name"], count)
+            table.add_row(
+                str(course["id"]), data(course["shortname"]), data(course["fullname"]), data(course["category_name"]),
+                count,
+            )  # fmt: skip
         console.print(table)
-        console.print(
-            f"[dim]{len(answer['courses'])} of {answer['total']} course(s), as of {answer['refreshed_at']}[/]"
-        )
+        console.print(data(f"{len(answer['courses'])} of {answer['total']} course(s), as of {answer['refreshed_at']}",
+                           "dim"))  # fmt: skip
         return ExitCode.OK
 
     return with_client(args, action)
 
 
-def badge_text(activity: dict[str, Any]) -> str:
-    """The badge of an activity as rich markup."""
+def badge_text(activity: dict[str, Any]) -> Text:
+    """The badge of an activity, coloured."""
     at = (activity.get("last_archive") or {}).get("at") or ""
-    text = BADGES.get(activity["badge"], activity["badge"]).format(at=at[:10])
+    label, style = BADGES.get(activity["badge"], (activity["badge"], ""))
+    text = data(label.replace("{at}", at[:10]), style)
     if activity["badge"] in ("unsupported", "not_ready") and activity.get("reason"):
-        text += f" [dim]({activity['reason']})[/]"
+        text.append_text(data(f" ({activity['reason']})", "dim"))
     return text
 
 
@@ -89,15 +95,16 @@ def cmd_show(args: argparse.Namespace) -> int:
             print_json(answer)
             return ExitCode.OK
         course = answer["course"]
-        console.print(f"[bold]{course['fullname']}[/] ({course['shortname']}, id {course['id']}) "
-                      f"in {course['category_name']}")  # fmt: skip
+        console.print(Text.assemble(data(course["fullname"], "bold"), " (", data(course["shortname"]),
+                                    f", id {course['id']}) in ", data(course["category_name"])))  # fmt: skip
         if answer.get("error"):
-            console.print(f"[yellow]some activities could not be inspected: {answer['error']}[/]")
+            console.print(data(f"some activities could not be inspected: {answer['error']}", "yellow"))
         table = Table(box=None, header_style="bold")
         for column in ("cmid", "type", "name", "status"):
             table.add_column(column)
         for activity in answer["activities"]:
-            table.add_row(str(activity["cmid"]), activity["modname"], activity["name"], badge_text(activity))
+            name = data(activity["name"])
+            table.add_row(str(activity["cmid"]), data(activity["modname"]), name, badge_text(activity))
         console.print(table)
         return ExitCode.OK
 
@@ -131,9 +138,9 @@ def cmd_tree(args: argparse.Namespace) -> int:
             return ExitCode.OK
         for category in answer["categories"]:
             indent = "  " * (max(1, category["depth"]) - 1)
-            console.print(
-                f"{indent}{category['name']} [dim](id {category['id']}, {category['course_count']} courses)[/]"
-            )
+            console.print(Text.assemble(
+                indent, data(category["name"]), (f" (id {category['id']}, {category['course_count']} courses)", "dim")
+            ))  # fmt: skip
         return ExitCode.OK
 
     return with_client(args, action)

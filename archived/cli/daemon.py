@@ -9,6 +9,7 @@ import sys
 
 from archived.cli.common import config_path, fail
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import visible
 from archived.config import load_config
 from archived.errors import ConfigError
 
@@ -20,10 +21,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=cmd_daemon)
 
 
+class VisibleFormatter(logging.Formatter):
+    """Log lines with control characters written as escapes: they quote Moodle names and reach a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record (tracebacks keep their line breaks)."""
+        return visible(super().format(record), newlines=True)
+
+
 def setup_logging(level: str) -> None:
     """Log lines to stderr (journald adds the time and the unit)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

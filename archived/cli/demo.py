@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn
+from rich.text import Text
 
 from archived.cli.common import console, fail, print_json, run_async
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import data, visible
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -28,27 +30,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Exit 0 when the archive was made and verifies."""
     from archived.demo import run_demo
 
-    progress = Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                        console=console, disable=args.json)  # fmt: skip
+    progress = Progress(TextColumn("{task.description:<32}", markup=False), BarColumn(),
+                        TextColumn("{task.percentage:>5.1f}%", markup=False), console=console,
+                        disable=args.json)  # fmt: skip
     bar = progress.add_task("starting", total=100)
 
     def on_event(event: dict[str, Any]) -> None:
         if event["kind"] == "job.progress":
-            progress.update(bar, completed=event["data"]["progress"], description=event["data"]["text"][:32])
+            progress.update(bar, completed=event["data"]["progress"], description=visible(event["data"]["text"])[:32])
         elif event["kind"] == "job.state":
             job = event["data"]["job"]
             progress.update(bar, description=job["state"], completed=100 if job["state"] == "completed" else None)
 
     def ready(result: Any, config_path: Path, simulator: Any) -> None:
         console.print()
-        console.print("[bold]The daemon and the Moodle simulator keep running; press Ctrl-C to stop them.[/]")
+        console.print(Text("The daemon and the Moodle simulator keep running; press Ctrl-C to stop them.", "bold"))
         console.print(f"  TUI:      archived --socket {result.socket} tui")
         console.print(f"  CLI:      archived --socket {result.socket} jobs list")
         console.print(f"  config:   {config_path}")
         console.print(f"  Moodle:   {simulator.url}  (token in {config_path.parent / 'moodle-token'})")
 
     if not args.json:
-        console.print("[bold]archived demo[/]: Moodle simulator → daemon → quiz archive → offline verification")
+        console.print(Text.assemble(("archived demo", "bold"), ": Moodle simulator → daemon → quiz archive → "
+                                    "offline verification"))  # fmt: skip
     with progress:
         try:
             result = run_async(_run(run_demo, args, on_event, ready))
@@ -71,11 +75,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"archive:   {result.archive}", soft_wrap=True)
     console.print(f"attempts:  {result.attempts} quiz attempt report(s) (PDF/A) in the archive")
     assert result.report is not None
-    verdict = "[bold green]OK[/]" if result.report.ok else "[bold red]DEFECTS FOUND[/]"
-    console.print(f"verify:    {verdict} ({result.report.payload_files} files; "
-                  f"{sum(c.ok for c in result.report.checks)}/{len(result.report.checks)} checks passed)")  # fmt: skip
+    verdict = ("OK", "bold green") if result.report.ok else ("DEFECTS FOUND", "bold red")
+    checks = f"{sum(c.ok for c in result.report.checks)}/{len(result.report.checks)} checks passed"
+    console.print(Text.assemble("verify:    ", verdict, f" ({result.report.payload_files} files; {checks})"))
     for defect in result.report.defects:
-        console.print(f"  [red]✗[/] {defect}")
+        console.print(Text.assemble("  ", ("✗", "red"), " ", data(defect)))
     console.print(f"check it yourself: archived verify {result.archive}", soft_wrap=True)
     return ExitCode.OK if result.report.ok else ExitCode.FAILURE
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from archived.cli.common import (
     console,
@@ -19,6 +20,7 @@ from archived.cli.common import (
     with_client,
 )
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import data, visible
 from archived.jobs.states import JobState
 from archived.rpc.client import RpcClient
 
@@ -103,10 +105,10 @@ def cmd_create(args: argparse.Namespace) -> int:
             print_json(answer)
             return ExitCode.OK
         if not args.json:
-            console.print(f"job [bold]{job['id']}[/] queued ({job['driver']}, course {job['course_id']}, "
-                          f"activity {job['cmid']})")  # fmt: skip
+            console.print(Text.assemble("job ", data(job["id"], "bold"), " queued (", data(job["driver"]),
+                                        f", course {job['course_id']}, activity {job['cmid']})"))  # fmt: skip
             for key in answer["forced"]:
-                console.print(f"[yellow]setting {key} is locked by the site preset; your value was ignored[/]")
+                console.print(data(f"setting {key} is locked by the site preset; your value was ignored", "yellow"))
         if args.wait:
             final = await _watch(client, [job["id"]], quiet=args.json)
             if args.json:
@@ -136,17 +138,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         for job in answer["jobs"]:
             table.add_row(
                 job["id"][:8],
-                state_text(job["state"]) + (" (deleted)" if job["deleted"] else ""),
+                Text.assemble(state_text(job["state"]), " (deleted)" if job["deleted"] else ""),
                 f"{job['progress']:.0f}%",
-                job["course_name"] or str(job["course_id"]),
-                job["activity_name"] or str(job["cmid"]),
-                job["initiator"]["name"],
+                data(job["course_name"] or job["course_id"]),
+                data(job["activity_name"] or job["cmid"]),
+                data(job["initiator"]["name"]),
                 (job["created_at"] or "").replace("T", " ").rstrip("Z"),
                 human_duration(job["run_seconds"]),
             )
         console.print(table)
         shown = len(answer["jobs"])
-        console.print(f"[dim]{shown} of {answer['total']} job(s)[/]")
+        console.print(data(f"{shown} of {answer['total']} job(s)", "dim"))
         return ExitCode.OK
 
     return with_client(args, action)
@@ -161,39 +163,60 @@ def cmd_show(args: argparse.Namespace) -> int:
             print_json(answer)
             return ExitCode.OK
         job = answer["job"]
-        console.print(f"[bold]job {job['id']}[/]  {state_text(job['state'])}  {job['progress']:.0f}%  "
-                      f"{job['progress_text']}")  # fmt: skip
-        console.print(f"  activity  {job['activity_name'] or '?'} (cmid {job['cmid']}, driver {job['driver']})")
-        console.print(f"  course    {job['course_name'] or '?'} (id {job['course_id']})")
-        console.print(f"  initiator {job['initiator']['kind']} {job['initiator']['name']}")
+        console.print(Text.assemble(("job ", "bold"), data(job["id"], "bold"), "  ", state_text(job["state"]),
+                                    f"  {job['progress']:.0f}%  ", data(job["progress_text"])))  # fmt: skip
+        console.print(Text.assemble("  activity  ", data(job["activity_name"] or "?"),
+                                    f" (cmid {job['cmid']}, driver ", data(job["driver"]), ")"))  # fmt: skip
+        console.print(Text.assemble("  course    ", data(job["course_name"] or "?"), f" (id {job['course_id']})"))
+        initiator = job["initiator"]
+        console.print(Text.assemble("  initiator ", data(initiator["kind"]), " ", data(initiator["name"])))
         times = f"created {job['created_at']}, started {job['started_at'] or '-'}, finished {job['finished_at'] or '-'}"
         console.print(f"  times     {times}, run time {human_duration(job['run_seconds'])}")
         if job["error_message"]:
-            console.print(f"  [red]error[/]     {job['error_code']} in {job['failed_stage']}: {job['error_message']}")
+            error = f"{job['error_code']} in {job['failed_stage']}: {job['error_message']}"
+            console.print(Text.assemble(("  error", "red"), "     ", data(error, newlines=True)))
         if job["retries"]:
             console.print(f"  retries   {job['retries']}")
-        console.print("[bold]timeline[/]")
+        console.print(Text("timeline", style="bold"))
         for step in answer["timeline"]:
             reason = f"  ({step['reason']})" if step["reason"] else ""
-            console.print(f"  {step['at']}  {step['from']} → {state_text(step['to'])}{reason}")
-        console.print("[bold]archives[/]")
+            console.print(Text.assemble(f"  {step['at']}  ", data(step["from"]), " → ", state_text(step["to"]),
+                                        data(reason)))  # fmt: skip
+        console.print(Text("archives", style="bold"))
         if not answer["artifacts"]:
-            console.print("  none stored")
+            console.print("  none built")
         for artifact in answer["artifacts"]:
-            console.print(f"  {artifact['name']}  {human_bytes(artifact['size'])}  sha256 {artifact['sha256']}")
-            console.print(f"    retain until {artifact['retain_until']}")
-            for loc in artifact["locations"]:
-                gone = f"  [yellow]deleted {loc['deleted_at']}[/]" if loc["deleted_at"] else ""
-                console.print(f"    {loc['target']}: {loc['location']}  (verified {loc['stored_at']}){gone}")
+            _print_artifact(job, artifact)
         return ExitCode.OK
 
     return with_client(args, action)
 
 
+def _print_artifact(job: dict[str, Any], artifact: dict[str, Any]) -> None:
+    """One archive of `jobs show`: an archive that no target confirmed is "built, not stored", not a stored one."""
+    console.print(Text.assemble("  ", data(artifact["name"]), f"  {human_bytes(artifact['size'])}  sha256 ",
+                                data(artifact["sha256"])))  # fmt: skip
+    if not artifact["locations"]:
+        if job["deleted"]:
+            why = "no storage target confirmed a copy, and the job was deleted"
+        elif job["state"] in TERMINAL:
+            why = (f"no storage target confirmed a copy before the job ended {job['state']}; "
+                   f"`archived jobs retry {job['id'][:8]}` stores it")  # fmt: skip
+        else:
+            why = "no storage target has confirmed a copy yet"
+        console.print(Text.assemble("    ", ("built, not stored", "bold yellow"), ": ", data(why)))
+        return
+    console.print(Text.assemble("    retain until ", data(artifact["retain_until"])))
+    for loc in artifact["locations"]:
+        gone = data(f"  deleted {loc['deleted_at']}", "yellow") if loc["deleted_at"] else ""
+        console.print(Text.assemble("    ", data(loc["target"]), ": ", data(loc["location"]),
+                                    f"  (verified {loc['stored_at']})", gone))  # fmt: skip
+
+
 def _print_log(entry: dict[str, Any]) -> None:
     colour = {"error": "red", "warning": "yellow", "debug": "dim"}.get(entry["level"], "")
-    level = f"[{colour}]{entry['level']:7}[/]" if colour else f"{entry['level']:7}"
-    console.print(f"{entry['at']}  {level}  {entry['message']}", soft_wrap=True, markup=True)
+    console.print(Text.assemble(f"{entry['at']}  ", data(f"{entry['level']:7}", colour), "  ",
+                                data(entry["message"], newlines=True)), soft_wrap=True)  # fmt: skip
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -246,12 +269,12 @@ async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) 
         if not quiet:
             console.print("no active jobs")
         return states
-    progress = Progress(
-        TextColumn("{task.fields[short]}"),
+    progress = Progress(  # markup=False: the description is the daemon's progress line
+        TextColumn("{task.fields[short]}", markup=False),
         BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[state]}"),
-        TextColumn("{task.description}"),
+        TextColumn("{task.percentage:>5.1f}%", markup=False),
+        TextColumn("{task.fields[state]}", markup=False),
+        TextColumn("{task.description}", markup=False),
         console=console,
         disable=quiet,
         transient=False,
@@ -261,7 +284,7 @@ async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) 
     def ensure(job: dict[str, Any]) -> TaskID:
         if job["id"] not in bars:
             bars[job["id"]] = progress.add_task(
-                job.get("progress_text", ""), total=100, completed=job.get("progress", 0),
+                visible(job.get("progress_text", "")), total=100, completed=job.get("progress", 0),
                 short=job["id"][:8], state=job["state"],
             )  # fmt: skip
         return bars[job["id"]]
@@ -280,18 +303,19 @@ async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) 
                 continue
             if event["kind"] == "job.progress":
                 progress.update(ensure(states[job_id]), completed=event["data"]["progress"],
-                                description=event["data"]["text"])  # fmt: skip
+                                description=visible(event["data"]["text"]))  # fmt: skip
             elif event["kind"] == "job.state":
                 job = event["data"]["job"]
                 states[job_id] = job
                 done = 100 if job["state"] == "completed" else job["progress"]
-                progress.update(ensure(job), state=job["state"], completed=done, description=job["progress_text"])
+                progress.update(ensure(job), state=job["state"], completed=done,
+                                description=visible(job["progress_text"]))  # fmt: skip
             if all(job["state"] in TERMINAL for job in states.values()):
                 break
     if not quiet:
         for job in states.values():
-            message = f": {job['error_message']}" if job.get("error_message") else ""
-            console.print(f"job {job['id'][:8]} {state_text(job['state'])}{message}")
+            message = data(f": {job['error_message']}", newlines=True) if job.get("error_message") else ""
+            console.print(Text.assemble(f"job {job['id'][:8]} ", state_text(job["state"]), message))
     return states
 
 
@@ -317,7 +341,7 @@ def cmd_action(args: argparse.Namespace) -> int:
             print_json(answer)
         else:
             job = answer["job"]
-            console.print(f"job {job['id']} is now {state_text(job['state'])}")
+            console.print(Text.assemble("job ", data(job["id"]), " is now ", state_text(job["state"])))
         return ExitCode.OK
 
     return with_client(args, action)
@@ -331,9 +355,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if args.json:
             print_json(answer)
         else:
-            console.print(f"job {answer['job']['id']} deleted; removed {len(answer['deleted'])} stored copies:")
+            console.print(Text.assemble("job ", data(answer["job"]["id"]),
+                                        f" deleted; removed {len(answer['deleted'])} stored copies:"))  # fmt: skip
             for location in answer["deleted"]:
-                console.print(f"  {location}")
+                console.print(Text.assemble("  ", data(location)))
         return ExitCode.OK
 
     return with_client(args, action)

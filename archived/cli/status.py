@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from rich.table import Table
+from rich.text import Text
 
 from archived.cli.common import console, human_bytes, human_duration, print_json, with_client
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import data
 from archived.rpc.client import RpcClient
 
 
@@ -40,17 +42,21 @@ def cmd_status(args: argparse.Namespace) -> int:
             print_json(status)
             return ExitCode.OK
         uptime = human_duration(status["uptime_seconds"])
-        draining = "  [yellow]draining[/]" if status["draining"] else ""
-        console.print(f"archived {status['version']} (pid {status['pid']}), up {uptime}{draining}")
+        draining = ("  draining", "yellow") if status["draining"] else ""
+        console.print(Text.assemble(f"archived {status['version']} (pid {status['pid']}), up {uptime}", draining))
         counts = ", ".join(f"{state} {n}" for state, n in sorted(status["jobs"].items())) or "none"
         console.print(f"jobs: {status['running']} running; all: {counts}")
         console.print(f"drivers: {', '.join(status['drivers']) or 'none'}; targets: {', '.join(status['targets'])}")
         moodle = status.get("moodle")
         if moodle:
             reach = (
-                "[green]reachable[/]" if moodle.get("reachable") else f"[red]unreachable[/] {moodle.get('error', '')}"
+                Text("reachable", style="green")
+                if moodle.get("reachable")
+                else Text.assemble(("unreachable", "red"), " ", data(moodle.get("error", ""), newlines=True))
             )
-            console.print(f"moodle: {moodle.get('url')} {moodle.get('release', '')} {reach}")
+            console.print(
+                Text.assemble("moodle: ", data(f"{moodle.get('url')} {moodle.get('release', '')}"), " ", reach)
+            )
         return ExitCode.OK
 
     return with_client(args, action)
@@ -72,11 +78,14 @@ def cmd_storage_status(args: argparse.Namespace) -> int:
                 table.add_column(column)
             for t in answer["targets"]:
                 ok = t.get("reachable") and t.get("probe_ok")
-                state = "" if args.no_probe else ("[green]ok[/]" if ok else "[red]failing[/]")
+                state = (
+                    Text("") if args.no_probe else (Text("ok", style="green") if ok else Text("failing", style="red"))
+                )
                 latency = f"{t['latency_ms']:.1f} ms" if t.get("latency_ms") is not None else ""
                 table.add_row(
-                    t["name"], t["driver"], t["tier"], state, latency, human_bytes(t.get("free_bytes")),
-                    str(t["archives"]), human_bytes(t["bytes"]), t.get("message", ""),
+                    data(t["name"]), data(t["driver"]), data(t["tier"]), state, latency,
+                    human_bytes(t.get("free_bytes")), str(t["archives"]), human_bytes(t["bytes"]),
+                    data(t.get("message", ""), newlines=True),
                 )  # fmt: skip
             console.print(table)
         if args.no_probe:
@@ -99,7 +108,10 @@ def cmd_settings(args: argparse.Namespace) -> int:
         for column in ("setting", "value", "default", "locked", "description"):
             table.add_column(column)
         for s in answer["settings"]:
-            table.add_row(s["key"], repr(s["value"]), repr(s["default"]), "🔒" if s["locked"] else "", s["description"])
+            table.add_row(
+                data(s["key"]), data(repr(s["value"])), data(repr(s["default"])), "🔒" if s["locked"] else "",
+                data(s["description"]),
+            )  # fmt: skip
         console.print(table)
         return ExitCode.OK
 

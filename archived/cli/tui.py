@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.text import Text
+
 from archived.cli.common import console, socket_path
 from archived.cli.exit_codes import ExitCode
 
@@ -33,7 +35,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
     if args.list_keys:
         for info in binding_catalogue():
-            console.print(f"{info.binding_id:24} {info.key:10} {info.description}  [dim]({info.where})[/]")
+            console.print(Text.assemble(f"{info.binding_id:24} {info.key:10} {info.description}  ",
+                                        (f"({info.where})", "dim")))  # fmt: skip
         return ExitCode.OK
     from archived.tui.app import ArchivedApp
 

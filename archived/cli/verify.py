@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.text import Text
+
 from archived.archive.verify import verify_archive
 from archived.cli.common import console, human_bytes, print_json
 from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import data
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,15 +28,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print_json([r.to_dict() for r in reports] if len(reports) > 1 else reports[0].to_dict())
     else:
         for report in reports:
-            verdict = "[bold green]OK[/]" if report.ok else "[bold red]DEFECTS FOUND[/]"
-            console.print(f"{report.archive}: {verdict}")
+            # Everything but the verdict comes from the archive (and its file name): shown literally.
+            verdict = ("OK", "bold green") if report.ok else ("DEFECTS FOUND", "bold red")
+            console.print(Text.assemble(data(report.archive), ": ", verdict))
             if report.bag_name:
                 size = human_bytes(report.payload_bytes)
-                console.print(f"  bag {report.bag_name}: {report.payload_files} payload files, {size}")
+                console.print(Text.assemble("  bag ", data(report.bag_name),
+                                            f": {report.payload_files} payload files, {size}"))  # fmt: skip
             for key in ("External-Identifier", "Course", "Activity", "Bagging-Date", "Retain-Until"):
                 if key in report.bag_info:
-                    console.print(f"  {key}: {report.bag_info[key]}")
+                    console.print(Text.assemble(f"  {key}: ", data(report.bag_info[key])))
             for check in report.checks:
-                mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
-                console.print(f"  {mark} {check.name}: {check.detail}", soft_wrap=True)
+                mark = ("✓", "green") if check.ok else ("✗", "red")
+                console.print(Text.assemble("  ", mark, " ", data(f"{check.name}: {check.detail}")), soft_wrap=True)
     return ExitCode.OK if all(r.ok for r in reports) else ExitCode.FAILURE

@@ -10,7 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Footer, Label
+
+from archived.tui.safe_text import plain_content
+from archived.tui.widgets.safe_static import SafeStatic
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -34,8 +37,8 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Title, explanation, two buttons."""
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._body, classes="dialog-body")
+            yield Label(plain_content(self._title), classes="dialog-title")
+            yield SafeStatic(self._body, classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self._confirm, variant="error" if self._danger else "primary", id="confirm", compact=True)
                 yield Button(self._keep, id="keep", compact=True)

@@ -13,10 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Label
 
 from archived.tui.format import human_bytes, local_time, short_id
 from archived.tui.models import JobView
+from archived.tui.safe_text import visible
+from archived.tui.widgets.safe_static import SafeStatic
 
 
 @dataclass(frozen=True)
@@ -51,31 +53,32 @@ class DeleteJobDialog(ModalScreen[DeleteDecision | None]):
         with Vertical(classes="dialog"):
             yield Label(f"Delete job {short_id(job.id)}?", classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield Static(
+                yield SafeStatic(
                     Content.from_markup(
-                        "$activity in $course, $state.", activity=job.activity_label, course=job.course_label,
+                        "$activity in $course, $state.", activity=visible(job.activity_label),
+                        course=visible(job.course_label),
                         state=job.state.replace("_", " "),
                     )
                 )  # fmt: skip
                 if copies:
-                    yield Static(Content.from_markup("[b]This permanently deletes from storage:[/b]"))
+                    yield SafeStatic(Content.from_markup("[b]This permanently deletes from storage:[/b]"))
                     for artifact, loc in copies:
-                        yield Static(
+                        yield SafeStatic(
                             Content.from_markup(
                                 "  • [b]$target[/b]: $location ($size, SHA-256 $sha…)",
-                                target=loc.target, location=loc.location, size=human_bytes(loc.size),
-                                sha=artifact.sha256[:12],
+                                target=visible(loc.target), location=visible(loc.location),
+                                size=human_bytes(loc.size), sha=visible(artifact.sha256[:12]),
                             ),
                             classes="delete-copy",
                         )  # fmt: skip
                 else:
-                    yield Static("Nothing is stored for this job, so nothing is deleted from storage.")
-                yield Static(
+                    yield SafeStatic("Nothing is stored for this job, so nothing is deleted from storage.")
+                yield SafeStatic(
                     "The job record, its timeline and its log stay, as evidence of what was archived and deleted."
                 )
                 if self._retained:
                     until = local_time(self._retained[-1], self._tz)[:10]
-                    yield Static(
+                    yield SafeStatic(
                         Content.from_markup("[b $warning]The archive is retained until $until.[/]", until=until)
                     )
                     yield Checkbox(f"Delete it before {until} anyway (force)", id="force", compact=True)

@@ -12,12 +12,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select
 
 from archived.rpc.client import DaemonUnreachable
 from archived.rpc.protocol import RpcError
 from archived.tui.api import JobRequest
 from archived.tui.models import DriverInfo, SettingDescription
+from archived.tui.safe_text import literal, visible
+from archived.tui.widgets.safe_static import SafeStatic
 from archived.tui.widgets.setting_field import InvalidValue, SettingField
 
 Describe = Callable[[str], Awaitable[list[SettingDescription]]]
@@ -56,11 +58,11 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
         with Vertical(classes="dialog", id="new-job"):
             yield Label("Archive an activity" if target else "New archive job", classes="dialog-title")
             if target is not None:
-                yield Static(
+                yield SafeStatic(
                     Content.from_markup(
                         "[b]$name[/b] (cmid $cmid) in [b]$course[/b] (course $course_id) · driver $driver",
-                        name=target.name, cmid=str(target.cmid), course=target.course_name,
-                        course_id=str(target.course_id), driver=target.driver,
+                        name=visible(target.name), cmid=str(target.cmid), course=visible(target.course_name),
+                        course_id=str(target.course_id), driver=visible(target.driver),
                     )
                 )  # fmt: skip
             else:
@@ -68,16 +70,16 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
                     yield Input(placeholder="course id", type="integer", id="course-id", compact=True)
                     yield Input(placeholder="cmid", type="integer", id="cmid", compact=True)
                     yield Select(
-                        [(f"{d.name} ({d.title})" if d.title else d.name, d.name) for d in self._drivers],
+                        [(literal(f"{d.name} ({d.title})" if d.title else d.name), d.name) for d in self._drivers],
                         prompt="driver",
                         allow_blank=not self._drivers,
                         value=self._drivers[0].name if self._drivers else Select.NULL,
                         compact=True,
                         id="driver",
                     )
-            yield Static("Loading the driver's settings …", id="settings-status")
+            yield SafeStatic("Loading the driver's settings …", id="settings-status")
             yield VerticalScroll(id="settings-form")
-            yield Static(id="dialog-error")
+            yield SafeStatic(id="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start archive job", variant="primary", id="submit", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
@@ -89,7 +91,7 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
         if driver:
             self._load_settings(driver)
         else:
-            self.query_one("#settings-status", Static).update("No activity driver is installed in the daemon.")
+            self.query_one("#settings-status", SafeStatic).update("No activity driver is installed in the daemon.")
         if self._target is None:
             self.query_one("#course-id", Input).focus()
         else:
@@ -108,14 +110,14 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
 
     @work(exclusive=True, group="settings")
     async def _load_settings(self, driver: str) -> None:
-        status = self.query_one("#settings-status", Static)
+        status = self.query_one("#settings-status", SafeStatic)
         form = self.query_one("#settings-form", VerticalScroll)
         await form.remove_children()
         status.update(f"Loading the settings of {driver} …")
         try:
             settings = await self._describe(driver)
         except (RpcError, DaemonUnreachable) as exc:
-            status.update(Content.from_markup("[$error]Cannot load the settings: $why[/]", why=str(exc)))
+            status.update(Content.from_markup("[$error]Cannot load the settings: $why[/]", why=visible(str(exc))))
             return
         locked = sum(1 for s in settings if s.locked)
         status.update(
@@ -127,11 +129,11 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
         """Check the input and close with the request."""
-        error = self.query_one("#dialog-error", Static)
+        error = self.query_one("#dialog-error", SafeStatic)
         try:
             request = self._request()
         except InvalidValue as exc:
-            error.update(Content.from_markup("[$error]$why[/]", why=str(exc)))
+            error.update(Content.from_markup("[$error]$why[/]", why=visible(str(exc))))
             return
         self.dismiss(request)
 

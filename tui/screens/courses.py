@@ -25,6 +25,7 @@ from archived.tui.context import TuiContext
 from archived.tui.dialogs.new_job import ActivityTarget
 from archived.tui.format import local_time
 from archived.tui.models import BADGES, Course, CourseView
+from archived.tui.safe_text import plain_content
 from archived.tui.screens import job_actions
 from archived.tui.screens.base import DaemonScreen
 from archived.tui.widgets.activity_table import BADGE_LABELS, ActivityTable
@@ -106,7 +107,7 @@ class CoursesScreen(DaemonScreen):
             limit=self.ctx.page_size, offset=offset,
         )  # fmt: skip
         table.show_courses(page.courses, page.total, append=offset > 0)
-        table.border_title = f"Courses · {self.category_name} · {page.total:,}"
+        table.border_title = plain_content(f"Courses · {self.category_name} · {page.total:,}")
         self._update_status()
         if offset == 0:
             self._course_highlighted()
@@ -183,8 +184,9 @@ class CoursesScreen(DaemonScreen):
             return
         table.show_activities(view.activities, self.badge)
         refreshed = local_time(view.refreshed_at, self.ctx.tz) if view.refreshed_at else "never"
-        table.border_title = f"Activities · {view.course.shortname} · read from Moodle {refreshed}"
-        table.border_subtitle = f"⚠ {view.error}" if view.error else ""
+        # Border titles are read as markup unless given as content; these quote Moodle.
+        table.border_title = plain_content(f"Activities · {view.course.shortname} · read from Moodle {refreshed}")
+        table.border_subtitle = plain_content(f"⚠ {view.error}") if view.error else ""
 
     @on(DataTable.RowSelected, "#activities-table")
     def _activity_selected(self) -> None:

@@ -16,6 +16,7 @@ from archived.tui.context import TuiContext
 from archived.tui.format import human_bytes, human_duration, local_time, reachability_text, usage_text
 from archived.tui.job_states import ACTIVE
 from archived.tui.models import DaemonStatus, TargetStatus
+from archived.tui.safe_text import plain
 from archived.tui.screens.base import DaemonScreen
 from archived.tui.screens.job_detail import JobDetailScreen
 from archived.tui.widgets.job_table import JobTable
@@ -148,13 +149,13 @@ class DashboardScreen(DaemonScreen):
             daemon.append("Moodle: not configured\n([moodle] in the daemon's configuration)", style="dim")
         else:
             daemon.append("Moodle ", style="dim")
-            daemon.append(moodle.url or "?", style="bold")
+            daemon.append_text(plain(moodle.url or "?", "bold"))
             if moodle.release:
-                daemon.append(f" {moodle.release.split(' (')[0]}", style="dim")  # without "(Build: …)"
+                daemon.append_text(plain(f" {moodle.release.split(' (')[0]}", "dim"))  # without "(Build: …)"
             daemon.append("\n")
             daemon.append_text(reachability_text(moodle.reachable, moodle.latency_ms))
             if moodle.error:
-                daemon.append(f" {moodle.error}", style="red")
+                daemon.append_text(plain(f" {moodle.error}", "red"))
             if moodle.checked_at:
                 daemon.append(f" · checked {local_time(moodle.checked_at, self.ctx.tz, seconds=True)[11:]}", "dim")
         self.query_one("#dash-daemon", LiveText).update(daemon)
@@ -196,7 +197,7 @@ class DashboardScreen(DaemonScreen):
             if target.probed and not target.healthy:
                 room = max(12, (panel.content_size.width or 76) - width - 2 - 16)
                 message = target.message if len(target.message) <= room else target.message[: room - 1] + "…"
-                text.append(message, style="red")
+                text.append_text(plain(message, "red"))
             elif target.total_bytes is None:
                 text.append("free space not reported", style="dim")
             else:

@@ -13,7 +13,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Footer, Label
+
+from archived.tui.safe_text import literal
+from archived.tui.widgets.safe_static import SafeStatic
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label("Keys", classes="dialog-title")
             yield DataTable[Any](id="help-keys", cursor_type="row", zebra_stripes=True)
             path = str(self._settings_path) if self._settings_path else "~/.config/archived/tui.toml"
-            yield Static(
+            yield SafeStatic(
                 Content.from_markup(
                     "[b]ctrl+p[/b] opens the command palette (context commands such as [i]job: retry[/i]). "
                     "The mouse works too: click tabs, rows, buttons and footer keys.\n"
@@ -67,8 +70,12 @@ class HelpScreen(ModalScreen[None]):
         for row in self._rows:
             if row.section != section:
                 section = row.section
-                table.add_row("", Text(section, style="bold cyan"), "")
-            table.add_row(Text(row.key, style="bold"), row.description, Text(row.binding_id or "", style="dim"))
+                table.add_row("", literal(Text(section, style="bold cyan")), "")
+            # Keys and ids may come from the user's settings file.
+            table.add_row(
+                literal(Text(row.key, style="bold")), literal(row.description),
+                literal(Text(row.binding_id or "", style="dim")),
+            )  # fmt: skip
         table.focus()
 
     def action_close(self) -> None:

@@ -14,6 +14,7 @@ from archived.tui.dialogs.delete_job import DeleteJobDialog
 from archived.tui.dialogs.new_job import ActivityTarget, NewJobDialog
 from archived.tui.format import short_id
 from archived.tui.models import JobSummary
+from archived.tui.safe_text import visible
 from archived.tui.screens.base import DaemonScreen
 
 
@@ -30,8 +31,8 @@ async def cancel_job(screen: DaemonScreen, job: JobSummary) -> JobSummary | None
     body = Content.from_markup(
         "[b]$activity[/b] in $course is $state.\n\nThe job stops at its next checkpoint, cleans up its work "
         "folder and ends as [b]canceled[/b]; nothing is stored. It can be retried later.",
-        activity=job.activity_label,
-        course=job.course_label,
+        activity=visible(job.activity_label),
+        course=visible(job.course_label),
         state=job.state.replace("_", " "),
     )
     dialog = ConfirmDialog(f"Cancel job {short_id(job.id)}?", body, confirm="Cancel the job", keep="Let it run")

@@ -19,6 +19,7 @@ from archived.tui.context import TuiContext
 from archived.tui.format import compact_time, human_duration, local_time, progress_text, short_id, state_text
 from archived.tui.job_states import ACTIVE, CANCELABLE, RETRYABLE, TERMINAL
 from archived.tui.models import JobDetail, JobSummary, JobView
+from archived.tui.safe_text import plain
 from archived.tui.screens import job_actions
 from archived.tui.screens.base import DaemonScreen
 from archived.tui.widgets.artifacts import ArtifactList
@@ -121,12 +122,14 @@ class JobDetailScreen(DaemonScreen):
         lines = Text.assemble(("Job ", "bold"), (job.id, "bold"), "  ", state_text(job.state))
         if job.deleted:
             lines.append("  (deleted)", style="yellow")
+        # Names come from Moodle, the initiator from the daemon: plain() keeps them literal and visible.
         lines.append("\n")
-        lines.append(job.activity_name or "activity", style="bold")
-        lines.append(f" (cmid {job.cmid}, {job.driver}) in ", style="dim")
-        lines.append(job.course_name or "course", style="bold")
+        lines.append_text(plain(job.activity_name or "activity", "bold"))
+        lines.append_text(plain(f" (cmid {job.cmid}, {job.driver}) in ", "dim"))
+        lines.append_text(plain(job.course_name or "course", "bold"))
         lines.append(f" (id {job.course_id})", style="dim")
-        lines.append(f"\nby {job.initiator} · created {compact_time(job.created_at, tz)}", style="dim")
+        lines.append_text(plain(f"\nby {job.initiator} · created {compact_time(job.created_at, tz)}", "dim",
+                                newlines=True))  # fmt: skip
         if job.started_at:
             lines.append(f" · started {local_time(job.started_at, tz, seconds=True)[11:]}", style="dim")
         if job.finished_at:
@@ -141,13 +144,13 @@ class JobDetailScreen(DaemonScreen):
         if job.state in ACTIVE:
             lines.append("\n")
             lines.append_text(progress_text(job.progress, 20))
-            lines.append(f"  {job.progress_text}")
+            lines.append_text(plain(f"  {job.progress_text}"))
             if job.next_retry_at:
                 lines.append(f"  next retry {local_time(job.next_retry_at, tz, seconds=True)[11:]}", style="yellow")
         elif job.error_message or job.error_code:
             stage = f" in {job.failed_stage.replace('_', ' ')}" if job.failed_stage else ""
             lines.append(f"\n✖ {job.state.replace('_', ' ')}{stage}: ", style="bold red")
-            lines.append(f"{job.error_code or ''} — {job.error_message or ''}", style="red")
+            lines.append_text(plain(f"{job.error_code or ''} — {job.error_message or ''}", "red", newlines=True))
         self.query_one("#job-header", LiveText).update(lines)
 
     # -- actions ------------------------------------------------------------------------------------------
@@ -236,6 +239,7 @@ def _settings_text(job: JobDetail) -> Text:
         items = values.items() if isinstance(values, dict) else [("", values)]
         for key, value in items:
             shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-            text.append(f"  {key}", style="cyan")
-            text.append(f" = {shown}\n")
+            text.append_text(plain(f"  {key}", "cyan"))
+            text.append_text(plain(f" = {shown}"))
+            text.append("\n")
     return text or Text("No settings recorded.", style="dim")

@@ -16,6 +16,7 @@ from archived.tui.batching import EventBatch
 from archived.tui.context import TuiContext
 from archived.tui.format import human_bytes, local_time
 from archived.tui.models import TargetStatus
+from archived.tui.safe_text import plain, plain_content
 from archived.tui.screens.base import DaemonScreen
 from archived.tui.widgets.live_text import LiveText
 from archived.tui.widgets.target_table import TargetTable, status_text
@@ -119,7 +120,7 @@ class StorageScreen(DaemonScreen):
         if target is None:
             detail.update(Text("No storage target is configured.", style="dim"))
             return
-        detail.border_title = f"Target {target.name}"
+        detail.border_title = plain_content(f"Target {target.name}")
         detail.update(_detail_text(target, self.tested_at.get(target.name), self))
 
     # -- actions ------------------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ class StorageScreen(DaemonScreen):
 
 def _detail_text(target: TargetStatus, tested_at: float | None, screen: StorageScreen) -> Text:
     text = Text.assemble(
-        ("driver ", "dim"), target.driver, ("  tier ", "dim"), target.tier,
+        ("driver ", "dim"), plain(target.driver), ("  tier ", "dim"), plain(target.tier),
         ("  required" if target.required else "  optional (a job completes without it)", "dim"), "\n",
         ("status ", "dim"), status_text(target, target.name in screen.table.testing),
     )  # fmt: skip
@@ -167,5 +168,5 @@ def _detail_text(target: TargetStatus, tested_at: float | None, screen: StorageS
     text.append(f"{target.archives:,} archives, {human_bytes(target.bytes)}")
     if target.message:
         text.append("\nprobe ", style="dim")
-        text.append(target.message, style="green" if target.healthy else "red")
+        text.append_text(plain(target.message, "green" if target.healthy else "red", newlines=True))
     return text

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from archived.tui.format import local_time
 from archived.tui.models import Activity
+from archived.tui.safe_text import plain
 from archived.tui.widgets.fitted_table import ColumnSpec, FittedTable
 
 BADGE_LABELS = {
@@ -36,7 +37,7 @@ def badge_text(activity: Activity, tz: tzinfo | None) -> Text:
             text.append(" on")
         text.append(" " + local_time(activity.last_archive.at, tz)[:10])
     if activity.reason and activity.badge in ("unsupported", "not_ready"):
-        text.append(f": {activity.reason}", style="dim")
+        text.append_text(plain(f": {activity.reason}", "dim"))
     return text
 
 
@@ -60,8 +61,8 @@ class ActivityTable(FittedTable[Activity]):
         style = "" if activity.archivable else "dim"
         values = {
             "cmid": Text(str(activity.cmid), style="dim"),
-            "type": Text(activity.modname, style=style),
-            "name": Text(activity.name, style=style, no_wrap=True, overflow="ellipsis"),
+            "type": plain(activity.modname, style),
+            "name": plain(activity.name, style, one_line=True),
             "badge": badge_text(activity, self._tz),
         }
         return [values[c.key] for c in self.fitted]

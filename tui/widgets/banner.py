@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from archived.tui.link import ConnectionState, DaemonLink
+from archived.tui.safe_text import visible
 from archived.tui.widgets.live_text import LiveText
 
 
@@ -28,12 +29,12 @@ class ConnectionBanner(LiveText):
         if state.connected:
             self.update("")
         elif state.status == "connecting":
-            self.update(Content.from_markup("Connecting to the daemon at $socket …", socket=str(state.socket)))
+            self.update(Content.from_markup("Connecting to the daemon at $socket …", socket=visible(str(state.socket))))
         elif state.status == "incompatible":
             self.update(
                 Content.from_markup(
                     "[b]Incompatible daemon.[/b] $message\nThe TUI checks again every $retry s.",
-                    message=state.message,
+                    message=visible(state.message, newlines=True),
                     retry=f"{state.retry_in or 0:.0f}",
                 )
             )
@@ -45,6 +46,6 @@ class ConnectionBanner(LiveText):
                     "[@click=app.reconnect]ctrl+r: now[/]). Data shown may be stale.\n[dim]$message[/dim]",
                     attempt=str(max(1, state.attempt)),
                     retry=retry,
-                    message=state.message,
+                    message=visible(state.message, newlines=True),
                 )
             )

@@ -11,6 +11,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from archived.tui.models import Category
+from archived.tui.safe_text import literal, plain
 
 
 class CategoryTree(Tree[int | None]):
@@ -28,6 +29,10 @@ class CategoryTree(Tree[int | None]):
         self.show_root = True
         self.guide_depth = 2
 
+    def process_label(self, label: str | Text) -> Text:
+        """Every label literally: category names come from Moodle (Tree would read a string as markup)."""
+        return literal(label)
+
     def show(self, categories: Sequence[Category]) -> None:
         """Replace the tree; the first two levels are expanded."""
         self.clear()
@@ -41,7 +46,7 @@ class CategoryTree(Tree[int | None]):
 
         def add(node: TreeNode[int | None], parent: int | None, depth: int) -> None:
             for category in sorted(children.get(parent, []), key=lambda c: (c.name.lower(), c.id)):
-                label = Text.assemble(category.name, " ", (f"{category.course_count:,}", "dim"))
+                label = Text.assemble(plain(category.name), " ", (f"{category.course_count:,}", "dim"))
                 if category.id in children:
                     child = node.add(label, data=category.id, expand=depth < 1)
                     add(child, category.id, depth + 1)

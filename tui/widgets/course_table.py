@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from rich.text import Text
 
 from archived.tui.models import Course
+from archived.tui.safe_text import plain
 from archived.tui.widgets.fitted_table import ColumnSpec
 from archived.tui.widgets.paged_table import PagedTable
 
@@ -39,12 +40,11 @@ class CourseTable(PagedTable[Course]):
         """One course's row (hidden courses are dimmed)."""
         style = "" if course.visible else "dim"
         return [
-            Text(course.shortname, style=f"bold {style}".strip(), no_wrap=True, overflow="ellipsis"),
-            Text(course.fullname + ("" if course.visible else " (hidden)"), style=style, no_wrap=True,
-                 overflow="ellipsis"),
-            Text(course.category_name, style="dim", no_wrap=True, overflow="ellipsis"),
+            plain(course.shortname, f"bold {style}".strip(), one_line=True),
+            plain(course.fullname + ("" if course.visible else " (hidden)"), style, one_line=True),
+            plain(course.category_name, "dim", one_line=True),
             Text("" if course.activity_count is None else str(course.activity_count), justify="right"),
-        ]  # fmt: skip
+        ]
 
     @property
     def selected(self) -> Course | None:

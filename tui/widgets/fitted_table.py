@@ -1,5 +1,9 @@
 """A data table whose columns fit the terminal's width: fixed columns keep their width, flexible ones share
-the rest, and narrow terminals may use a smaller set of columns. Rows are keyed items kept in order."""
+the rest, and narrow terminals may use a smaller set of columns. Rows are keyed items kept in order.
+
+Every cell that goes in is shown literally (a string is not markup, control characters are visible): table
+contents are course, activity and target names, log reasons and error codes from outside.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from rich.text import Text
+from rich.text import Text, TextType
 from textual import events
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
+
+from archived.tui.safe_text import safe_cell
 
 T = TypeVar("T")
 
@@ -21,6 +28,7 @@ class RowKeyText(Text):
 
 
 def _keyed(cell: object, key: str) -> RowKeyText:
+    cell = safe_cell(cell)
     text = RowKeyText()
     if isinstance(cell, Text):
         text = RowKeyText(cell.plain, style=cell.style, justify=cell.justify, overflow=cell.overflow,
@@ -79,6 +87,24 @@ class FittedTable(DataTable[Any], Generic[T]):
     def column_width(self, key: str, default: int = 10) -> int:
         """The fitted width of a column."""
         return next((c.width for c in self.fitted if c.key == key), default)
+
+    # -- cells go in only through these two: both make them literal ---------------------------------------
+
+    def add_row(
+        self,
+        *cells: CellType,
+        height: int | None = 1,
+        key: str | None = None,
+        label: TextType | None = None,
+    ) -> RowKey:
+        """DataTable's `add_row`, with every cell shown literally."""
+        return super().add_row(*(safe_cell(c) for c in cells), height=height, key=key, label=label)
+
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType, *, update_width: bool = False
+    ) -> None:
+        """DataTable's `update_cell`, with the value shown literally."""
+        super().update_cell(row_key, column_key, safe_cell(value), update_width=update_width)
 
     # -- contents -----------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from archived.tui.batching import Progress
 from archived.tui.format import compact_time, human_duration, progress_text, short_id, short_state_text
 from archived.tui.job_states import ACTIVE
 from archived.tui.models import JobSummary
+from archived.tui.safe_text import plain
 from archived.tui.widgets.fitted_table import ColumnSpec
 from archived.tui.widgets.paged_table import PagedTable
 
@@ -127,9 +128,9 @@ class JobTable(PagedTable[JobSummary]):
         values: dict[str, object] = {
             "id": Text(short_id(job.id), style="bold"),
             "state": short_state_text(job.state),
-            "activity": Text(activity, no_wrap=True, overflow="ellipsis"),
-            "course": Text(job.course_label, no_wrap=True, overflow="ellipsis"),
-            "initiator": Text(str(job.initiator), no_wrap=True, overflow="ellipsis"),
+            "activity": plain(activity, one_line=True),
+            "course": plain(job.course_label, one_line=True),
+            "initiator": plain(job.initiator, one_line=True),
             "started": compact_time(job.started_at or job.created_at, self._tz),
             "duration": self._duration(job),
             "progress": self._progress(job),
@@ -149,5 +150,5 @@ class JobTable(PagedTable[JobSummary]):
         if job.state in ACTIVE:
             return progress_text(job.progress, max(3, width))
         if job.error_code:
-            return Text(job.error_code, style="red", no_wrap=True, overflow="ellipsis")
+            return plain(job.error_code, "red", one_line=True)
         return Text("")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from textual.visual import VisualType
-from textual.widgets import Static
+
+from archived.tui.widgets.safe_static import SafeStatic
 
 
-class LiveText(Static):
-    """Re-lays itself out after the refresh that follows an update.
+class LiveText(SafeStatic):
+    """Re-lays itself out after the refresh that follows an update; shows what it is given literally.
 
     Textual 8 caches a widget's size per layout generation; an update that arrives while a layout is already
     pending does not start a new generation, so a panel could keep the height of its previous content.

@@ -15,6 +15,7 @@ from textual.widgets import RichLog
 
 from archived.tui.format import local_time
 from archived.tui.models import LogEntry
+from archived.tui.safe_text import plain
 from archived.tui.widgets.live_text import LiveText
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -105,5 +106,6 @@ class LogTail(Vertical):
     def _line(self, entry: LogEntry) -> Text:
         text = Text(local_time(entry.at, self._tz, seconds=True)[11:], style="dim")
         text.append(f" {entry.level.upper():7} ", style=LEVEL_STYLES.get(entry.level, ""))
-        text.append(entry.message, style=LEVEL_STYLES.get(entry.level, "") if entry.level != "info" else "")
+        # Log lines quote Moodle (quiz and user names) and errors: literal, control characters visible.
+        text.append_text(plain(entry.message, LEVEL_STYLES.get(entry.level, ""), newlines=True))
         return text

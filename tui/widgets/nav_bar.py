@@ -7,6 +7,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from archived.tui.link import ConnectionState, DaemonLink
+from archived.tui.safe_text import visible
 
 SCREENS: tuple[tuple[str, str, str], ...] = (
     ("dashboard", "1", "Dashboard"),
@@ -50,7 +51,7 @@ class NavBar(Widget):
         if state.connected and state.server is not None:
             role = "operator" if state.server.operator else "read-only"
             return Content.from_markup(
-                "[$success]●[/] $user ([dim]$role[/dim]) ", user=state.server.user or "?", role=role
+                "[$success]●[/] $user ([dim]$role[/dim]) ", user=visible(state.server.user or "?"), role=role
             )
         if state.status == "incompatible":
             return Content.from_markup("[$error]✖ incompatible daemon[/] ")

@@ -9,9 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets import Input, Label, Select, Switch
 
 from archived.tui.models import SettingDescription
+from archived.tui.safe_text import literal, visible
+from archived.tui.widgets.safe_static import SafeStatic
 
 
 class InvalidValue(ValueError):
@@ -30,14 +32,14 @@ class SettingField(Vertical):
         """Label, editor, description."""
         setting = self.setting
         with Horizontal(classes="setting-row"):
-            yield Label(Content.from_markup("[b]$key[/b]", key=setting.key), classes="setting-key")
+            yield Label(Content.from_markup("[b]$key[/b]", key=visible(setting.key)), classes="setting-key")
             yield self._editor()
         note = setting.description
         if setting.locked:
             note = f"Locked by the preset (the daemon enforces it). {note}".strip()
         elif setting.value != setting.default:
             note = f"{note} (preset; default {_show(setting.default)})".strip()
-        yield Static(note, classes="setting-description")
+        yield SafeStatic(note, classes="setting-description")  # descriptions and defaults come from the daemon
 
     def _editor(self) -> Widget:
         setting = self.setting
@@ -46,7 +48,7 @@ class SettingField(Vertical):
             return Switch(bool(setting.value), disabled=setting.locked, id=editor_id)
         if setting.type == "choice" and setting.choices:
             return Select(
-                [(str(c), c) for c in setting.choices],
+                [(literal(str(c)), c) for c in setting.choices],
                 value=setting.value if setting.value in setting.choices else setting.choices[0],
                 allow_blank=False,
                 disabled=setting.locked,

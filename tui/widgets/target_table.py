@@ -8,6 +8,7 @@ from rich.text import Text
 
 from archived.tui.format import human_bytes, usage_text
 from archived.tui.models import TargetStatus
+from archived.tui.safe_text import plain
 from archived.tui.widgets.fitted_table import ColumnSpec, FittedTable
 
 COLUMNS = (
@@ -65,9 +66,9 @@ class TargetTable(FittedTable[TargetStatus]):
             used = target.total_bytes - target.free_bytes
         not_reported = Text("—" if target.probed else "", style="dim")
         values: dict[str, object] = {
-            "name": Text(target.name, style="bold", no_wrap=True, overflow="ellipsis"),
-            "driver": Text(target.driver, style="dim"),
-            "tier": Text(target.tier, style="dim"),
+            "name": plain(target.name, "bold", one_line=True),
+            "driver": plain(target.driver, "dim"),
+            "tier": plain(target.tier, "dim"),
             "status": status_text(target, target.name in self.testing),
             "latency": f"{target.latency_ms:.1f} ms" if target.latency_ms is not None else "",
             "free": human_bytes(target.free_bytes) if target.free_bytes is not None else not_reported,

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from archived.tui.format import local_time, short_state_text
 from archived.tui.models import Transition
+from archived.tui.safe_text import plain
 from archived.tui.widgets.fitted_table import ColumnSpec, FittedTable
 
 COLUMNS = (
@@ -38,5 +39,4 @@ class Timeline(FittedTable[Transition]):
     def cells(self, t: Transition) -> list[object]:
         """One transition's row."""
         change = Text.assemble(short_state_text(t.from_state), (" → ", "dim"), short_state_text(t.to_state))
-        return [local_time(t.at, self._tz, seconds=True), change, Text(t.reason, style="dim", no_wrap=True,
-                                                                       overflow="ellipsis")]  # fmt: skip
+        return [local_time(t.at, self._tz, seconds=True), change, plain(t.reason, "dim", one_line=True)]
