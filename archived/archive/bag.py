@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archived.archive.payload import CHUNK, PayloadFile
+from archived.storable_text import storable_text
 from archived.durable import fsync_dir, sha256_of_file
 from archived.errors import IntegrityError
 
@@ -57,7 +58,7 @@ def format_bag_info(fields: Sequence[tuple[str, str]]) -> str:
     lines = []
     for label, value in fields:
         clean = " ".join(str(value).split())
-        clean = "".join(ch for ch in clean if unicodedata.category(ch) != "Cc")
+        clean = storable_text("".join(ch for ch in clean if unicodedata.category(ch) != "Cc"))
         lines.append(f"{label}: {clean}")
     return "\n".join(lines) + "\n"
 

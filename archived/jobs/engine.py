@@ -391,12 +391,24 @@ class Engine:
             raise
         except Exception as exc:  # a bug in the engine itself: record it on the job, never lose it silently
             log.exception("job %s: internal error", job_id)
-            with contextlib.suppress(Exception):
-                await self._log(job_id, LogLevel.ERROR, f"internal error in the job engine: {exc!r}")
+            await self._fail_after_internal_error(job_id, live, exc)
         finally:
             self._release_slot(live)
             if self._live.get(job_id) is live:
                 del self._live[job_id]
+
+    async def _fail_after_internal_error(self, job_id: str, live: _Live, exc: Exception) -> None:
+        """A bug in the engine must not leave a job in a stage with nothing running: a job in a stage ends as
+        failed through the state chart (the operator may retry it); any other job resumes at the next start."""
+        with contextlib.suppress(Exception):
+            message = f"internal error in the job engine: {exc!r}"
+            await self._log(job_id, LogLevel.ERROR, message)
+            job = await self.store.get(job_id)
+            if not job.state.is_stage:
+                return
+            job = await self._record_error(job, live, job.state, FatalError(message, code="internal"))
+            while not job.state.is_terminal:
+                job = await self._step(job, live)
 
     async def _wait_for_store(self, job_id: str, live: _Live) -> JobRecord:
         """The store could not be written, so nothing of the last step is durable. Wait (with backoff, giving

@@ -20,6 +20,7 @@ from archived.archive.bag import build_bag_zip
 from archived.archive.names import render_name, time_variables
 from archived.archive.payload import PayloadFile, scan_payload
 from archived.archive.readme import archive_readme
+from archived.storable_text import storable_text
 from archived.archive.verify import verify_archive
 from archived.config import Config
 from archived.drivers.activity.base import ActivityDriver, ActivityResult, LogLevel
@@ -113,7 +114,9 @@ class StageRunner:
             "summary": result.summary,
             "software": f"archived {__version__}",
         }
-        return (json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+        # json.dumps escapes control characters but leaves a lone surrogate in place, which UTF-8 cannot encode.
+        text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        return storable_text(text).encode("utf-8")
 
     async def run_post_processing(self, job: JobRecord) -> dict[str, Any]:
         checkpoints = await self.store.checkpoints(job.id)

@@ -12,6 +12,7 @@ import aiosqlite
 
 from archived.jobs.model import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition, summary_of
 from archived.jobs.states import JobState, Outcome, check_transition
+from archived.storable_text import storable_text
 from archived.store.database import Database
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -88,6 +89,8 @@ def _row_to_job(row: aiosqlite.Row) -> JobRecord:
 def _encode(value: Any) -> Any:
     if isinstance(value, JobState | Outcome):
         return value.value
+    if isinstance(value, str):
+        return storable_text(value)  # SQLite cannot bind a lone surrogate (a name a driver passed on as is)
     return value
 
 
@@ -120,7 +123,7 @@ class JobStore:
             await conn.execute(
                 f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 26)})",
                 (
-                    job.id, job.driver, job.course_id, job.cmid, job.course_name, job.activity_name,
+                    job.id, job.driver, job.course_id, job.cmid, _encode(job.course_name), _encode(job.activity_name),
                     json.dumps(job.initiator.to_dict()), json.dumps(job.settings), job.state.value,
                     None, None, 0, None, 0.0, job.progress_text, None, None, None, 0.0, job.timeout_seconds,
                     job.created_at, job.updated_at, None, None, None, None,
@@ -145,9 +148,9 @@ class JobStore:
                     raise ValueError(f"unknown log level {level!r}")
                 cursor = await conn.execute(
                     "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)",
-                    (job.id, job.created_at, level, message),
+                    (job.id, job.created_at, level, storable_text(message)),
                 )
-                entries.append(LogEntry(cursor.lastrowid or 0, job.id, job.created_at, level, message))
+                entries.append(LogEntry(cursor.lastrowid or 0, job.id, job.created_at, level, storable_text(message)))
         return entries
 
     async def transition(
@@ -184,7 +187,7 @@ class JobStore:
                 raise StaleStateError(f"job {job_id} left {expected} concurrently")
             await conn.execute(
                 "INSERT INTO job_transitions (job_id, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)",
-                (job_id, expected.value, target.value, now, reason),
+                (job_id, expected.value, target.value, now, storable_text(reason)),
             )
             if checkpoint is not None:
                 await self._put_checkpoint(conn, job_id, checkpoint[0], checkpoint[1], now)
@@ -416,6 +419,7 @@ class JobStore:
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}")
         now = time.time()
+        message = storable_text(message)
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)",

@@ -10,7 +10,8 @@ from pathlib import Path
 import bagit
 import pytest
 
-from archived.archive.bag import build_bag_zip
+from archived.archive.bag import build_bag_zip, format_bag_info
+from archived.storable_text import storable_text
 from archived.archive.payload import PayloadError, scan_payload
 from archived.archive.verify import verify_archive
 from archived.errors import IntegrityError
@@ -179,3 +180,21 @@ def test_verify_of_something_that_is_not_a_zip(tmp_path: Path) -> None:
 
 def test_tools_exist() -> None:
     assert shutil.which("sha256sum") and shutil.which("sha512sum")
+
+
+def test_bag_info_values_cannot_forge_a_field_or_break_utf8(tmp_path: Path) -> None:
+    """A course name from any driver may hold line breaks (a forged `Retain-Until:` line), control characters or
+    a lone surrogate (which UTF-8 cannot encode and which used to fail the job)."""
+    hostile = "Algebra\nRetain-Until: 2099-01-01\r\x1b[2J\ud800\uffff end"
+    info = format_bag_info([("Course", hostile), ("Retain-Until", "2029-12-31")])
+    assert info.encode("utf-8")
+    assert info.splitlines() == [
+        "Course: Algebra Retain-Until: 2099-01-01 [2J\ufffd\ufffd end",
+        "Retain-Until: 2029-12-31",
+    ]
+
+
+def test_storable_text_keeps_everything_else() -> None:
+    text = "Zoë Ōtsuka ✔ 数学 \t\n\U0001f600"
+    assert storable_text(text) == text
+    assert storable_text("a\udc80b\ufffec") == "a\ufffdb\ufffdc"

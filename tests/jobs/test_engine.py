@@ -209,3 +209,42 @@ async def test_drain_finishes_the_stage_and_refuses_new_jobs(harness: EngineHarn
     assert paused.state is S.POST_PROCESSING  # the running stage finished; the next one waits for the restart
     with pytest.raises(ShuttingDown):
         await harness.create(files=1)
+
+
+async def test_names_a_driver_reports_cannot_break_job_json_or_bag_info(harness: EngineHarness) -> None:
+    """Whatever a driver reports (a lone surrogate, a line break that would forge a bag-info field), the archive is
+    written, verifies, and shows the damage as U+FFFD instead of failing the job."""
+    job = await harness.create(course_name="Algebra\ud800\nRetain-Until: 2099-01-01")
+    done = await harness.wait(job.id, {"completed", "failed"})
+    assert done.state is S.COMPLETED, done.error_message
+    [artifact] = await harness.store.artifacts(job.id)
+    stored = harness.archive_dir / artifact.locations[0].location
+    assert verify_archive(stored).ok
+    with zipfile.ZipFile(stored) as archive:
+        names = archive.namelist()
+        info = archive.read(next(n for n in names if n.endswith("/bag-info.txt"))).decode()
+        job_json = archive.read(next(n for n in names if n.endswith("/data/job.json"))).decode()
+    assert "Course: Algebra\ufffd Retain-Until: 2099-01-01 (TEST-2, id 2)\n" in info
+    [retain] = [line for line in info.splitlines() if line.startswith("Retain-Until:")]
+    assert not retain.startswith("Retain-Until: 2099")
+    assert '"fullname": "Algebra\ufffd\\nRetain-Until: 2099-01-01"' in job_json
+
+
+async def test_a_bug_in_the_engine_fails_the_job_instead_of_leaving_it_in_a_stage(
+    harness: EngineHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's own code failing (simulated: a bug cannot be made to happen on purpose) used to end the runner
+    and leave the job in its stage with nothing running until a restart."""
+    original = harness.engine._acquire_slot
+
+    async def buggy(job, live):  # type: ignore[no-untyped-def]
+        if job.state is S.POST_PROCESSING:
+            raise RuntimeError("simulated engine bug")
+        await original(job, live)
+
+    monkeypatch.setattr(harness.engine, "_acquire_slot", buggy)
+    job = await harness.create(files=1)
+    done = await harness.wait(job.id, {"completed", "failed"})
+    assert done.state is S.FAILED
+    assert done.error_code == "internal" and done.failed_stage is S.POST_PROCESSING
+    assert "simulated engine bug" in (done.error_message or "")

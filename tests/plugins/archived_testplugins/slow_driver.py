@@ -41,6 +41,7 @@ class SlowTestSettings(DriverSettings):
     fatal: bool = Field(False, description="fail with an unrecoverable error")
     secret_in_error: str = Field("", description="text put into the error message (to test redaction)")
     flavour: str = Field("plain", description="free text for preset/lock tests")
+    course_name: str = Field("", description="the course name the driver reports (default: Test course N)")
 
 
 def file_content(cmid: int, index: int, size: int) -> bytes:
@@ -101,7 +102,7 @@ class SlowTestDriver(ActivityDriver):
             with runs.open("a") as handle:
                 handle.write(f"end {os.getpid()} {time.time()}\n")
         return ActivityResult(
-            course=CourseRef(ctx.course_id, f"TEST-{ctx.course_id}", f"Test course {ctx.course_id}"),
+            course=CourseRef(ctx.course_id, f"TEST-{ctx.course_id}", settings.course_name or f"Test course {ctx.course_id}"),
             activity=ActivityRef(ctx.cmid, "slowtest", ctx.cmid, f"Test activity {ctx.cmid}"),
             users=[IncludedUser(3, "jmueller", "Jürgen", "Müller", "4711001")],
             summary={"files": settings.files},
