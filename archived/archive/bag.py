@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archived.archive.payload import CHUNK, PayloadFile
-from archived.storable_text import storable_text
 from archived.durable import fsync_dir, sha256_of_file
 from archived.errors import IntegrityError
+from archived.storable_text import storable_text
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

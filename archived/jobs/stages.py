@@ -20,7 +20,6 @@ from archived.archive.bag import build_bag_zip
 from archived.archive.names import render_name, time_variables
 from archived.archive.payload import PayloadFile, scan_payload
 from archived.archive.readme import archive_readme
-from archived.storable_text import storable_text
 from archived.archive.verify import verify_archive
 from archived.config import Config
 from archived.drivers.activity.base import ActivityDriver, ActivityResult, LogLevel
@@ -33,6 +32,7 @@ from archived.jobs.model import JobRecord, StoredLocation
 from archived.jobs.results import result_from_dict, result_to_dict
 from archived.jobs.settings import JobSettings
 from archived.jobs.states import JobState
+from archived.storable_text import storable_text
 from archived.store.jobs import JobStore
 from archived.targets import StorageTarget
 

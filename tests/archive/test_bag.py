@@ -11,10 +11,10 @@ import bagit
 import pytest
 
 from archived.archive.bag import build_bag_zip, format_bag_info
-from archived.storable_text import storable_text
 from archived.archive.payload import PayloadError, scan_payload
 from archived.archive.verify import verify_archive
 from archived.errors import IntegrityError
+from archived.storable_text import storable_text
 
 BAG_INFO = [("Source-Organization", "Test University"), ("External-Identifier", "job-1")]
 

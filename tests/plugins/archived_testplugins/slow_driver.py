@@ -102,7 +102,9 @@ class SlowTestDriver(ActivityDriver):
             with runs.open("a") as handle:
                 handle.write(f"end {os.getpid()} {time.time()}\n")
         return ActivityResult(
-            course=CourseRef(ctx.course_id, f"TEST-{ctx.course_id}", settings.course_name or f"Test course {ctx.course_id}"),
+            course=CourseRef(
+                ctx.course_id, f"TEST-{ctx.course_id}", settings.course_name or f"Test course {ctx.course_id}"
+            ),
             activity=ActivityRef(ctx.cmid, "slowtest", ctx.cmid, f"Test activity {ctx.cmid}"),
             users=[IncludedUser(3, "jmueller", "Jürgen", "Müller", "4711001")],
             summary={"files": settings.files},
