@@ -122,7 +122,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if args.json:
             print_json(answer)
         else:
-            console.print("overview refreshed" + (f" for course {args.course_id}" if args.course_id else ""))
+            # Within the cooldown the daemon answers from what it fetched before; its message says which.
+            where = f" for course {args.course_id}" if args.course_id else ""
+            console.print(f"overview{where}: {answer.get('message') or 'refreshed'}")
         return ExitCode.OK
 
     return with_client(args, action)

@@ -47,6 +47,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{state} {n}" for state, n in sorted(status["jobs"].items())) or "none"
         console.print(f"jobs: {status['running']} running; all: {counts}")
         console.print(f"drivers: {', '.join(status['drivers']) or 'none'}; targets: {', '.join(status['targets'])}")
+        store = status.get("store")
+        if store and not store.get("writable", True):
+            console.print(Text.assemble(("store: cannot be written", "bold red"), " ", data(store.get("problem", ""))))
         moodle = status.get("moodle")
         if moodle:
             reach = (

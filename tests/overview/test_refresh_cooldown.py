@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from archived.rpc.protocol import ErrorCode, RpcError
+from tests.cli.test_cli import run
 from tests.overview.conftest import moodle_overrides
 
 READER_ONLY = {"access.operator_users": [], "access.operator_groups": [], "access.allow_daemon_user": False}
@@ -73,3 +74,12 @@ async def test_a_failed_refresh_is_not_retried_within_the_cooldown(moodle_daemon
         assert err.value.code == ErrorCode.UPSTREAM_ERROR
         assert "failed" in err.value.message and "daemon.overview_refresh_cooldown_seconds" in err.value.message
         assert requests(simulator) == 0
+
+
+def test_the_cli_says_whether_moodle_was_asked(moodle_daemon) -> None:
+    first = run("courses", "refresh", "2", "--force", socket=moodle_daemon.socket)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "overview for course 2: fetched from Moodle now"
+    again = run("courses", "refresh", "2", socket=moodle_daemon.socket)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("overview for course 2: refreshed ") and "s ago" in again.stdout
