@@ -46,6 +46,8 @@ _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_LOCATOR_SIZE = 20
 _ZIP64_END = b"PK\x06\x06"
 _ZIP64_END_SIZE = 56
+_CENTRAL = b"PK\x01\x02"
+_CENTRAL_SIZE = 46
 _LOCAL = b"PK\x03\x04"
 _LOCAL_SIZE = 30
 _DESCRIPTOR = b"PK\x07\x08"
@@ -165,6 +167,7 @@ class _EndRecord:
     """What the end record(s) declare, and what is wrong around them."""
 
     entries: int
+    directory_size: int
     problems: list[str]
 
 
@@ -213,6 +216,7 @@ def _verify(handle: BinaryIO, report: VerifyReport) -> None:
     problems = end.problems
     if len(entries) != end.entries:
         problems.append(f"the end record counts {end.entries} entries, the central directory holds {len(entries)}")
+    problems += _check_central_directory(handle, entries, directory_start, end.directory_size)
     problems += _check_local_headers(handle, entries, directory_start)
     report.add(
         "zip structure",
@@ -249,7 +253,9 @@ def _read_end_record(handle: BinaryIO, size: int, report: VerifyReport) -> _EndR
     if position < 0:
         report.add("zip", False, "not a readable ZIP file: no end of central directory record (truncated, or no ZIP)")
         return None
-    _disk, _cd_disk, _, entries, directory_size, _, comment_size = struct.unpack_from("<HHHHIIH", tail, position + 4)
+    disk, directory_disk, on_disk, entries, directory_size, _, comment_size = struct.unpack_from(
+        "<HHHHIIH", tail, position + 4
+    )
     problems = []
     after = tail_size - (position + _END_SIZE + comment_size)
     if after > 0:
@@ -265,9 +271,12 @@ def _read_end_record(handle: BinaryIO, size: int, report: VerifyReport) -> _EndR
         handle.seek(end_at - _ZIP64_LOCATOR_SIZE - _ZIP64_END_SIZE)
         zip64 = handle.read(_ZIP64_END_SIZE + _ZIP64_LOCATOR_SIZE)
         if zip64[_ZIP64_END_SIZE : _ZIP64_END_SIZE + 4] == _ZIP64_LOCATOR and zip64[:4] == _ZIP64_END:
-            record_size, *_, entries, directory_size, _ = struct.unpack_from("<QHHIIQQQQ", zip64, 4)
+            fields = struct.unpack_from("<QHHIIQQQQ", zip64, 4)
+            record_size, _, _, disk, directory_disk, on_disk, entries, directory_size, _ = fields
             if record_size != _ZIP64_END_SIZE - 12:
                 problems.append("the ZIP64 end record carries extensible data that no manifest covers")
+    if disk or directory_disk or on_disk != entries:
+        problems.append("the end record describes a ZIP split over several disks, which unzip cannot check")
     if entries > MAX_ENTRIES or directory_size > MAX_CENTRAL_DIRECTORY:
         report.add(
             "zip structure",
@@ -276,7 +285,32 @@ def _read_end_record(handle: BinaryIO, size: int, report: VerifyReport) -> _EndR
             f"entries or {_size(MAX_CENTRAL_DIRECTORY)} that the verifier reads; refused without reading it",
         )
         return None
-    return _EndRecord(entries, problems)
+    return _EndRecord(entries, directory_size, problems)
+
+
+def _check_central_directory(handle: BinaryIO, entries: list[_Entry], start: int, size: int) -> list[str]:
+    """Walk the central records: they must fill the central directory exactly and each lie on disk 0.
+
+    zipfile forgives a record whose name or extra field runs past the end of the directory (it reads what is
+    there); unzip reads on into the end record and would see another name.
+    """
+    handle.seek(start)
+    position, end = start, start + size
+    problems: list[str] = []
+    for entry in entries:
+        header = handle.read(_CENTRAL_SIZE)
+        if len(header) < _CENTRAL_SIZE or header[:4] != _CENTRAL:
+            return [*problems, f"the central record of {entry.shown} is damaged"]
+        name_size, extra_size, comment_size, disk = struct.unpack_from("<HHHH", header, 28)
+        position += _CENTRAL_SIZE + name_size + extra_size + comment_size
+        if position > end:
+            return [*problems, f"the central record of {entry.shown} runs past the end of the central directory"]
+        if disk:
+            problems.append(f"the central record of {entry.shown} puts it on disk {disk}")
+        handle.seek(position)
+    if position < end:
+        problems.append(f"{end - position} bytes in the central directory belong to no entry")
+    return problems
 
 
 def _check_local_headers(handle: BinaryIO, entries: list[_Entry], directory_start: int) -> list[str]:

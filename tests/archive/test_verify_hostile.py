@@ -256,6 +256,22 @@ def offset_into_another_entry(valid: Path, dest: Path) -> Path:
     return patch(write(dest, read_items(valid)), NOTES, offset_of=JOB, where=())
 
 
+def central_record_overrun(valid: Path, dest: Path) -> Path:
+    """The last central record's name "runs on" into the end record: zipfile cuts it, unzip reads another name."""
+    raw = bytearray(write(dest, read_items(valid)).read_bytes())
+    _, central = headers(bytes(raw), NOTES)
+    struct.pack_into("<H", raw, central + 28, struct.unpack_from("<H", raw, central + 28)[0] + 10)
+    dest.write_bytes(bytes(raw))
+    return dest
+
+
+def split_over_disks(valid: Path, dest: Path) -> Path:
+    raw = bytearray(valid.read_bytes())
+    struct.pack_into("<H", raw, len(raw) - 22 + 4, 1)  # number of this disk, in the end record
+    dest.write_bytes(bytes(raw))
+    return dest
+
+
 def bad_crc_on_bagit(valid: Path, dest: Path) -> Path:
     path = write(dest, read_items(valid))
     return patch(path, f"{PREFIX}bagit.txt", crc=zlib.crc32(b"something else"))
@@ -374,6 +390,8 @@ CASES = [
     Case("nul-in-name", nul_in_name, "entry names", "NUL"),
     Case("names-differ", names_differ, "zip structure", "notes_100-percenT.txt"),
     Case("offset-into-another-entry", offset_into_another_entry, "zip structure", "notes_100-percent.txt"),
+    Case("central-record-overrun", central_record_overrun, "zip structure", "runs past the end of the central"),
+    Case("split-over-disks", split_over_disks, "zip structure", "several disks"),
     Case("bad-crc-bagit", bad_crc_on_bagit, "zip integrity", "bagit.txt"),
     Case("lying-size", lying_size, "zip integrity", "data/bomb.txt: inflates to more than the 1000 bytes"),
     Case("impossible-size", impossible_size, "zip integrity", "data/job.json: declares 4294967280 bytes"),
