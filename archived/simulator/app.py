@@ -80,6 +80,8 @@ class SimulatorApp:
     def route(self, request: HttpRequest) -> Routed:
         """Name the endpoint and function of a request and decide its faults (control calls have none)."""
         path = request.path
+        if self.token in request.query or self.token.encode() in request.body:
+            self.stats.record_token_use(path)
         if path.startswith(control.PREFIX + "/") or path == control.PREFIX:
             return Routed("control", None, {}, FaultPlan())
         if path == "/webservice/rest/server.php":

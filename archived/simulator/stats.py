@@ -23,6 +23,7 @@ class RequestStats:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._log: deque[RequestRecord] = deque(maxlen=log_size)
+        self._token_paths: set[str] = set()
 
     def record(self, endpoint: str, function: str | None, params: dict[str, str]) -> None:
         """Count one request (REST requests under their function name, others under their endpoint)."""
@@ -30,6 +31,16 @@ class RequestStats:
         with self._lock:
             self._counts[key] += 1
             self._log.append(RequestRecord(endpoint, function, tuple(sorted(params.items()))))
+
+    def record_token_use(self, path: str) -> None:
+        """Note that a request to `path` (any path, known endpoint or not) carried the site's token."""
+        with self._lock:
+            self._token_paths.add(path)
+
+    def token_paths(self) -> set[str]:
+        """Every request path that carried the token: a client must send it to web-service endpoints only."""
+        with self._lock:
+            return set(self._token_paths)
 
     def count(self, name: str) -> int:
         """Requests of a function (e.g. `mod_quiz_get_attempt_review`) or endpoint (`pluginfile`, `token`)."""
@@ -51,3 +62,4 @@ class RequestStats:
         with self._lock:
             self._counts.clear()
             self._log.clear()
+            self._token_paths.clear()
