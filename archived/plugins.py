@@ -9,8 +9,8 @@ import logging
 from importlib.metadata import entry_points
 from typing import Any
 
-from archived.drivers.activity.base import ActivityDriver
-from archived.drivers.storage.base import StorageDriver
+from archived.interfaces.activity import ActivityDriver
+from archived.interfaces.storage import StorageDriver
 
 log = logging.getLogger("archived.plugins")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from archived.config import Config
-from archived.drivers.storage.base import StorageDriver, Tier
 from archived.errors import ConfigError
+from archived.interfaces.storage import StorageDriver, Tier
 
 
 @dataclass

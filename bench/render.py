@@ -60,12 +60,12 @@ from lxml import html as lhtml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
-from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker import weasy_patches
-from archived.drivers.worker.math import MathRenderer
-from archived.drivers.worker.render_pool import RenderPool
-from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
+from archived_quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
+from archived_quiz.settings import QuizSettings
+from archived_render import weasy_patches
+from archived_render.math import MathRenderer
+from archived_render.render_pool import RenderPool
+from archived_render.render_task import RenderOptions, RenderTask, Resource
 from bench.process_tree import RoleSampler, steal_seconds, tree_cpu_seconds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures"
@@ -245,8 +245,8 @@ def callgrind_child(tasks_file: Path) -> None:
     `os.getloadavg()` is the marker: callgrind runs with `--dump-before=getloadavg`, and nothing else here
     calls it. Dumps: 1 imports, 2 engine start and warm-up document, 3 first report (cold caches), 4… the rest.
     """
-    from archived.drivers.worker.pdf_engine import PdfEngine
-    from archived.drivers.worker.render_worker import WARMUP_HTML
+    from archived_render.pdf_engine import PdfEngine
+    from archived_render.render_worker import WARMUP_HTML
 
     tasks = pickle.loads(tasks_file.read_bytes())
     os.getloadavg()

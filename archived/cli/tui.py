@@ -30,15 +30,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 def cmd_tui(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits."""
     # Textual is imported only here, so the other commands start fast.
-    from archived.tui.keymap import binding_catalogue
-    from archived.tui.settings_file import load_tui_settings
+    from archived_tui.keymap import binding_catalogue
+    from archived_tui.settings_file import load_tui_settings
 
     if args.list_keys:
         for info in binding_catalogue():
             console.print(Text.assemble(f"{info.binding_id:24} {info.key:10} {info.description}  ",
                                         (f"({info.where})", "dim")))  # fmt: skip
         return ExitCode.OK
-    from archived.tui.app import ArchivedApp
+    from archived_tui.app import ArchivedApp
 
     settings = load_tui_settings(Path(args.tui_config) if args.tui_config else None)
     ArchivedApp(socket_path(args), settings=settings).run()

@@ -25,9 +25,9 @@ from archived.daemon.logging_limits import RepeatLimits
 from archived.daemon.open_files import open_file_count, raise_open_file_limit
 from archived.daemon.services import DaemonServices
 from archived.daemon.systemd import Notifier, inherited_socket
-from archived.drivers.activity.base import ActivityDriver, DriverEnvironment
 from archived.errors import ConfigError
 from archived.events.bus import EventBus
+from archived.interfaces.activity import ActivityDriver, DriverEnvironment
 from archived.jobs.engine import Engine
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
 from archived.plugins import activity_drivers, storage_drivers

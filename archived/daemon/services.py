@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archived.config import Config
-from archived.drivers.activity.base import ActivityDriver
 from archived.events.bus import EventBus
+from archived.interfaces.activity import ActivityDriver
 from archived.jobs.engine import Engine
 from archived.store.jobs import JobStore
 from archived.targets import StorageTarget

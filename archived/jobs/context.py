@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archived.drivers.activity.base import DriverSettings, LogLevel
+from archived.interfaces.activity import DriverSettings, LogLevel
 from archived.jobs.model import JobRecord
 from archived.store.jobs import JobStore
 
@@ -15,7 +15,7 @@ PARTIAL_CHECKPOINT = "activity_archiving.partial"
 
 
 class StageContext:
-    """Implements `archived.drivers.activity.base.ArchiveContext` on top of the store and the engine."""
+    """Implements `archived.interfaces.activity.ArchiveContext` on top of the store and the engine."""
 
     def __init__(
         self,

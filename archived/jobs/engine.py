@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from archived.config import Config
-from archived.drivers.activity.base import ActivityDriver, DriverSettings, LogLevel
 from archived.errors import ArchivedError, FatalError, IntegrityError, disk_error, is_recoverable
 from archived.events.bus import Event, EventBus
+from archived.interfaces.activity import ActivityDriver, DriverSettings, LogLevel
 from archived.jobs.model import Initiator, JobRecord
 from archived.jobs.results import result_from_dict
 from archived.jobs.settings import (

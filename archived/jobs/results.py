@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from archived.drivers.activity.base import ActivityRef, ActivityResult, CourseRef, IncludedUser
+from archived.interfaces.activity import ActivityRef, ActivityResult, CourseRef, IncludedUser
 
 
 def result_to_dict(result: ActivityResult) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from archived.archive.names import ARCHIVE_VARIABLES, DEFAULT_ARCHIVE_NAME, PatternError, validate_pattern
-from archived.drivers.activity.base import DriverSettings
 from archived.errors import ConfigError, FatalError
+from archived.interfaces.activity import DriverSettings
 
 JOB_PRESET = "job"
 DEFAULT_JOB_LOCKS = ("retention_years",)

@@ -22,11 +22,11 @@ from archived.archive.payload import PayloadFile, scan_payload
 from archived.archive.readme import archive_readme
 from archived.archive.verify import verify_archive
 from archived.config import Config
-from archived.drivers.activity.base import ActivityDriver, ActivityResult, LogLevel
-from archived.drivers.storage.base import StorageConflict
 from archived.durable import sha256_of_file, write_atomic
 from archived.errors import ArchivedError, FatalError, IntegrityError
 from archived.events.bus import Event, EventBus
+from archived.interfaces.activity import ActivityDriver, ActivityResult, LogLevel
+from archived.interfaces.storage import StorageConflict
 from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
 from archived.jobs.model import JobRecord, StoredLocation
 from archived.jobs.results import result_from_dict, result_to_dict

@@ -24,8 +24,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archived.daemon.services import DaemonServices
-from archived.drivers.activity.base import ActivityDriver
 from archived.errors import ArchivedError, FatalError, RecoverableError
+from archived.interfaces.activity import ActivityDriver
 from archived.jobs.model import iso
 
 log = logging.getLogger("archived.overview")

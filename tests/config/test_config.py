@@ -85,7 +85,7 @@ def test_empty_secret_file_is_refused(tmp_path: Path) -> None:
 
 def test_the_example_presets_fit_the_installed_drivers() -> None:
     from archived.daemon.server import build_presets
-    from archived.drivers.activity.base import DriverEnvironment
+    from archived.interfaces.activity import DriverEnvironment
     from archived.plugins import activity_drivers
 
     config = load_config(EXAMPLE)

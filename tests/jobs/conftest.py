@@ -12,9 +12,9 @@ from archived_testplugins.slow_driver import SlowTestDriver
 from archived_testplugins.slow_storage import SlowLocalConfig, SlowLocalStorage
 
 from archived.config import parse_config
-from archived.drivers.activity.base import DriverEnvironment
-from archived.drivers.storage.base import Tier
 from archived.events.bus import EventBus
+from archived.interfaces.activity import DriverEnvironment
+from archived.interfaces.storage import Tier
 from archived.jobs.engine import Engine
 from archived.jobs.model import Initiator, JobRecord
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset

@@ -12,8 +12,8 @@ from typing import Any
 from textual.app import App
 from textual.pilot import Pilot
 
-from archived.tui.app import ArchivedApp
-from archived.tui.settings_file import TuiSettings
+from archived_tui.app import ArchivedApp
+from archived_tui.settings_file import TuiSettings
 from tests.tui.rendered import screen_text
 
 # Short delays keep the tests fast; the link's logic is the same as with the defaults.

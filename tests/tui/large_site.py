@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from archived.tui.app import ArchivedApp
-from archived.tui.settings_file import TuiSettings
-from archived.tui.widgets.course_table import CourseTable
-from archived.tui.widgets.job_table import JobTable
+from archived_tui.app import ArchivedApp
+from archived_tui.settings_file import TuiSettings
+from archived_tui.widgets.course_table import CourseTable
+from archived_tui.widgets.job_table import JobTable
 from tests.tui.conftest import settle, until
 from tests.tui.recorded import FROZEN_CLOCK, RecordedDaemon, _at, activities, job_summary
 

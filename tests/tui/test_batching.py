@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archived.tui.batching import EventBatcher
+from archived_tui.batching import EventBatcher
 
 
 def job(job_id: str, state: str, progress: float = 0.0) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 
 from archived.cli.common import socket_path
 from archived.cli.main import build_parser, main
-from archived.tui.keymap import binding_catalogue
+from archived_tui.keymap import binding_catalogue
 
 
 @pytest.mark.parametrize(

@@ -13,17 +13,17 @@ from textual.widgets import Input, Select
 
 from archived.rpc import protocol
 from archived.simulator.simulator import MoodleSimulator
-from archived.tui.dialogs.confirm import ConfirmDialog
-from archived.tui.dialogs.delete_job import DeleteJobDialog
-from archived.tui.dialogs.new_job import NewJobDialog
-from archived.tui.screens.job_detail import JobDetailScreen
-from archived.tui.screens.jobs import JobsScreen
-from archived.tui.widgets.activity_table import ActivityTable
-from archived.tui.widgets.banner import ConnectionBanner
-from archived.tui.widgets.category_tree import CategoryTree
-from archived.tui.widgets.course_table import CourseTable
-from archived.tui.widgets.job_table import JobTable
-from archived.tui.widgets.setting_field import SettingField
+from archived_tui.dialogs.confirm import ConfirmDialog
+from archived_tui.dialogs.delete_job import DeleteJobDialog
+from archived_tui.dialogs.new_job import NewJobDialog
+from archived_tui.screens.job_detail import JobDetailScreen
+from archived_tui.screens.jobs import JobsScreen
+from archived_tui.widgets.activity_table import ActivityTable
+from archived_tui.widgets.banner import ConnectionBanner
+from archived_tui.widgets.category_tree import CategoryTree
+from archived_tui.widgets.course_table import CourseTable
+from archived_tui.widgets.job_table import JobTable
+from archived_tui.widgets.setting_field import SettingField
 from tests.support.jobs import TERMINAL, create_job, wait_for_state
 from tests.tui.conftest import blocking_call, make_app, notifications, until
 from tests.tui.rendered import screen_text

@@ -13,10 +13,10 @@ from pathlib import Path
 from textual.widgets import Input
 
 from archived.simulator.simulator import MoodleSimulator
-from archived.tui.screens.job_detail import JobDetailScreen
-from archived.tui.widgets.activity_table import ActivityTable
-from archived.tui.widgets.course_table import CourseTable
-from archived.tui.widgets.job_table import JobTable
+from archived_tui.screens.job_detail import JobDetailScreen
+from archived_tui.widgets.activity_table import ActivityTable
+from archived_tui.widgets.course_table import CourseTable
+from archived_tui.widgets.job_table import JobTable
 from tests.support.hostile_names import (
     ALGEBRA_SHORT,
     ALGEBRA_SHOWN,

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from archived.tui.app import ArchivedApp
-from archived.tui.screens.job_detail import JobDetailScreen
-from archived.tui.screens.jobs import JobsScreen
-from archived.tui.screens.storage import StorageScreen
-from archived.tui.settings_file import load_tui_settings
-from archived.tui.widgets.job_table import JobTable
-from archived.tui.widgets.nav_bar import NavBar
+from archived_tui.app import ArchivedApp
+from archived_tui.screens.job_detail import JobDetailScreen
+from archived_tui.screens.jobs import JobsScreen
+from archived_tui.screens.storage import StorageScreen
+from archived_tui.settings_file import load_tui_settings
+from archived_tui.widgets.job_table import JobTable
+from archived_tui.widgets.nav_bar import NavBar
 from tests.tui.conftest import notifications, settle, until
 from tests.tui.recorded import FROZEN_CLOCK, RecordedDaemon, _id
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from pathlib import Path
 
-from archived.tui.keymap import binding_catalogue, known_binding_ids
-from archived.tui.settings_file import default_settings_path, load_tui_settings
+from archived_tui.keymap import binding_catalogue, known_binding_ids
+from archived_tui.settings_file import default_settings_path, load_tui_settings
 
 
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:
@@ -59,8 +59,8 @@ def test_every_binding_has_an_id_and_shared_ids_mean_the_same_action() -> None:
     assert {"app.quit", "app.help", "job.retry", "job.cancel", "job.delete", "storage.test", "courses.archive"} <= set(
         ids
     )
-    from archived.tui.screens.job_detail import JobDetailScreen
-    from archived.tui.screens.jobs import JobsScreen
+    from archived_tui.screens.job_detail import JobDetailScreen
+    from archived_tui.screens.jobs import JobsScreen
 
     def actions(screen: type) -> dict[str, str]:
         return {b.id: b.action for b in screen.BINDINGS if b.id}

@@ -12,9 +12,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from archived.tui.app import ArchivedApp
-from archived.tui.settings_file import TuiSettings
-from archived.tui.widgets.job_table import JobTable
+from archived_tui.app import ArchivedApp
+from archived_tui.settings_file import TuiSettings
+from archived_tui.widgets.job_table import JobTable
 from tests.tui.conftest import settle
 from tests.tui.recorded import DETAIL_JOB, FROZEN_CLOCK, RecordedDaemon, _id
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from archived.drivers.storage import local as local_storage
-from archived.drivers.storage.base import StorageConflict, StorageUnavailable, Tier
-from archived.drivers.storage.local import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
 from archived.errors import FatalError, IntegrityError
+from archived.interfaces.storage import StorageConflict, StorageUnavailable, Tier
+from archived_local import storage as local_storage
+from archived_local.storage import TEMP_PREFIX, LocalDirectoryConfig, LocalDirectoryStorage
 from tests.support.mounts import set_read_only, tmpfs
 
 

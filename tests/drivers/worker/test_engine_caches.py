@@ -13,10 +13,10 @@ import zlib
 from PIL import Image
 from pypdf import PdfReader
 
-from archived.drivers.worker import weasy_caches
-from archived.drivers.worker.pdf_check import check_pdf
-from archived.drivers.worker.pdf_engine import PdfEngine
-from archived.drivers.worker.render_task import RenderOptions, RenderTask, Resource
+from archived_render import weasy_caches
+from archived_render.pdf_check import check_pdf
+from archived_render.pdf_engine import PdfEngine
+from archived_render.render_task import RenderOptions, RenderTask, Resource
 
 # A MathJax-like formula: glyph outlines placed by transforms, plus a fraction bar.
 FORMULA = (
@@ -110,7 +110,7 @@ def test_inline_svg_keeps_its_size_as_an_image() -> None:
     inline = widths(HTML(string=html).render())
     engine = PdfEngine()
     task = RenderTask("w", html, {}, OPTIONS)
-    from archived.drivers.worker.pdf_engine import _ResourceFetcher
+    from archived_render.pdf_engine import _ResourceFetcher
 
     fetcher = _ResourceFetcher({}, engine._images, task)
     document = engine._document(html, fetcher)

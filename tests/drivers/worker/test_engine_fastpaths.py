@@ -15,11 +15,11 @@ from __future__ import annotations
 import pytest
 from lxml import html as lhtml
 
-from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
-from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker import weasy_fastpaths
-from archived.drivers.worker.pdf_engine import PdfEngine
-from archived.drivers.worker.render_task import RenderOptions, RenderTask
+from archived_quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
+from archived_quiz.settings import QuizSettings
+from archived_render import weasy_fastpaths
+from archived_render.pdf_engine import PdfEngine
+from archived_render.render_task import RenderOptions, RenderTask
 from tests.support.fixtures import REAL_ATTEMPT
 
 OPTIONS = RenderOptions(identifier="fastpaths", created="2024-05-01T10:00:00Z")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archived.drivers.worker import math as math_module
-from archived.drivers.worker.math import MathRenderer
+from archived_render import math as math_module
+from archived_render.math import MathRenderer
 
 
 async def test_renders_caches_and_reports_errors() -> None:
@@ -38,7 +38,7 @@ async def test_the_child_runs_with_a_bounded_heap() -> None:
     """V8's default sizing let the child grow to ~150 MiB over thousands of distinct formulas."""
     from pathlib import Path
 
-    from archived.drivers.worker.math import NODE_FLAGS
+    from archived_render.math import NODE_FLAGS
 
     renderer = MathRenderer()
     try:
@@ -173,14 +173,14 @@ async def test_a_formula_that_kills_the_child_fails_alone(monkeypatch, caplog) -
     """A formula too big for the child's heap: Node aborts, twice with the whole batch; then the batch's formulas
     go one by one, only the culprit fails (remembered, so a later attempt does not kill the child again), and
     the log says what Node said."""
-    import archived.drivers.worker.math as math_module
+    import archived_render.math as math_module
 
     # A smaller heap than in production, so that a formula of a few hundred kilobytes is enough to exhaust it.
     monkeypatch.setattr(math_module, "NODE_FLAGS", ("--max-semi-space-size=1", "--max-old-space-size=24"))
     huge = "\\begin{array}{" + "c" * 60 + "}" + " \\\\ ".join(["&".join(["x^{2}_{i}"] * 60)] * 400) + "\\end{array}"
     renderer = MathRenderer(timeout=60)
     try:
-        with caplog.at_level("WARNING", logger="archived.drivers.worker.math"):
+        with caplog.at_level("WARNING", logger="archived_render.math"):
             results = await renderer.render_many([("a+b", False), (huge, True), ("\\sqrt{c}", False)])
         assert results[("a+b", False)].svg and results[("\\sqrt{c}", False)].svg
         assert results[(huge, True)].svg is None and results[(huge, True)].error

@@ -10,10 +10,10 @@ import signal
 import pytest
 from PIL import Image
 
-from archived.drivers.worker.pdf_check import PdfCheckError, check_pdf
-from archived.drivers.worker.render_pool import RenderPool, RenderTimeout
-from archived.drivers.worker.render_task import PdfVariant, RenderOptions, RenderTask, Resource
 from archived.errors import FatalError, RecoverableError
+from archived_render.pdf_check import PdfCheckError, check_pdf
+from archived_render.render_pool import RenderPool, RenderTimeout
+from archived_render.render_task import PdfVariant, RenderOptions, RenderTask, Resource
 
 HTML = (
     "<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>Hello Zoë, 2 × 3 = 6.</p>"
@@ -119,7 +119,7 @@ async def test_a_cancelled_render_kills_its_worker_and_the_pool_goes_on() -> Non
 
 
 async def test_close_ends_waiting_and_running_renders_at_once() -> None:
-    from archived.drivers.worker.render_pool import RenderPoolClosed
+    from archived_render.render_pool import RenderPoolClosed
 
     render_pool = RenderPool(1, timeout=60, retries=2)
     try:
@@ -167,7 +167,7 @@ def test_text_check_decodes_like_a_text_extractor() -> None:
     from pypdf import PdfReader
     from weasyprint import HTML as WeasyHTML
 
-    from archived.drivers.worker.pdf_check import _decoded_chars
+    from archived_render.pdf_check import _decoded_chars
 
     html = "<p>Grüße, Zoë! ∑ 2 × 3 = 6 — “quoted” ﬁne</p><p><b>Bold</b> <i>italic</i> <code>mono()</code></p>"
     pdf = WeasyHTML(string=html).write_pdf(pdf_variant="pdf/a-2u")

@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 from lxml import html as lhtml
 
-from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
-from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker import weasy_patches
-from archived.drivers.worker.math import MathRenderer
-from archived.drivers.worker.pdf_engine import PdfEngine
-from archived.drivers.worker.render_pool import RenderPool
-from archived.drivers.worker.render_task import RenderOptions, RenderTask
-from archived.drivers.worker.weasy_patches import ENV_VAR, PATCHES, PROVEN
+from archived_quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
+from archived_quiz.settings import QuizSettings
+from archived_render import weasy_patches
+from archived_render.math import MathRenderer
+from archived_render.pdf_engine import PdfEngine
+from archived_render.render_pool import RenderPool
+from archived_render.render_task import RenderOptions, RenderTask
+from archived_render.weasy_patches import ENV_VAR, PATCHES, PROVEN
 from tests.support.fixtures import REAL_ATTEMPT
 
 OPTIONS = RenderOptions(identifier="patch-gate", created="2024-05-01T10:00:00Z", page_size="A4")
@@ -159,19 +159,19 @@ def test_private_modules_stay_unloaded_on_an_unproven_version(tmp_path) -> None:
     script = textwrap.dedent(
         """
         import sys
-        from archived.drivers.worker import weasy_patches
+        from archived_render import weasy_patches
         weasy_patches._installed_version = {"weasyprint": "71.0", "pydyf": "0.14.0"}.get
-        from archived.drivers.worker.pdf_engine import PdfEngine
-        from archived.drivers.worker.render_task import RenderOptions, RenderTask
+        from archived_render.pdf_engine import PdfEngine
+        from archived_render.render_task import RenderOptions, RenderTask
         engine = PdfEngine()
         result = engine.render(RenderTask("t", "<html><body><p>Hello stock</p></body></html>", options=RenderOptions()))
         assert result.check is not None, result
         print(engine.patches.label)
-        print(sorted(name for name in sys.modules if name.startswith("archived.drivers.worker.weasy_")))
+        print(sorted(name for name in sys.modules if name.startswith("archived_render.weasy_")))
         """
     )
     done = _python(script)
-    assert done.stdout.splitlines() == ["stock", "['archived.drivers.worker.weasy_patches']"], done.stderr
+    assert done.stdout.splitlines() == ["stock", "['archived_render.weasy_patches']"], done.stderr
 
 
 def test_a_patch_module_that_fails_to_import_leaves_stock_rendering_working() -> None:
@@ -180,8 +180,8 @@ def test_a_patch_module_that_fails_to_import_leaves_stock_rendering_working() ->
         """
         from weasyprint.text import constants
         del constants.LST_TO_ISO  # a name weasy_fastpaths imports, as if a release had moved it
-        from archived.drivers.worker.pdf_engine import PdfEngine
-        from archived.drivers.worker.render_task import RenderOptions, RenderTask
+        from archived_render.pdf_engine import PdfEngine
+        from archived_render.render_task import RenderOptions, RenderTask
         engine = PdfEngine()
         result = engine.render(RenderTask("t", "<html><body><p>Hello stock</p></body></html>", options=RenderOptions()))
         assert result.check is not None and result.check.text_chars > 0, result
@@ -205,7 +205,7 @@ async def test_unproven_version_logs_one_line_and_workers_render_stock(monkeypat
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setattr(weasy_patches, "_logged", set())
     _unproven(monkeypatch)
-    caplog.set_level(logging.INFO, logger="archived.drivers.worker.weasy_patches")
+    caplog.set_level(logging.INFO, logger="archived_render.weasy_patches")
     html = "<!DOCTYPE html>\n<html><body><p>Stock worker</p></body></html>"
     for _ in range(2):  # a second pool in the same daemon (a driver restarted) says nothing new
         async with RenderPool(1, timeout=60, max_tasks_per_child=1) as pool:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from archived.drivers.activity.base import (
+from archived.errors import FatalError, RecoverableError
+from archived.interfaces.activity import (
     ActivityDriver,
     ActivityRef,
     ActivityResult,
@@ -28,7 +29,6 @@ from archived.drivers.activity.base import (
     IncludedUser,
     LogLevel,
 )
-from archived.errors import FatalError, RecoverableError
 
 
 class SlowTestSettings(DriverSettings):

@@ -6,8 +6,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from archived.drivers.storage.base import StorageUnavailable, StoredObject
-from archived.drivers.storage.local import LocalDirectoryConfig, LocalDirectoryStorage
+from archived.interfaces.storage import StorageUnavailable, StoredObject
+from archived_local.storage import LocalDirectoryConfig, LocalDirectoryStorage
 
 
 class SlowLocalConfig(LocalDirectoryConfig):

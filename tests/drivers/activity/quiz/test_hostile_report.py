@@ -18,18 +18,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from archived.drivers.activity.quiz.html_tree import IncompleteHtmlError
-from archived.drivers.activity.quiz.report import (
+from archived_quiz.html_tree import IncompleteHtmlError
+from archived_quiz.report import (
     AttemptHeader,
     QuestionInput,
     ReportDocument,
     finish_report,
     prepare_report,
 )
-from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker.images import sniff_image_mime
-from archived.drivers.worker.render_pool import RenderPool
-from archived.drivers.worker.render_task import RenderTask, Resource
+from archived_quiz.settings import QuizSettings
+from archived_render.images import sniff_image_mime
+from archived_render.render_pool import RenderPool
+from archived_render.render_task import RenderTask, Resource
 
 HEADER = AttemptHeader(attempt_id=12, attempt_number=1, username="zotsuka", user_fullname="Zoë Ōtsuka",
                        idnumber="4711002", course="Linear Algebra I (LA1)", quiz="Midterm quiz",

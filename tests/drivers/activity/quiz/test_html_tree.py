@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html as lhtml
 
-from archived.drivers.activity.quiz.html_tree import IncompleteHtmlError, fragment, new_element
+from archived_quiz.html_tree import IncompleteHtmlError, fragment, new_element
 
 FRAGMENTS = [
     "",

@@ -25,14 +25,14 @@ import pytest
 import pytest_asyncio
 
 from archived.archive.names import sanitise_segment
-from archived.drivers.activity.base import ActivityResult, DriverEnvironment, LogLevel
-from archived.drivers.activity.quiz import driver as quiz_driver_module
-from archived.drivers.activity.quiz.driver import QuizDriver, _Job
-from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker.pdf_check import check_pdf
 from archived.errors import FatalError
+from archived.interfaces.activity import ActivityResult, DriverEnvironment, LogLevel
 from archived.moodle.client import MoodleClient
 from archived.simulator.simulator import MoodleSimulator
+from archived_quiz import driver as quiz_driver_module
+from archived_quiz.driver import QuizDriver, _Job
+from archived_quiz.settings import QuizSettings
+from archived_render.pdf_check import check_pdf
 from tests.support.simulator import RAW_TEX, add_attempt, pdf_text, squash
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -20,13 +20,13 @@ import pytest_asyncio
 from PIL import Image
 from pypdf import PdfReader
 
-from archived.drivers.activity.base import DriverEnvironment, LogLevel
-from archived.drivers.activity.quiz.driver import QuizDriver
-from archived.drivers.activity.quiz.xml_chars import CLEANED_NOTE
+from archived.interfaces.activity import DriverEnvironment, LogLevel
 from archived.jobs.results import result_to_dict
 from archived.moodle.client import MoodleClient
 from archived.simulator.data.model import StoredFile
 from archived.simulator.simulator import MoodleSimulator
+from archived_quiz.driver import QuizDriver
+from archived_quiz.xml_chars import CLEANED_NOTE
 from tests.drivers.activity.quiz.test_quiz_driver import EXAM, MIDTERM, Run, archive, missing_from
 from tests.support.simulator import pdf_text, squash
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from lxml import html as lhtml
 
-from archived.drivers.activity.quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
-from archived.drivers.activity.quiz.settings import QuizSettings
-from archived.drivers.worker.math import MathRenderer, MathResult
-from archived.drivers.worker.render_pool import RenderPool
-from archived.drivers.worker.render_task import RenderOptions, RenderTask
+from archived_quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
+from archived_quiz.settings import QuizSettings
+from archived_render.math import MathRenderer, MathResult
+from archived_render.render_pool import RenderPool
+from archived_render.render_task import RenderOptions, RenderTask
 from tests.support.fixtures import REAL_ATTEMPT as FIXTURE
 
 
@@ -242,7 +242,7 @@ async def test_long_unbroken_text_wraps_instead_of_leaving_the_page(tmp_path: Pa
 
 def test_parsed_formulas_kept_are_bounded_and_recurring_ones_stay(monkeypatch) -> None:
     """Formulas with an attempt's own numbers never recur: they must not pile up in the daemon's memory."""
-    from archived.drivers.activity.quiz import tex
+    from archived_quiz import tex
 
     kept = tex._ParsedSvgs(4)
     monkeypatch.setattr(tex, "PARSED_SVGS", kept)

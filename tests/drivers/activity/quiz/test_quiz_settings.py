@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from archived.archive.names import render_name, render_path, time_variables
-from archived.drivers.activity.quiz.settings import PaperFormat, QuizSettings
+from archived_quiz.settings import PaperFormat, QuizSettings
 
 
 def test_defaults_and_patterns() -> None:

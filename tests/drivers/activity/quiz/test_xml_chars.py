@@ -9,7 +9,7 @@ import json
 import pytest
 from lxml import etree
 
-from archived.drivers.activity.quiz.xml_chars import REPLACEMENT, clean_line, clean_text, cleaning_note
+from archived_quiz.xml_chars import REPLACEMENT, clean_line, clean_text, cleaning_note
 
 HOSTILE = {
     "NUL": "\x00",

@@ -1,0 +1,1 @@
+"""The local directory storage driver (entry point `archived.storage`: local)."""

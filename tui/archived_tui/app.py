@@ -1,0 +1,183 @@
+"""The Textual app: four screens as modes, the link to the daemon, global keys and the command palette.
+
+Kept small on purpose: screens, widgets and dialogs live in their own modules and never import this one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.command import Provider
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from archived_tui.batching import EventBatch
+from archived_tui.context import TuiContext
+from archived_tui.format import short_id
+from archived_tui.keymap import GLOBAL_BINDINGS, known_binding_ids
+from archived_tui.link import RECONNECT_DELAYS, DaemonConnection, DaemonLink
+from archived_tui.palette import LiteralSystemCommands
+from archived_tui.safe_text import visible
+from archived_tui.screens.base import DaemonScreen
+from archived_tui.screens.courses import CoursesScreen
+from archived_tui.screens.dashboard import DashboardScreen
+from archived_tui.screens.help import HelpRow, HelpScreen
+from archived_tui.screens.jobs import JobsScreen
+from archived_tui.screens.storage import StorageScreen
+from archived_tui.settings_file import TuiSettings
+
+SCREENS = {
+    "dashboard": DashboardScreen,
+    "courses": CoursesScreen,
+    "jobs": JobsScreen,
+    "storage": StorageScreen,
+}
+
+
+class ArchivedApp(App[None]):
+    """`archived tui`: a client of the daemon's socket and nothing else."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "archived"
+    BINDINGS: ClassVar[list[BindingType]] = GLOBAL_BINDINGS
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {LiteralSystemCommands}
+
+    def __init__(
+        self,
+        socket: Path,
+        *,
+        settings: TuiSettings | None = None,
+        client_factory: Callable[[], DaemonConnection] | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int = 100,
+        log_page_size: int = 200,
+        reconnect_delays: Sequence[float] = RECONNECT_DELAYS,
+        flush_interval: float = 0.1,
+        notify_finished: bool = True,
+        initial_mode: str = "dashboard",
+    ) -> None:
+        super().__init__()
+        self.settings = settings or TuiSettings()
+        self.link = DaemonLink(
+            self,
+            socket,
+            client_factory=client_factory,
+            flush_interval=flush_interval,
+            reconnect_delays=reconnect_delays,
+            clock=clock,
+        )
+        self.ctx = TuiContext(
+            link=self.link, clock=clock, tz=self.settings.tz(), page_size=page_size, log_page_size=log_page_size
+        )
+        self._notify_finished = notify_finished
+        self._initial_mode = initial_mode
+        for mode, screen in SCREENS.items():
+            self.add_mode(mode, lambda screen=screen: screen(self.ctx))  # type: ignore[misc]
+
+    def on_mount(self) -> None:
+        """Theme and keys from the settings file, the first screen, the connection."""
+        if self.settings.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.settings.problems.append(f"{self.settings.path}: [tui] theme {self.settings.theme!r} is unknown")
+        self.settings.check_keys(known_binding_ids())
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        for problem in self.settings.problems:
+            self.notify(problem, title="TUI settings", severity="warning", timeout=15)
+        self.link.events.subscribe(self, self._job_events)
+        self.switch_mode(self._initial_mode)
+        self.run_worker(self.link.run(), name="daemon-link", group="link")
+
+    def on_unmount(self) -> None:
+        """Close the connection."""
+        self.link.stop()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (screens' and widgets' `notify` land here) is literal text: never markup, controls visible.
+
+        Toasts quote activity names, the daemon's refusals and settings files; `markup` is ignored.
+        """
+        super().notify(visible(message, newlines=True), title=visible(title), severity=severity, timeout=timeout,
+                       markup=False)  # fmt: skip
+
+    def _job_events(self, batch: EventBatch) -> None:
+        """A toast when a job ends, whichever screen is showing."""
+        if not self._notify_finished:
+            return
+        for kind, job in batch.finished:
+            title = {"job.completed": "Job completed", "job.failed": "Job failed"}.get(kind, "Job ended")
+            severity: SeverityLevel = "information" if kind == "job.completed" else "error"
+            message = f"{short_id(job.id)} {job.activity_label} ({job.course_label})"
+            if job.error_message:
+                message += f": {job.error_message}"
+            self.notify(message, title=title, severity=severity, timeout=6)
+
+    # -- global actions -----------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Keys of this screen, the global ones and the focused widget's, with their ids."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen_name = type(self.screen).__name__.removesuffix("Screen")
+        sections: dict[str, list[HelpRow]] = {f"This screen ({screen_name})": [], "Everywhere": []}
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.system or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            if active.node is self:
+                section = "Everywhere"
+            elif active.node is self.screen:
+                section = f"This screen ({screen_name})"
+            else:
+                section = f"The focused {type(active.node).__name__}"
+            row = HelpRow(section, self.get_key_display(binding), binding.description or binding.action, binding.id)
+            sections.setdefault(section, []).append(row)
+        # Within a section, the keys that can be remapped (they have ids) first.
+        rows = [
+            row for section_rows in sections.values() for row in sorted(section_rows, key=lambda r: not r.binding_id)
+        ]
+        self.push_screen(HelpScreen(rows, settings_path=self.settings.path))
+
+    def action_refresh(self) -> None:
+        """Reload the screen, or reconnect now if the daemon is away."""
+        if not self.link.state.connected:
+            self.link.reconnect_now()
+        elif isinstance(self.screen, DaemonScreen):
+            self.screen.request_reload()
+
+    def action_reconnect(self) -> None:
+        """Try to reach the daemon now."""
+        self.link.reconnect_now()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Context commands of the screen first, then navigation and the app's own."""
+        if isinstance(screen, DaemonScreen):
+            yield from screen.palette_commands()
+        for mode, screen_class in SCREENS.items():
+            yield SystemCommand(f"go: {mode}", f"Show the {screen_class.__name__.removesuffix('Screen')} screen",
+                                lambda m=mode: self.switch_mode(m))  # fmt: skip
+        yield SystemCommand("help: keys", "Every key of this screen, with its id for remapping", self.action_help)
+        if not self.link.state.connected:
+            yield SystemCommand("daemon: reconnect now", "Skip the wait before the next attempt", self.action_reconnect)
+        yield from super().get_system_commands(screen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mode switching only from the main screens (not from dialogs)."""
+        return action != "switch_mode" or isinstance(self.screen, DaemonScreen)
