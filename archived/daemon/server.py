@@ -38,6 +38,7 @@ from archived.rpc.server import RpcServer
 from archived.store.database import Database
 from archived.store.jobs import JobStore
 from archived.targets import build_targets
+from archived_render.math import MathRenderer
 
 log = logging.getLogger("archived.daemon")
 
@@ -130,6 +131,9 @@ class Daemon:
         config = self.config
         config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
         self._open_files_limit = raise_open_file_limit()  # before render workers start: they inherit it
+        math_problem = MathRenderer().reason  # cheap (no Node started); `archived doctor` checks everything
+        if math_problem:
+            log.warning("formulas will be shown as TeX source: %s (run archived doctor)", math_problem)
         db = await Database.open(config.store_path)
         self._closers.append(db.close)
         store = JobStore(db)

@@ -1,0 +1,70 @@
+"""`archived doctor`: is this installation ready to archive? Checks what a job needs on this machine, with fixes.
+
+Offline and without a daemon: Python, WeasyPrint and its speed-patch path, fonts, Node.js, the MathJax bundle
+and a sample PDF/A report; with a configuration file, also that it loads and that the state folder can be
+written. Exit 1 when anything would stop or degrade archiving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from rich.text import Text
+
+from archived.cli.common import console, print_json
+from archived.cli.exit_codes import ExitCode
+from archived.cli.safe_text import data
+from archived.config import DEFAULT_CONFIG_PATH, load_config
+from archived.errors import ConfigError
+from archived_render.readiness import Finding, check_rendering
+
+MARKS = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "error": ("✗", "bold red")}
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `doctor`."""
+    parser = commands.add_parser("doctor", help="check this installation: rendering stack, Node.js, MathJax, config")
+    parser.add_argument("--no-sample", action="store_true", help="skip rendering a sample report")
+    parser.add_argument("--json", action="store_true", help="machine-readable findings")
+    parser.set_defaults(func=cmd_doctor)
+
+
+def check_configuration(path: Path) -> list[Finding]:
+    """The configuration loads (secrets included) and the daemon's state folder can be written."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return [Finding("configuration", "error", str(exc), f"fix {path}")]
+    findings = [Finding("configuration", "ok", f"{path} loads")]
+    state = config.daemon.state_dir
+    probe_in = state if state.is_dir() else state.parent
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe_in, prefix=".archived-doctor-"):
+            pass
+        findings.append(Finding("state folder", "ok", f"{state} can be written"))
+    except OSError as exc:
+        findings.append(Finding("state folder", "error", f"{state}: {exc.strerror or exc}",
+                                f"create {state} writable for the daemon's user ([daemon] state_dir)"))  # fmt: skip
+    return findings
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Print the findings; exit 1 if any is an error."""
+    findings = check_rendering(sample=not args.no_sample)
+    config_path = getattr(args, "config", None) or os.environ.get("ARCHIVED_CONFIG")
+    if config_path:
+        findings += check_configuration(Path(config_path))
+    elif DEFAULT_CONFIG_PATH.exists():
+        findings += check_configuration(DEFAULT_CONFIG_PATH)
+    if args.json:
+        print_json({"ok": all(f.ok for f in findings), "findings": [f.to_dict() for f in findings]})
+    else:
+        for finding in findings:
+            mark, style = MARKS[finding.severity]
+            console.print(Text.assemble((f"{mark} ", style), (f"{finding.name}: ", "bold"), data(finding.detail)))
+            if finding.fix:
+                console.print(Text.assemble("    fix: ", data(finding.fix)))
+    return ExitCode.OK if all(f.ok for f in findings) else ExitCode.FAILURE
