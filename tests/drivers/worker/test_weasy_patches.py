@@ -38,15 +38,11 @@ def _replaceable() -> dict[str, Any]:
     from weasyprint import css, images, svg
     from weasyprint.draw import text as draw_text
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
-    from weasyprint.layout import float as float_layout
     from weasyprint.text import line_break
 
     found = {
-        "Layout.setup": line_break.Layout.setup,
         "Layout.reactivate": line_break.Layout.reactivate,
         "first_line_metrics": line_break.first_line_metrics,
-        "get_font_description": line_break.get_font_description,
         "ComputedStyle.__missing__": css.ComputedStyle.__missing__,
         "Box.is_in_normal_flow": boxes.Box.is_in_normal_flow,
         "draw_first_line": draw_text.draw_first_line,
@@ -58,9 +54,6 @@ def _replaceable() -> dict[str, Any]:
         "pydyf.PDF.write": pydyf.PDF.write,
         "pydyf.zlib": pydyf.zlib,
     }
-    for module in (percent, absolute, block, column, float_layout, grid, inline, page, table):
-        if hasattr(module, "resolve_percentages"):
-            found[f"{module.__name__}.resolve_percentages"] = module.resolve_percentages
     return found
 
 
@@ -178,8 +171,8 @@ def test_a_patch_module_that_fails_to_import_leaves_stock_rendering_working() ->
     """As if a WeasyPrint internal had moved although the versions match: the engine falls back, and says why."""
     script = textwrap.dedent(
         """
-        from weasyprint.text import constants
-        del constants.LST_TO_ISO  # a name weasy_fastpaths imports, as if a release had moved it
+        from weasyprint.css import computed_values
+        del computed_values.PHYSICAL_FUNCTIONS  # a name weasy_fastpaths imports, as if a release had moved it
         from archived.drivers.worker.pdf_engine import PdfEngine
         from archived.drivers.worker.render_task import RenderOptions, RenderTask
         engine = PdfEngine()
