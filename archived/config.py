@@ -102,7 +102,7 @@ class WorkersConfig(_Section):
     max_tasks_per_child: Annotated[int, Field(ge=1)] = 500
     render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     render_retries: Annotated[int, Field(ge=0, le=10)] = 2
-    # WeasyPrint speed patches (drivers/worker/weasy_patches.py); they engage only on the WeasyPrint/pydyf versions
+    # WeasyPrint speed patches (archived_render.weasy_patches); they engage only on the WeasyPrint/pydyf versions
     # they were proven on. The environment variable ARCHIVED_WEASYPRINT_PATCHES=off|on wins over this.
     weasyprint_patches: bool = True
 

@@ -23,7 +23,7 @@ its split by kind of process; the load average before the run and the CPU stolen
 `--prebuilt` makes every report's HTML before the clock starts, so that only the render pool is measured (the
 `daemon` column then shows only sending the tasks and receiving the answers).
 
-WeasyPrint's speed patches (drivers/worker/weasy_patches.py): `--patches SPEC` (repeatable) runs every
+WeasyPrint's speed patches (drivers/worker/archived_render/weasy_patches.py): `--patches SPEC` (repeatable) runs every
 combination once per value of ARCHIVED_WEASYPRINT_PATCHES (`all`, `off`, `all,-zlib6`, …), `--leave-out-each`
 adds `all,-NAME` for every patch, and `--repeat R` runs the whole list R times, interleaved (A B C A B C …),
 so that a busy neighbour on a shared machine slows every variant alike. `--instructions` counts CPU
@@ -108,6 +108,25 @@ def ref_scenario() -> Scenario:
     )
 
 
+def _header(scenario: Scenario, number: int) -> AttemptHeader:
+    """Attempt number `number`'s own header: every report differs from the others."""
+    return AttemptHeader(
+        attempt_id=1000 + number, attempt_number=1, state="finished", timestart=1_700_000_000,
+        timefinish=1_700_002_400, sumgrades=scenario.sumgrades, quiz_sumgrades=24.0, grade=scenario.grade,
+        quiz_grade=100.0, user_fullname=f"Student {number}", username=f"student{number}",
+        idnumber=f"M{number:06d}", course="Mathematics I (MATH1)", quiz=scenario.quiz,
+        overall_feedback_html=scenario.overall_feedback, archived_at=datetime(2026, 1, 1, tzinfo=UTC),
+        job_id="bench",
+    )  # fmt: skip
+
+
+def _options(scenario: Scenario, settings: QuizSettings, number: int) -> RenderOptions:
+    return RenderOptions(
+        pdf_variant=settings.pdf_variant, page_size=settings.paper_format.css_size, identifier=f"bench-{number}",
+        title=f"{scenario.quiz} — attempt {number}", created="2026-01-01T00:00:00Z",
+    )  # fmt: skip
+
+
 async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebuilt: bool = False) -> dict[str, Any]:
     """Render `attempts` reports of `scenario` with `workers` processes; return the measurements.
 
@@ -146,24 +165,12 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
         sampler = asyncio.create_task(sample())
 
         async def build(number: int) -> RenderTask:
-            header = AttemptHeader(
-                attempt_id=1000 + number, attempt_number=1, state="finished", timestart=1_700_000_000,
-                timefinish=1_700_002_400, sumgrades=scenario.sumgrades, quiz_sumgrades=24.0, grade=scenario.grade,
-                quiz_grade=100.0, user_fullname=f"Student {number}", username=f"student{number}",
-                idnumber=f"M{number:06d}", course="Mathematics I (MATH1)", quiz=scenario.quiz,
-                overall_feedback_html=scenario.overall_feedback, archived_at=datetime(2026, 1, 1, tzinfo=UTC),
-                job_id="bench",
-            )  # fmt: skip
             # In threads, as the quiz driver does it: the event loop stays free to hand workers their tasks.
-            prepared = await asyncio.to_thread(prepare_report, header, scenario.questions, settings)
+            prepared = await asyncio.to_thread(prepare_report, _header(scenario, number), scenario.questions, settings)
             formulas = await math.render_many(prepared.formulas)
             images = {url: scenario.images.get(url) for url in prepared.image_urls}
             document = await asyncio.to_thread(finish_report, prepared, formulas, images)
-            options = RenderOptions(
-                pdf_variant=settings.pdf_variant, page_size=settings.paper_format.css_size,
-                identifier=f"bench-{number}", title=f"{scenario.quiz} — attempt {number}",
-                created="2026-01-01T00:00:00Z",
-            )  # fmt: skip
+            options = _options(scenario, settings, number)
             return RenderTask(f"attempt {number}", document.html, document.resources, options, out / f"{number}.pdf")
 
         ready = {n: await build(n) for n in range(attempts)} if prebuilt else {}
@@ -218,22 +225,11 @@ async def _prebuilt_tasks(scenario: Scenario, attempts: int) -> list[RenderTask]
     settings = QuizSettings()
     tasks = []
     for number in range(attempts):
-        header = AttemptHeader(
-            attempt_id=1000 + number, attempt_number=1, state="finished", timestart=1_700_000_000,
-            timefinish=1_700_002_400, sumgrades=scenario.sumgrades, quiz_sumgrades=24.0, grade=scenario.grade,
-            quiz_grade=100.0, user_fullname=f"Student {number}", username=f"student{number}",
-            idnumber=f"M{number:06d}", course="Mathematics I (MATH1)", quiz=scenario.quiz,
-            overall_feedback_html=scenario.overall_feedback, archived_at=datetime(2026, 1, 1, tzinfo=UTC),
-            job_id="bench",
-        )  # fmt: skip
-        prepared = prepare_report(header, scenario.questions, settings)
+        prepared = prepare_report(_header(scenario, number), scenario.questions, settings)
         formulas = await math.render_many(prepared.formulas)
         images = {url: scenario.images.get(url) for url in prepared.image_urls}
         document = finish_report(prepared, formulas, images)
-        options = RenderOptions(
-            pdf_variant=settings.pdf_variant, page_size=settings.paper_format.css_size,
-            identifier=f"bench-{number}", title=f"{scenario.quiz} — attempt {number}", created="2026-01-01T00:00:00Z",
-        )  # fmt: skip
+        options = _options(scenario, settings, number)
         tasks.append(RenderTask(f"attempt {number}", document.html, document.resources, options))
     await math.close()
     return tasks

@@ -3,27 +3,31 @@
 Every attempt of a quiz shows the same question images and the same formulas, yet WeasyPrint starts from
 scratch for each document: it decodes every image and re-encodes it as PNG for the PDF (twice when it has an
 alpha channel), parses every SVG path and walks every SVG node in pure Python, and pydyf serialises and
-deflates every PDF stream twice (once to write it, once more for the file identifier's hash). On the real
-16-question attempt these were well over half of the render time. Here the results are kept per worker
-process, keyed by what they depend on only:
+deflates every PDF stream twice (once to write it, once more for the file identifier's hash). On a real quiz
+attempt these were most of the render time. Here the results are kept per worker process, keyed by what they
+depend on only (each item is one patch of `weasy_patches`, named in brackets):
 
 - `ImageCache` is WeasyPrint's own `cache` render option (a dict keyed by image URL), kept across documents
   for content-addressed URLs only (`res:<sha256>`, `svg:<sha256>`, `data:`); SVG images only when they
-  draw without their document (no text, no nested images), and without the document's layout context.
+  draw without their document (no text, no nested images), and without the document's layout context
+  (`image_cache`, used by `pdf_engine`).
 - `RasterImage.get_x_object` is memoised per image: a fresh copy of the PDF image object is made from the
-  stored bytes for each document (PDF object numbers differ per document).
+  stored bytes for each document (PDF object numbers differ per document) (`raster_objects`).
 - The SVG `path` drawer is memoised by its path data: its output (PDF path operators in user space) does not
-  depend on where the path is drawn, only on the data and the sizes a path could refer to.
+  depend on where the path is drawn, only on the data and the sizes a path could refer to. Formulas whose
+  drawing differs per attempt (calculated questions) still share their glyph paths (`svg_paths`).
 - `SVGImage.draw` is memoised by (SVG source hash, drawn size) for drawings made of path operators only
-  (see `_SvgDrawMemo`); text and anything that names a document resource is drawn every time.
-- `pydyf.PDF.write` serialises each stream once (the identifier hash reuses the bytes) and deflates at
-  level 6 instead of 9: 1 % larger streams, less than half the compression time.
+  (see `_SvgDrawMemo`); text and anything that names a document resource is drawn every time
+  (`svg_drawings`).
+- `pydyf.PDF.write` serialises each stream once: the identifier hash reuses the bytes (`streams_once`).
+- pydyf deflates at level 6 instead of 9: slightly larger streams, far less compression time (`zlib6`).
 
 These are WeasyPrint/pydyf internals (WeasyPrint 70, pydyf 0.13: `RasterImage.get_x_object`,
-`SVGImage.__init__/draw`, `weasyprint.svg.TAGS`, `pydyf.Stream.data`, `pydyf.PDF.write`); the version range
-in pyproject.toml and tests/drivers/worker/test_engine_caches.py (byte-identical PDFs from a cold and a warm
-engine, formulas and images really drawn, SVG text never replayed) guard them. `install()` is idempotent;
-without it the engine is merely slower.
+`SVGImage.__init__/draw`, `weasyprint.svg.TAGS`, `pydyf.Stream.data`, `pydyf.PDF.write`, `pydyf.zlib`), so
+`weasy_patches` puts them in place only on the versions they were proven on, and
+tests/drivers/worker/test_engine_caches.py proves them (byte-identical PDFs from a cold and a warm engine,
+formulas and images really drawn, SVG text never replayed). `install()` is idempotent; `uninstall()` restores
+the originals; without them the engine is merely slower (what each saves: BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ class ImageCache(dict[str, Any]):
         super().__init__()
         self.max_bytes = max_bytes
         self.max_items = max_items
-        # A parsed SVG costs ~0.3 MiB; formulas with per-attempt values (calculated questions) never repeat,
+        # A parsed SVG is large to keep; formulas with per-attempt values (calculated questions) never repeat,
         # so SVGs are kept first in, first out: the quiz's recurring formulas stay, memory stays flat.
         self.max_svgs = max_svgs
         self._svg_keys: deque[str] = deque()
@@ -326,7 +330,7 @@ def uninstall() -> None:
 
 
 class _Zlib6:
-    """pydyf's view of zlib: level 6 instead of 9 (1 % larger streams, less than half the time)."""
+    """pydyf's view of zlib: level 6 instead of 9 (slightly larger streams, far less compression time)."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(zlib, name)

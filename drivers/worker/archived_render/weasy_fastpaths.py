@@ -1,46 +1,37 @@
 """Faster equivalents of WeasyPrint functions that run once per box or per piece of text.
 
-A quiz report is a thousand-odd boxes and several hundred text runs, and WeasyPrint's layout spends much of
-its time in small Python helpers called for each of them. Several of them redo work whose result depends only
-on a handful of style values, or was just done; here they do it once:
+A quiz report has many boxes and text runs, and WeasyPrint's layout spends much of its time in small Python
+helpers called for each of them. Several of them redo work whose result depends only on a handful of style
+values, or was just done; here they do it once:
 
-- `Layout.setup` (one per text run, and again when it is drawn) created a new Pango context each time, for
-  the same font map, text direction and language; the context is kept per (font configuration, direction,
-  language) and shared by the layouts made from it. Nothing changes a context after this setup (WeasyPrint
-  sets the font description, attributes and width on the layout, not on the context).
-- `get_font_description` built a Pango font description from seven style values for every text run; the
-  description is kept per those values (Pango copies it into each layout).
-- `resolve_percentages` (every box, at every layout pass) made two calls per property for sixteen
-  properties; it now resolves plain lengths and percentages inline and hands anything else (CSS math
-  functions) to WeasyPrint's own `percentage`.
-- `ComputedStyle.__missing__` (every computed value of every element, ~13,000 per report) walked the
-  whole cascade logic for values that are simply inherited from the parent or the property's initial
-  value; those two cases are now answered directly, everything else (cascaded values, logical
-  properties, `var()`, math functions, values that need computing) goes to WeasyPrint's own method.
+- `ComputedStyle.__missing__` (every computed value of every element) walked the whole cascade logic for
+  values that are simply inherited from the parent or the property's initial value; those two cases are now
+  answered directly, everything else (cascaded values, logical properties, `var()`, math functions, values
+  that need computing) goes to WeasyPrint's own method.
 - `draw_first_line` (every line of text) read each glyph's id, width and offsets as four cffi attribute
   lookups; it now unpacks the whole glyph array of a run in one `struct` call. Lines that need anything
   rarer (ellipsis, colour or bitmap emoji fonts) go to WeasyPrint's own function.
 - Drawing a text run (`Layout.reactivate`) built a new Pango layout and shaped its text again, though line
   breaking had just shaped the same text with the same attributes (`first_line_metrics`); that layout is
   now kept until drawing and handed back, except where drawing would set it up differently (justified
-  text, word or letter spacing, paragraph breaks). ~6 % of a report's rendering time; the layouts live from line
-  breaking to drawing (+3 MiB peak for a 36-page report).
-- `Box.is_in_normal_flow` (~2,000 calls per report) called five predicates, each looking the style up again;
-  they are one function now (flex items, which get an `is_floated` of their own, go to WeasyPrint's method).
+  text, word or letter spacing, paragraph breaks). The layouts then live from line breaking to drawing (a
+  little more peak memory).
+- `Box.is_in_normal_flow` called five predicates, each looking the style up again; they are one function now
+  (flex items, which get an `is_floated` of their own, go to WeasyPrint's method).
 
-These replace WeasyPrint 70 internals (`weasyprint.text.line_break.Layout.setup`, `Layout.reactivate`,
-`first_line_metrics`, the `get_font_description` binding, the `resolve_percentages` bindings of the layout
-modules, `weasyprint.css.ComputedStyle.__missing__`, `Box.is_in_normal_flow` and
-`weasyprint.draw.text.draw_first_line`). They must not change a single byte of output:
-tests/drivers/worker/test_engine_fastpaths.py renders reports with and without them and compares the PDFs byte
-for byte. `install()` is idempotent; `uninstall()` restores the originals (for that test).
+These replace WeasyPrint 70 internals (`weasyprint.text.line_break.Layout.reactivate`, `first_line_metrics`,
+`weasyprint.css.ComputedStyle.__missing__`, `Box.is_in_normal_flow` and `weasyprint.draw.text.draw_first_line`),
+so `weasy_patches` puts them in place only on the WeasyPrint version they were proven on. They must not change a
+single byte of output: tests/drivers/worker/test_engine_fastpaths.py renders reports with and without them and
+compares the PDFs byte for byte. `install()` is idempotent; `uninstall()` restores the originals. What each
+one saves, and the fast paths that were dropped for saving too little, are in BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
 
 from weasyprint import css
@@ -49,187 +40,11 @@ from weasyprint.css.functions import check_math
 from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
 from weasyprint.draw import text as draw_text
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
-from weasyprint.layout import float as float_layout
 from weasyprint.logger import LOGGER
 from weasyprint.text import line_break
-from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
-from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
-from weasyprint.text.fonts import font_features
+from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 
-_MAX_ENTRIES = 1024  # distinct (font, size, weight, …) combinations in one worker's life; a guard, not a tuning
-_LAYOUT_MODULES = (absolute, block, column, float_layout, grid, inline, page, table)
 _originals: dict[str, Any] = {}
-
-
-class _Contexts:
-    """Pango contexts per (font configuration, direction, language), each with its Pango language."""
-
-    def __init__(self) -> None:
-        self._contexts: dict[tuple[int, str, str | None], tuple[Any, Any, Any]] = {}
-
-    def get(self, style: Any) -> tuple[Any, Any]:
-        """The shared context for `style` and the language it was given (Pango's default when none)."""
-        override = style["font_language_override"]
-        if override != "normal":
-            lang: str | None = LST_TO_ISO.get(override.lower(), override)
-        else:
-            lang = style["lang"] or None
-        font_config = style.font_config
-        key = (id(font_config), style["direction"], lang)
-        found = self._contexts.get(key)
-        if found is None:
-            context = ffi.gc(pango.pango_font_map_create_context(font_config.font_map), gobject.g_object_unref)
-            pango.pango_context_set_round_glyph_positions(context, False)
-            pango.pango_context_set_base_dir(context, PANGO_DIRECTION[style["direction"]])
-            if lang:
-                lang_p, _ = unicode_to_char_p(lang)
-                language = pango.pango_language_from_string(lang_p)
-                pango.pango_context_set_language(context, language)
-            else:
-                language = pango.pango_language_get_default()
-            if len(self._contexts) >= _MAX_ENTRIES:
-                self._contexts.clear()
-            # The font configuration is kept with its context so that its id() is never reused for another.
-            found = self._contexts[key] = (context, language, font_config)
-        return found[0], found[1]
-
-
-class _FontDescriptions:
-    """Pango font descriptions per the style values `get_font_description` reads."""
-
-    def __init__(self, build: Callable[[Any], Any]) -> None:
-        self._build = build
-        self._descriptions: dict[tuple[Any, ...], Any] = {}
-
-    def __call__(self, style: Any) -> Any:
-        try:
-            key = (
-                tuple(style["font_family"]), style["font_style"], style["font_stretch"], style["font_weight"],
-                style["font_size"], style["font_variant_caps"], _hashable(style["font_variation_settings"]),
-            )  # fmt: skip
-            hash(key)
-        except TypeError:  # a value we do not know how to key: build it as WeasyPrint does
-            return self._build(style)
-        description = self._descriptions.get(key)
-        if description is None:
-            if len(self._descriptions) >= _MAX_ENTRIES:
-                self._descriptions.clear()
-            description = self._descriptions[key] = self._build(style)
-        return description
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(tuple(item) if isinstance(item, list) else item for item in value)
-    return value
-
-
-_contexts = _Contexts()
-
-
-def _layout_setup(self: Any, style: Any) -> None:
-    """WeasyPrint 70's `Layout.setup` with the Pango context and font description shared (see above)."""
-    self.style = style
-    self.first_line_direction = 0
-    pango_context, self.language = _contexts.get(style)
-
-    assert not isinstance(style["font_family"], str), "font_family should be a list"
-    font_description = line_break.get_font_description(style)
-    self.layout = ffi.gc(pango.pango_layout_new(pango_context), gobject.g_object_unref)
-    pango.pango_layout_set_auto_dir(self.layout, False)
-    pango.pango_layout_set_font_description(self.layout, font_description)
-
-    if style["text_decoration_line"] != "none":
-        metrics = ffi.gc(
-            pango.pango_context_get_metrics(pango_context, font_description, self.language),
-            pango.pango_font_metrics_unref,
-        )
-        self.ascent = FROM_UNITS * pango.pango_font_metrics_get_ascent(metrics)
-        self.underline_position = FROM_UNITS * pango.pango_font_metrics_get_underline_position(metrics)
-        self.strikethrough_position = FROM_UNITS * pango.pango_font_metrics_get_strikethrough_position(metrics)
-        self.underline_thickness = FROM_UNITS * pango.pango_font_metrics_get_underline_thickness(metrics)
-        self.strikethrough_thickness = FROM_UNITS * pango.pango_font_metrics_get_strikethrough_thickness(metrics)
-    else:
-        self.ascent = None
-        self.underline_position = None
-        self.strikethrough_position = None
-
-    features = font_features(
-        style["font_kerning"], style["font_variant_ligatures"], style["font_variant_position"],
-        style["font_variant_caps"], style["font_variant_numeric"], style["font_variant_alternates"],
-        style["font_variant_east_asian"], style["font_feature_settings"],
-    )  # fmt: skip
-    if features:
-        encoded = ",".join(f"{key} {value}" for key, value in features.items()).encode()
-        attr = style.font_config.font_features.setdefault(encoded, pango.pango_attr_font_features_new(encoded))
-        attr_list = pango.pango_attr_list_new()
-        pango.pango_attr_list_insert(attr_list, attr)
-        pango.pango_layout_set_attributes(self.layout, attr_list)
-
-
-# The sixteen used values `resolve_percentages` sets, with which side of the containing block they refer to:
-# "w" its width, "mh" its height on a page box and its width otherwise (margins and paddings).
-_WIDTH_PROPERTIES = (
-    ("margin_left", "w"), ("margin_right", "w"), ("margin_top", "mh"), ("margin_bottom", "mh"),
-    ("padding_left", "w"), ("padding_right", "w"), ("padding_top", "mh"), ("padding_bottom", "mh"),
-    ("width", "w"), ("min_width", "w"), ("max_width", "w"),
-)  # fmt: skip
-_BORDER_WIDTHS = ("border_top_width", "border_right_width", "border_bottom_width", "border_left_width")
-
-
-def _used(box: Any, style: Any, name: str, refer_to: Any) -> None:
-    """`resolve_one_percentage` with `percentage` inlined for its common cases."""
-    value = style[name]
-    if value is None or value == "auto":
-        used = value
-    else:
-        unit = getattr(value, "unit", None)
-        if unit is None:  # a math function: WeasyPrint's own code
-            used = percent.percentage(value, style, refer_to)
-        elif unit == "%":
-            used = refer_to * value.value / 100
-        else:
-            used = value.value
-    if used == "auto" and (name == "min_width" or name == "min_height"):
-        used = 0
-    setattr(box, name, used)
-
-
-def _resolve_percentages(box: Any, containing_block: Any) -> None:
-    """WeasyPrint 70's `resolve_percentages`, same results, fewer calls."""
-    if isinstance(containing_block, boxes.Box):
-        cb_width = containing_block.width
-        cb_height = containing_block.height
-    else:
-        cb_width, cb_height = containing_block
-    maybe_height = cb_height if isinstance(box, boxes.PageBox) else cb_width
-    style = box.style
-    for name, refers in _WIDTH_PROPERTIES:
-        _used(box, style, name, cb_width if refers == "w" else maybe_height)
-
-    if cb_height == "auto":
-        height = style["height"]
-        if height == "auto" or percent.check_math(height) or height.unit == "%":
-            box.height = "auto"
-        else:
-            assert height.unit.lower() == "px"
-            box.height = height.value
-        _used(box, style, "min_height", 0)
-        _used(box, style, "max_height", float("inf"))
-    else:
-        _used(box, style, "height", cb_height)
-        _used(box, style, "min_height", cb_height)
-        _used(box, style, "max_height", cb_height)
-
-    collapse = style["border_collapse"] == "collapse"
-    for prop in _BORDER_WIDTHS:
-        # border-*-width may have been resolved during border conflict resolution for collapsed borders
-        if not (collapse and hasattr(box, prop)):
-            setattr(box, prop, style[prop])
-
-    percent.adjust_box_sizing(box, "width")
-    percent.adjust_box_sizing(box, "height")
 
 
 # Properties whose computed value depends on others or on the cascade in ways `_computed_missing` leaves to
@@ -497,8 +312,7 @@ def _draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellips
 
 
 # The patch names (see weasy_patches) in the order they are put in place.
-NAMES = ("pango_contexts", "font_descriptions", "percentages", "computed_values", "normal_flow", "glyphs",
-         "kept_layouts")  # fmt: skip
+NAMES = ("computed_values", "normal_flow", "glyphs", "kept_layouts")
 _installed: set[str] = set()
 
 
@@ -527,20 +341,6 @@ def install(names: Collection[str] = NAMES) -> set[str]:
         _originals["is_in_normal_flow"] = boxes.Box.is_in_normal_flow
         boxes.Box.is_in_normal_flow = _is_in_normal_flow
         _installed.add("normal_flow")
-    if "pango_contexts" in wanted and "pango_contexts" not in _installed:
-        _originals["setup"] = line_break.Layout.setup
-        line_break.Layout.setup = _layout_setup
-        _installed.add("pango_contexts")
-    if "font_descriptions" in wanted and "font_descriptions" not in _installed:
-        _originals["get_font_description"] = line_break.get_font_description
-        line_break.get_font_description = _FontDescriptions(_originals["get_font_description"])
-        _installed.add("font_descriptions")
-    if "percentages" in wanted and "percentages" not in _installed:
-        _originals["resolve_percentages"] = percent.resolve_percentages
-        for module in (percent, *_LAYOUT_MODULES):
-            if getattr(module, "resolve_percentages", None) is _originals["resolve_percentages"]:
-                module.resolve_percentages = _resolve_percentages
-        _installed.add("percentages")
     return set(_installed)
 
 
@@ -560,13 +360,5 @@ def uninstall() -> None:
         css.ComputedStyle.__missing__ = _originals["computed_missing"]
     if "normal_flow" in _installed:
         boxes.Box.is_in_normal_flow = _originals["is_in_normal_flow"]
-    if "pango_contexts" in _installed:
-        line_break.Layout.setup = _originals["setup"]
-    if "font_descriptions" in _installed:
-        line_break.get_font_description = _originals["get_font_description"]
-    if "percentages" in _installed:
-        for module in (percent, *_LAYOUT_MODULES):
-            if getattr(module, "resolve_percentages", None) is _resolve_percentages:
-                module.resolve_percentages = _originals["resolve_percentages"]
     _installed.clear()
     _originals.clear()

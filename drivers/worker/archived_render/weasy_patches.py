@@ -29,8 +29,7 @@ SETTING = "[workers] weasyprint_patches"
 PROVEN: dict[str, str] = {"weasyprint": "70.0", "pydyf": "0.13.0"}
 
 # Every patch by name (the names `ARCHIVED_WEASYPRINT_PATCHES` takes), with the module that holds it.
-FASTPATHS = ("pango_contexts", "font_descriptions", "percentages", "computed_values", "normal_flow", "glyphs",
-             "kept_layouts")  # fmt: skip
+FASTPATHS = ("computed_values", "normal_flow", "glyphs", "kept_layouts")
 CACHES = ("raster_objects", "svg_paths", "svg_drawings", "streams_once", "zlib6")
 ENGINE = ("parsed_html", "image_cache")
 PATCHES = (*FASTPATHS, *CACHES, *ENGINE)

@@ -8,6 +8,7 @@ or pydyf function is replaced, and the real attempt still becomes a checked PDF/
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -38,15 +39,11 @@ def _replaceable() -> dict[str, Any]:
     from weasyprint import css, images, svg
     from weasyprint.draw import text as draw_text
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
-    from weasyprint.layout import float as float_layout
     from weasyprint.text import line_break
 
-    found = {
-        "Layout.setup": line_break.Layout.setup,
+    return {
         "Layout.reactivate": line_break.Layout.reactivate,
         "first_line_metrics": line_break.first_line_metrics,
-        "get_font_description": line_break.get_font_description,
         "ComputedStyle.__missing__": css.ComputedStyle.__missing__,
         "Box.is_in_normal_flow": boxes.Box.is_in_normal_flow,
         "draw_first_line": draw_text.draw_first_line,
@@ -58,10 +55,6 @@ def _replaceable() -> dict[str, Any]:
         "pydyf.PDF.write": pydyf.PDF.write,
         "pydyf.zlib": pydyf.zlib,
     }
-    for module in (percent, absolute, block, column, float_layout, grid, inline, page, table):
-        if hasattr(module, "resolve_percentages"):
-            found[f"{module.__name__}.resolve_percentages"] = module.resolve_percentages
-    return found
 
 
 def _library_code(obj: Any) -> bool:
@@ -89,13 +82,14 @@ def _unproven(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weasy_patches, "_installed_version", found.get)
 
 
-def _report_html() -> str:
+@pytest.fixture(scope="module")
+def report_html() -> str:
+    """The real attempt's report, formulas drawn by MathJax."""
     page = lhtml.parse(str(REAL_ATTEMPT)).getroot()
     blocks = page.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " que ")]')
     questions = [QuestionInput(slot=i + 1, html=lhtml.tostring(b, encoding="unicode")) for i, b in enumerate(blocks)]
     header = AttemptHeader(attempt_id=23, attempt_number=1, username="gate-student", quiz="Gate quiz")
     prepared = prepare_report(header, questions, QuizSettings())
-    import asyncio
 
     async def formulas() -> dict[str, Any]:
         math = MathRenderer()
@@ -124,7 +118,9 @@ def _assert_complete_report(pdf: bytes, tmp: Path) -> None:
 
 @pytest.mark.render
 @pytest.mark.parametrize("why", ["switch off", "unproven version"])
-def test_stock_path_replaces_nothing_and_renders_a_complete_pdfa(why, originals, monkeypatch, tmp_path) -> None:
+def test_stock_path_replaces_nothing_and_renders_a_complete_pdfa(
+    why, originals, report_html, monkeypatch, tmp_path
+) -> None:
     if why == "switch off":
         monkeypatch.setenv(ENV_VAR, "off")
     else:
@@ -139,7 +135,7 @@ def test_stock_path_replaces_nothing_and_renders_a_complete_pdfa(why, originals,
         raise AssertionError("the stock path must not build its own WeasyPrint document")
 
     monkeypatch.setattr(engine, "_document", parsed_document)
-    result = engine.render(RenderTask("attempt 23", _report_html(), options=OPTIONS))
+    result = engine.render(RenderTask("attempt 23", report_html, options=OPTIONS))
     assert _replaceable() == originals
     assert result.check is not None and result.check.variant == "pdf/a-2u" and result.check.has_output_intent
     assert result.pdf is not None
@@ -154,7 +150,7 @@ def test_patched_path_replaces_every_patched_function(originals, monkeypatch) ->
     assert [name for name, obj in _replaceable().items() if obj is originals[name]] == []
 
 
-def test_private_modules_stay_unloaded_on_an_unproven_version(tmp_path) -> None:
+def test_private_modules_stay_unloaded_on_an_unproven_version() -> None:
     """A moved or removed WeasyPrint internal cannot break anything: the modules using them are never imported."""
     script = textwrap.dedent(
         """
@@ -178,8 +174,8 @@ def test_a_patch_module_that_fails_to_import_leaves_stock_rendering_working() ->
     """As if a WeasyPrint internal had moved although the versions match: the engine falls back, and says why."""
     script = textwrap.dedent(
         """
-        from weasyprint.text import constants
-        del constants.LST_TO_ISO  # a name weasy_fastpaths imports, as if a release had moved it
+        from weasyprint.css import computed_values
+        del computed_values.PHYSICAL_FUNCTIONS  # a name weasy_fastpaths imports, as if a release had moved it
         from archived_render.pdf_engine import PdfEngine
         from archived_render.render_task import RenderOptions, RenderTask
         engine = PdfEngine()
