@@ -17,6 +17,36 @@ if str(TESTS.parent) not in sys.path:
 
 from tests.support.daemon import DaemonProcess, write_config  # noqa: E402
 
+# End-to-end modules that take seconds each (daemons, simulators, render workers, the TUI): marked `slow`, so that
+# `scripts/test -m "not slow"` is a quick loop of about a minute. CI and a plain `scripts/test` run everything.
+SLOW_MODULES = frozenset({
+    "archive/test_verify_hostile.py",
+    "cli/test_hostile_names.py",
+    "daemon/test_crash.py",
+    "daemon/test_hostile_site.py",
+    "daemon/test_lifecycle.py",
+    "daemon/test_log_flood.py",
+    "daemon/test_quiz_jobs.py",
+    "drivers/activity/quiz/test_quiz_driver.py",
+    "drivers/activity/quiz/test_quiz_driver_hostile.py",
+    "drivers/worker/test_render_pool.py",
+    "drivers/worker/test_weasy_patches.py",
+    "jobs/test_disk_faults.py",
+    "overview/test_overview.py",
+    "overview/test_secrets.py",
+    "rpc/test_connection_limits.py",
+    "tui/test_functional.py",
+    "tui/test_hostile_names.py",
+    "tui/test_snapshots.py",
+})  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of `SLOW_MODULES` as slow."""
+    for item in items:
+        if item.path.relative_to(TESTS).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def daemon_factory(tmp_path: Path):
