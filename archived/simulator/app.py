@@ -13,6 +13,7 @@ from archived.simulator.exchange import HttpRequest, HttpResponse
 from archived.simulator.faults import FaultPlan, Faults
 from archived.simulator.paramtypes import php_string
 from archived.simulator.profiles import ReleaseProfile
+from archived.simulator.site import Site
 from archived.simulator.stats import RequestStats
 
 
@@ -64,24 +65,18 @@ class TokenSwitch:
 
 
 class SimulatorApp:
-    """Routes requests to the Moodle endpoints; owns the world, the knobs and the counters."""
+    """Routes requests to the Moodle endpoints; owns the site they serve (world, knobs, counters)."""
 
     def __init__(self, world: World, profile: ReleaseProfile, token: str, *, seed: int, debug: bool) -> None:
-        self.world = world
-        self.profile = profile
-        self.token = token
-        self.debug = debug
-        self.stats = RequestStats()
-        self.faults = Faults(seed, TokenSwitch(world, token))
-        self.wwwroot = "http://127.0.0.1"
+        faults = Faults(seed, TokenSwitch(world, token))
+        self.site = Site(world, profile, token, faults, RequestStats(), debug)
         self.stopping = threading.Event()
-        self.token_generation = 0
 
     def route(self, request: HttpRequest) -> Routed:
         """Name the endpoint and function of a request and decide its faults (control calls have none)."""
-        path = request.path
-        if self.token in request.query or self.token.encode() in request.body:
-            self.stats.record_token_use(path)
+        site, path = self.site, request.path
+        if site.token in request.query or site.token.encode() in request.body:
+            site.stats.record_token_use(path)
         if path.startswith(control.PREFIX + "/") or path == control.PREFIX:
             return Routed("control", None, {}, FaultPlan())
         if path == "/webservice/rest/server.php":
@@ -106,8 +101,8 @@ class SimulatorApp:
         }
         if endpoint == "pluginfile":
             params["path"] = path[len(pluginfile.PREFIX) :] or params.get("file", "")
-        self.stats.record(endpoint, function_name, params)
-        return Routed(endpoint, function_name, params, self.faults.plan(endpoint, function_name, params))
+        site.stats.record(endpoint, function_name, params)
+        return Routed(endpoint, function_name, params, site.faults.plan(endpoint, function_name, params))
 
     def respond(self, request: HttpRequest, routed: Routed) -> HttpResponse:
         """The normal answer of an endpoint."""
@@ -121,4 +116,4 @@ class SimulatorApp:
         }.get(routed.endpoint)
         if handler is None:
             return not_found()
-        return handler(self, request)
+        return handler(self.site, request)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from archived.simulator.exceptions import invalid_parameter, invalid_response
+from archived.simulator.exceptions import MoodleError, invalid_parameter, invalid_response
 from archived.simulator.paramtypes import BOOL, ParamRejected, ParamType, php_string
 
 
@@ -136,8 +136,6 @@ def validate_parameters(desc: Desc, params: Any) -> Any:
 
 
 def _nested(key: str, sub: Desc, raw: Any) -> Any:
-    from archived.simulator.exceptions import MoodleError
-
     try:
         return validate_parameters(sub, raw)
     except MoodleError as error:

@@ -21,6 +21,7 @@ from archived.simulator.endpoints.responses import ajax_error, error_page, rest_
 from archived.simulator.exceptions import message_for
 from archived.simulator.exchange import HttpRequest, HttpResponse
 from archived.simulator.faults import FaultRule
+from archived.simulator.profiles import ReleaseProfile
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,12 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
     return handler.rfile.read(length) if length else b""
 
 
-def _moodle_error(app: SimulatorApp, endpoint: str, rule: FaultRule) -> HttpResponse:
+def _moodle_error(profile: ReleaseProfile, endpoint: str, rule: FaultRule) -> HttpResponse:
     message = rule.message or message_for(rule.errorcode)
     if endpoint != "rest":
-        return ajax_error(app.profile, rule.errorcode, message)
+        return ajax_error(profile, rule.errorcode, message)
     body = php_json_encode(
-        {"exception": app.profile.exception_class(rule.exception), "errorcode": rule.errorcode, "message": message}
+        {"exception": profile.exception_class(rule.exception), "errorcode": rule.errorcode, "message": message}
     )
     return HttpResponse(200, body.encode(), rest_headers("application/json"))
 
@@ -97,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None and failure.kind == "http_error":
             response = error_page(failure.status)
         elif failure is not None:
-            response = _moodle_error(app, routed.endpoint, failure)
+            response = _moodle_error(app.site.profile, routed.endpoint, failure)
         else:
             try:
                 response = app.respond(request, routed)

@@ -62,7 +62,7 @@ class MoodleSimulator:
         host, port = server.server_address[:2]
         host = host.decode() if isinstance(host, bytes) else str(host)
         shown = f"[{host}]" if ":" in host else host
-        self._app.wwwroot = f"http://{shown}:{port}"
+        self._app.site.wwwroot = f"http://{shown}:{port}"
         self._port = int(port)
         self._thread = ServerThread(server)
         self._thread.start()
@@ -88,7 +88,7 @@ class MoodleSimulator:
         """The site URL (`siteurl` in site info), e.g. `http://127.0.0.1:40123`."""
         if self._thread is None:
             raise RuntimeError("the simulator is not running; call start() first")
-        return self._app.wwwroot
+        return self._app.site.wwwroot
 
     @property
     def port(self) -> int:
@@ -113,25 +113,25 @@ class MoodleSimulator:
     @property
     def faults(self) -> Faults:
         """Fault knobs (thread-safe; may be changed while serving)."""
-        return self._app.faults
+        return self._app.site.faults
 
     @property
     def stats(self) -> RequestStats:
         """Per-function and per-endpoint request counters."""
-        return self._app.stats
+        return self._app.site.stats
 
     @property
     def debug(self) -> bool:
         """Whether errors carry `debuginfo` (site debugging at DEBUG_NORMAL)."""
-        return self._app.debug
+        return self._app.site.debug
 
     @debug.setter
     def debug(self, enabled: bool) -> None:
-        self._app.debug = enabled
+        self._app.site.debug = enabled
 
     def request_count(self, function: str) -> int:
         """How many requests named `function` (or endpoint: `pluginfile`, `token`, `upload`) arrived."""
-        return self._app.stats.count(function)
+        return self._app.site.stats.count(function)
 
     def attempt_expectations(self, attemptid: int) -> AttemptExpectations:
         """What a faithful rendering of attempt `attemptid` must contain (see `data/expectations.py`)."""

@@ -1,23 +1,22 @@
 """Generate the details of one quiz attempt from its plan: responses, marks, states and the step history.
 
 Everything is drawn from `random.Random(f"{world seed}|{plan seed}|{slot}")`, so an attempt's details do not
-depend on which other attempts were generated before it.
+depend on which other attempts were generated before it. The world caches the result (`World.detail`) and hands
+in only what generation reads: this module sits below the world and does not import it.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from archived.simulator.data.documents import make_pdf
-from archived.simulator.data.model import Attempt, Quiz, StoredFile
+from archived.simulator.data.model import Attempt, Quiz, User
+from archived.simulator.profiles import ReleaseProfile
 from archived.simulator.questions.attempt import QuestionAttempt, Step, graded_state
 from archived.simulator.questions.base import BLANK, PARTIAL, RIGHT, WRONG, format_number
 from archived.simulator.questions.catalog import ESSAY_COMMENTS
-
-if TYPE_CHECKING:
-    from archived.simulator.data.world import World
+from archived.simulator.storedfile import StoredFile
 
 _FINISHED = ("finished", "abandoned", "submitted")
 # Sizes of the attachments on the recorded site.
@@ -69,13 +68,12 @@ def question_numbers(quiz: Quiz) -> list[str | None]:
     return numbers
 
 
-def generate_detail(world: World, quiz: Quiz, attempt: Attempt) -> AttemptDetail:
-    """Build the question attempts of `attempt`."""
+def generate_detail(seed: int, profile: ReleaseProfile, quiz: Quiz, attempt: Attempt, user: User) -> AttemptDetail:
+    """Build the question attempts of `attempt` by `user` in a world seeded with `seed`."""
     plan = attempt.plan
     finished = attempt.state in _FINISHED
     started = attempt.state != "notstarted"
-    root = f"{world.seed}|{plan.seed}"
-    user = world.users[attempt.userid]
+    root = f"{seed}|{plan.seed}"
     numbers = question_numbers(quiz)
     count = len(quiz.slots)
     answered_limit = count if plan.answered_slots is None else plan.answered_slots
@@ -196,7 +194,7 @@ def generate_detail(world: World, quiz: Quiz, attempt: Attempt) -> AttemptDetail
                 mimetype=_mimetype(name),
                 timecreated=saved_time,
                 # The recorded site stored attachments while it was populated (shortly after its clock time).
-                timemodified=saved_time if plan.generated else world.profile.population_time + 1,
+                timemodified=saved_time if plan.generated else profile.population_time + 1,
                 producer=_attachment_producer(
                     user.fullname,
                     user.idnumber,

@@ -9,15 +9,11 @@ selected options, drag-and-drop placements).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from archived.simulator.data.model import Attempt, Quiz
+from archived.simulator.data.attempts import AttemptDetail
+from archived.simulator.data.model import Attempt, Quiz, User
 from archived.simulator.questions.attempt import QuestionAttempt
 from archived.simulator.questions.base import format_number
-
-if TYPE_CHECKING:
-    from archived.simulator.data.attempts import AttemptDetail
-    from archived.simulator.data.world import World
 
 
 @dataclass(frozen=True)
@@ -90,9 +86,8 @@ def _slot(qa: QuestionAttempt, finished: bool, decimals: int) -> SlotExpectation
     )
 
 
-def build_expectations(world: World, quiz: Quiz, attempt: Attempt, detail: AttemptDetail) -> AttemptExpectations:
-    """Collect the expectations of one attempt."""
-    user = world.users[attempt.userid]
+def build_expectations(quiz: Quiz, attempt: Attempt, user: User, detail: AttemptDetail) -> AttemptExpectations:
+    """Collect the expectations of one attempt by `user` from its generated `detail`."""
     finished = attempt.state in ("finished", "abandoned", "submitted")
     grade = None
     if detail.sumgrades is not None:

@@ -26,7 +26,6 @@ from archived.simulator.data.model import (
     Quiz,
     QuizSlot,
     Section,
-    StoredFile,
     Submission,
     User,
 )
@@ -34,6 +33,7 @@ from archived.simulator.data.recorded import TEACHER_ID, group_description_body,
 from archived.simulator.data.world import CONTEXT_COURSE, CONTEXT_COURSECAT, CONTEXT_MODULE, World
 from archived.simulator.questions.catalog import EXAM_MAXMARKS, exam_questions
 from archived.simulator.size import SimulatorSize
+from archived.simulator.storedfile import StoredFile
 
 FIRST_NAMES = [
     "Jürgen",

@@ -1,16 +1,16 @@
 """The records of the simulated site: plain dataclasses, one per Moodle table the simulator needs.
 
 Ids, context ids and timestamps are stored as Moodle stores them; URLs are not stored at all because they
-depend on the address the server binds to (they are built per request from `wwwroot`).
+depend on the address the server binds to (they are built per request from `wwwroot`). Rows of `files` are
+`archived.simulator.storedfile.StoredFile`, which question attempts share.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from archived.simulator.questions.base import QuestionDef
+from archived.simulator.questions.base import QuestionDef
+from archived.simulator.storedfile import StoredFile
 
 
 @dataclass
@@ -136,44 +136,6 @@ class CourseModule:
     name: str
     visible: int = 1
     hidden_from_contents: bool = False
-
-
-@dataclass
-class StoredFile:
-    """`files`: one stored file; `content` is produced lazily for generated documents."""
-
-    contextid: int
-    component: str
-    filearea: str
-    itemid: int
-    filepath: str
-    filename: str
-    mimetype: str
-    timecreated: int
-    timemodified: int
-    source: bytes | None = None
-    producer: object = None
-    author: str | None = None
-    license: str | None = None
-    userid: int | None = None
-
-    @property
-    def content(self) -> bytes:
-        """The file's bytes (generated on first use when the file is a seeded document)."""
-        if self.source is None:
-            assert callable(self.producer)
-            self.source = self.producer()
-        return self.source
-
-    @property
-    def filesize(self) -> int:
-        """Size in bytes."""
-        return len(self.content)
-
-    @property
-    def key(self) -> tuple[int, str, str, int, str, str]:
-        """The unique key of the `files` table."""
-        return (self.contextid, self.component, self.filearea, self.itemid, self.filepath, self.filename)
 
 
 @dataclass

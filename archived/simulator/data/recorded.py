@@ -26,7 +26,6 @@ from archived.simulator.data.model import (
     QuizSlot,
     Resource,
     Section,
-    StoredFile,
     Submission,
     Token,
     User,
@@ -50,6 +49,7 @@ from archived.simulator.questions.catalog import (
     exam_questions,
     midterm_questions,
 )
+from archived.simulator.storedfile import StoredFile
 
 SERVICE_USER_ID = 12
 SERVICE_PASSWORD = "Archiver-Pa55!"

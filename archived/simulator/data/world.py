@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from archived.simulator.data.attempts import AttemptDetail, generate_detail
+from archived.simulator.data.expectations import AttemptExpectations, build_expectations
 from archived.simulator.data.model import (
     Assign,
     AssignGrade,
@@ -23,16 +24,12 @@ from archived.simulator.data.model import (
     Quiz,
     Resource,
     Role,
-    StoredFile,
     Submission,
     Token,
     User,
 )
 from archived.simulator.profiles import ReleaseProfile
-
-if TYPE_CHECKING:
-    from archived.simulator.data.attempts import AttemptDetail
-    from archived.simulator.data.expectations import AttemptExpectations
+from archived.simulator.storedfile import StoredFile
 
 CONTEXT_SYSTEM, CONTEXT_USER, CONTEXT_COURSECAT, CONTEXT_COURSE, CONTEXT_MODULE = 10, 30, 40, 50, 70
 
@@ -215,18 +212,16 @@ class World:
             cached = self._details.get(attempt.id)
             if cached is not None:
                 return cached
-        from archived.simulator.data.attempts import generate_detail
-
-        built = generate_detail(self, self.quizzes[attempt.quiz], attempt)
+        quiz, user = self.quizzes[attempt.quiz], self.users[attempt.userid]
+        built = generate_detail(self.seed, self.profile, quiz, attempt, user)
         with self.lock:
             return self._details.setdefault(attempt.id, built)
 
     def attempt_expectations(self, attemptid: int) -> AttemptExpectations:
         """What a correct PDF of this attempt must show: texts, responses, right answers per slot."""
-        from archived.simulator.data.expectations import build_expectations
-
         attempt = self.attempts[attemptid]
-        return build_expectations(self, self.quizzes[attempt.quiz], attempt, self.detail(attempt))
+        user = self.users[attempt.userid]
+        return build_expectations(self.quizzes[attempt.quiz], attempt, user, self.detail(attempt))
 
     def best_grade(self, quiz: Quiz, userid: int) -> float | None:
         """`quiz_grades.grade` for a user (highest graded finished attempt), rounded like the DB stores it."""

@@ -19,13 +19,11 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archived.simulator.exchange import HttpRequest, HttpResponse
 from archived.simulator.faults import FaultRule
-
-if TYPE_CHECKING:
-    from archived.simulator.app import SimulatorApp
+from archived.simulator.site import Site
 
 PREFIX = "/_simulator"
 _RULE_FIELDS = {f.name for f in fields(FaultRule)} - {"id", "hits"}
@@ -35,21 +33,21 @@ def _json(status: int, value: Any) -> HttpResponse:
     return HttpResponse(status, json.dumps(value).encode(), [("Content-Type", "application/json")])
 
 
-def handle_control(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
+def handle_control(site: Site, request: HttpRequest) -> HttpResponse:
     """Dispatch one control call."""
     supplied = request.headers.get("x-simulator-token") or request.form.get.get("token") or ""
-    if not isinstance(supplied, str) or not hmac.compare_digest(supplied, app.token):
+    if not isinstance(supplied, str) or not hmac.compare_digest(supplied, site.token):
         return _json(403, {"error": "the simulator token is required (X-Simulator-Token header)"})
     action = request.path[len(PREFIX) :].strip("/")
     try:
         payload = json.loads(request.body or b"{}") if request.method == "POST" else {}
     except json.JSONDecodeError as error:
         return _json(400, {"error": f"invalid JSON body: {error}"})
-    faults = app.faults
+    faults = site.faults
     if action == "stats" and request.method == "GET":
-        return _json(200, {"counts": app.stats.counts()})
+        return _json(200, {"counts": site.stats.counts()})
     if action == "stats/reset" and request.method == "POST":
-        app.stats.reset()
+        site.stats.reset()
         return _json(200, {})
     if action == "faults" and request.method == "GET":
         return _json(200, {"latency": faults.latency, "rules": faults.rules()})
@@ -76,6 +74,6 @@ def handle_control(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
         chosen()
         return _json(200, {})
     if action == "debug" and request.method == "POST":
-        app.debug = bool(payload.get("debug"))
-        return _json(200, {"debug": app.debug})
+        site.debug = bool(payload.get("debug"))
+        return _json(200, {"debug": site.debug})
     return _json(404, {"error": f"unknown control call {request.method} {request.path}"})

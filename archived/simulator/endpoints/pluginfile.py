@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from archived.simulator.data.documents import asset
-from archived.simulator.data.model import StoredFile
 from archived.simulator.data.world import World
 from archived.simulator.endpoints.responses import EPOCH, NO_CACHE, ajax_error, cors_headers
 from archived.simulator.exceptions import message_for
 from archived.simulator.exchange import HttpRequest, HttpResponse, http_date
 from archived.simulator.paramtypes import php_string
-
-if TYPE_CHECKING:
-    from archived.simulator.app import SimulatorApp
+from archived.simulator.site import Site
+from archived.simulator.storedfile import StoredFile
 
 PREFIX = "/webservice/pluginfile.php"
 # File areas that have no item id in their URLs.
@@ -123,9 +120,9 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-def handle_pluginfile(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
+def handle_pluginfile(site: Site, request: HttpRequest) -> HttpResponse:
     """Serve one download."""
-    profile, world = app.profile, app.world
+    profile, world = site.profile, site.world
     variables = request.form.merged()
     token = variables.get("token")
     if token is None:

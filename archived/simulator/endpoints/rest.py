@@ -7,7 +7,7 @@ HTTP 200 with `{exception, errorcode, message[, debuginfo]}`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archived.simulator.encoding import php_json_encode, xml_error, xml_response
 from archived.simulator.endpoints.responses import rest_headers
@@ -17,9 +17,7 @@ from archived.simulator.functions.base import Call, WsSettings
 from archived.simulator.functions.registry import FUNCTIONS, function_exists
 from archived.simulator.paramtypes import php_string
 from archived.simulator.schema import clean_return, validate_parameters
-
-if TYPE_CHECKING:
-    from archived.simulator.app import SimulatorApp
+from archived.simulator.site import Site
 
 _NOT_IN_SERVICE = (
     "Access to the function {name}() is not allowed.\n"
@@ -54,9 +52,9 @@ def _settings(variables: dict[str, Any]) -> WsSettings:
     )
 
 
-def authenticate(app: SimulatorApp, token: Any) -> None:
+def authenticate(site: Site, token: Any) -> None:
     """`authenticate_by_token`: unknown token → invalidtoken; expired → accessexception and deletion."""
-    world = app.world
+    world = site.world
     with world.lock:
         record = world.tokens.get(token) if isinstance(token, str) else None
         if record is None:
@@ -66,10 +64,10 @@ def authenticate(app: SimulatorApp, token: Any) -> None:
             raise access_exception("Invalid token - token expired - check validuntil time for the token")
 
 
-def call_function(app: SimulatorApp, variables: dict[str, Any], settings: WsSettings) -> tuple[Any, Any]:
+def call_function(site: Site, variables: dict[str, Any], settings: WsSettings) -> tuple[Any, Any]:
     """Run the checks and the function; returns (returns description, cleaned value)."""
-    world, profile = app.world, app.profile
-    authenticate(app, variables.pop("wstoken", None))
+    world, profile = site.world, site.profile
+    authenticate(site, variables.pop("wstoken", None))
     if not world.has_capability("webservice/rest:use"):
         raise access_exception("You are not allowed to use the rest protocol (missing capability: webservice/rest:use)")
     name = variables.pop("wsfunction", None)
@@ -84,30 +82,32 @@ def call_function(app: SimulatorApp, variables: dict[str, Any], settings: WsSett
     if function is None or not in_service:
         raise access_exception(_NOT_IN_SERVICE.format(name=name))
     params = validate_parameters(function.params(profile), variables)
-    call = Call(world=world, profile=profile, wwwroot=app.wwwroot, debug=app.debug, settings=settings)
+    call = Call(
+        world=world, profile=profile, wwwroot=site.wwwroot, debug=site.debug, functions=FUNCTIONS, settings=settings
+    )
     result = function.impl(call, params)
     returns = function.returns(profile)
     return returns, (clean_return(returns, result) if returns is not None else None)
 
 
-def error_value(app: SimulatorApp, error: MoodleError) -> tuple[str, str | None, str, str | None]:
+def error_value(site: Site, error: MoodleError) -> tuple[str, str | None, str, str | None]:
     """(exception class, errorcode, message, debuginfo) as this release and debug level print them."""
-    if isinstance(error, MissingRecord) and app.profile.missing_record_hides_table and not app.debug:
+    if isinstance(error, MissingRecord) and site.profile.missing_record_hides_table and not site.debug:
         error.hide_table()
-    debuginfo = error.debuginfo if app.debug else None
-    return app.profile.exception_class(error.base), error.errorcode, error.message, debuginfo
+    debuginfo = error.debuginfo if site.debug else None
+    return site.profile.exception_class(error.base), error.errorcode, error.message, debuginfo
 
 
-def handle_rest(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
+def handle_rest(site: Site, request: HttpRequest) -> HttpResponse:
     """Answer one REST request."""
     variables = request.form.merged()
     restformat = variables.pop("moodlewsrestformat", None)
     fmt = restformat if restformat in ("json", "xml") else "xml"
     settings = _settings(variables)
     try:
-        returns, value = call_function(app, variables, settings)
+        returns, value = call_function(site, variables, settings)
     except MoodleError as error:
-        exception, errorcode, message, debuginfo = error_value(app, error)
+        exception, errorcode, message, debuginfo = error_value(site, error)
         if fmt == "json":
             payload: dict[str, Any] = {"exception": exception, "errorcode": errorcode, "message": message}
             if debuginfo is not None:

@@ -7,12 +7,9 @@ image URL in the question HTML resolves.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
 from archived.simulator.exchange import HttpRequest, HttpResponse
-
-if TYPE_CHECKING:
-    from archived.simulator.app import SimulatorApp
+from archived.simulator.site import Site
 
 PREFIX = "/theme/image.php/"
 
@@ -25,7 +22,7 @@ def _svg(label: str, colour: str) -> bytes:
     ).encode()
 
 
-def handle_theme(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
+def handle_theme(site: Site, request: HttpRequest) -> HttpResponse:
     """Serve `{theme}/{component}/{revision}/{image}` as a placeholder SVG (404 for malformed paths)."""
     parts = request.path[len(PREFIX) :].split("/")
     if len(parts) < 4 or not parts[2].isdigit():

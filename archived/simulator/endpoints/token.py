@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
 from archived.simulator.data.model import Token
 from archived.simulator.endpoints.responses import ajax_error, json_response
 from archived.simulator.exceptions import message_for
 from archived.simulator.exchange import HttpRequest, HttpResponse
 from archived.simulator.paramtypes import php_string
-
-if TYPE_CHECKING:
-    from archived.simulator.app import SimulatorApp
+from archived.simulator.site import Site
 
 
-def handle_token(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
+def handle_token(site: Site, request: HttpRequest) -> HttpResponse:
     """Log in and return the existing (or a new) token of the archiver service."""
-    profile, world = app.profile, app.world
+    profile, world = site.profile, site.world
     variables = request.form.merged()
     if php_string(variables.get("appsitecheck", "")) == "1":
         return json_response({"appsitecheck": "ok"})
@@ -37,8 +34,8 @@ def handle_token(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
             if record.userid == user.id and not (record.validuntil and record.validuntil < world.now):
                 return json_response({"token": record.token, "privatetoken": None})
         fresh = hashlib.sha256(
-            f"token.php|{world.seed}|{len(world.tokens)}|{app.token_generation}".encode()
+            f"token.php|{world.seed}|{len(world.tokens)}|{site.token_generation}".encode()
         ).hexdigest()
-        app.token_generation += 1
+        site.token_generation += 1
         world.tokens[fresh[:32]] = Token(fresh[:32], user.id)
     return json_response({"token": fresh[:32], "privatetoken": None})

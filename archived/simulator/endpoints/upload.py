@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from archived.simulator.data.model import StoredFile
 from archived.simulator.endpoints.responses import ajax_error, json_response
 from archived.simulator.exceptions import message_for
 from archived.simulator.exchange import HttpRequest, HttpResponse
 from archived.simulator.paramtypes import php_string
+from archived.simulator.site import Site
+from archived.simulator.storedfile import StoredFile
 
-if TYPE_CHECKING:
-    from archived.simulator.app import SimulatorApp
 
-
-def handle_upload(app: SimulatorApp, request: HttpRequest) -> HttpResponse:
+def handle_upload(site: Site, request: HttpRequest) -> HttpResponse:
     """Store each uploaded file and answer with one record (or error item) per file, in `$_FILES` order."""
-    profile, world = app.profile, app.world
+    profile, world = site.profile, site.world
     form = request.form
     variables = form.merged()
     if "token" not in variables:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archived.simulator.data.model import Assign, AssignGrade, StoredFile, Submission
+from archived.simulator.data.model import Assign, AssignGrade, Submission
 from archived.simulator.exceptions import MissingRecord, MoodleError, missing_row
 from archived.simulator.functions.base import Call, ExternalFunction
 from archived.simulator.functions.structures import (
@@ -22,6 +22,7 @@ from archived.simulator.functions.users import user_details
 from archived.simulator.paramtypes import ALPHA, BOOL, CAPABILITY, INT, RAW, TEXT, URL
 from archived.simulator.profiles import ReleaseProfile
 from archived.simulator.schema import Desc, Single, multiple, single, value
+from archived.simulator.storedfile import StoredFile
 
 
 def _assign_or_fail(call: Call, assignid: int) -> Assign:

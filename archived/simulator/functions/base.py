@@ -2,12 +2,13 @@
 
 `ExternalFunction` mirrors an `external_functions` row plus its PHP class: component, parameter description,
 returns description (both may differ per release) and the implementation. `Call` is the environment of one
-request: the world, the release profile, the site URL, the debug flag and the `moodlewssetting*` values.
+request: the world, the release profile, the site URL, the debug flag, the `external_functions` table and the
+`moodlewssetting*` values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +38,8 @@ class Call:
     profile: ReleaseProfile
     wwwroot: str
     debug: bool
+    # Passed in by the REST endpoint rather than imported: the registry imports every function module.
+    functions: Mapping[str, ExternalFunction]
     settings: WsSettings = field(default_factory=WsSettings)
 
     @property

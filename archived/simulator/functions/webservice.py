@@ -72,13 +72,11 @@ def _returns(profile: ReleaseProfile) -> Desc:
 
 def get_site_info(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     """Site and token-user information plus the service's functions."""
-    from archived.simulator.functions.registry import FUNCTIONS
-
     world, profile = call.world, call.profile
     user = world.users[call.userid]
     functions = []
     for name in world.service.functions:
-        function = FUNCTIONS.get(name)
+        function = call.functions.get(name)
         component = function.component if function else "core"
         version = profile.version if component == "core" else profile.plugin_version
         functions.append({"name": name, "version": version})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.simulator.data.model import StoredFile
 from archived.simulator.questions.base import QuestionDef
+from archived.simulator.storedfile import StoredFile
 
 # Moodle question states -> (stateclass, status string) as `question_state` reports them.
 STATES: dict[str, tuple[str, str]] = {

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archived.simulator.questions.base import BLANK, RIGHT, Feedback, QuestionDef, RenderContext, text_fragments
+from archived.simulator.questions.filters import formulas
 from archived.simulator.questions.markup import esc
 from archived.simulator.questions.numerical import number_box
 
@@ -114,6 +115,4 @@ class CalculatedSimpleQuestion(QuestionDef):
 
     def tex(self, variant: dict[str, Any], response: Any) -> list[str]:
         """Formulas with the values substituted."""
-        from archived.simulator.questions.filters import formulas
-
         return formulas(self.text_for(variant)) + formulas(self._substitute(self.generalfeedback, variant["values"]))

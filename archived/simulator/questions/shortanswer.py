@@ -8,7 +8,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from archived.simulator.questions.base import BLANK, PARTIAL, RIGHT, Feedback, QuestionDef, RenderContext
+from archived.simulator.questions.base import (
+    BLANK,
+    PARTIAL,
+    RIGHT,
+    Feedback,
+    QuestionDef,
+    RenderContext,
+    text_fragments,
+)
 from archived.simulator.questions.markup import esc, grade_kind
 
 _BLANK = re.compile(r"_{5,}")
@@ -103,8 +111,6 @@ class ShortAnswerQuestion(QuestionDef):
 
     def visible_question_texts(self, variant: dict[str, Any]) -> list[str]:
         """The text around the blank."""
-        from archived.simulator.questions.base import text_fragments
-
         return text_fragments(_BLANK.sub("\n", self.text))
 
     def visible_response_texts(self, variant: dict[str, Any], response: Any) -> list[str]:

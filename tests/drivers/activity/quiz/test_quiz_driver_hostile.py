@@ -23,8 +23,8 @@ from pypdf import PdfReader
 from archived.interfaces.activity import DriverEnvironment, LogLevel
 from archived.jobs.results import result_to_dict
 from archived.moodle.client import MoodleClient
-from archived.simulator.data.model import StoredFile
 from archived.simulator.simulator import MoodleSimulator
+from archived.simulator.storedfile import StoredFile
 from archived_quiz.driver import QuizDriver
 from archived_quiz.xml_chars import CLEANED_NOTE
 from tests.drivers.activity.quiz.test_quiz_driver import EXAM, MIDTERM, Run, archive, missing_from
