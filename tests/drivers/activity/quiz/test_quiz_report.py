@@ -100,7 +100,6 @@ def test_helpers_and_hidden_inputs_are_gone(rendered) -> None:
 
 
 @pytest.mark.render
-@pytest.mark.skipif(not MathRenderer().available, reason="MathJax not installed")
 def test_tex_is_rendered_and_searchable(rendered) -> None:
     html, text = rendered
     assert "<svg" in html and 'class="tex-fallback' not in html
