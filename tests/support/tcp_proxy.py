@@ -103,6 +103,12 @@ class TcpProxy:
                 while data := await reader.read(65536):
                     if upstream:
                         if limit is not None and record.upstream_bytes + len(data) >= limit:
+                            # Forward what fits under the limit, then break the path in both directions.
+                            head = data[: limit - record.upstream_bytes]
+                            record.upstream_bytes += len(head)
+                            writer.write(head)
+                            with contextlib.suppress(ConnectionError, OSError):
+                                await writer.drain()
                             record.cut = True
                             for end in (client_writer, server_writer):
                                 _reset(end)
