@@ -20,9 +20,9 @@ from typing import Any
 from archived.archive.verify import VerifyReport, verify_archive
 from archived.config import parse_config
 from archived.daemon.server import Daemon
-from archived.jobs.model import iso
 from archived.rpc.client import RpcClient
 from archived.simulator.simulator import MoodleSimulator
+from archived.store.records import iso
 
 DEMO_COURSE = 2  # "Exam WS2026" of the seeded site
 DEMO_QUIZ_CMID = 2  # "Final exam Mathematics I": 11 questions of 9 types, TeX, an image, an essay with attachment

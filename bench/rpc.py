@@ -24,11 +24,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archived.jobs.model import Initiator, JobRecord  # noqa: E402
-from archived.jobs.states import JobState  # noqa: E402
+from archived.protocol.states import JobState  # noqa: E402
 from archived.rpc.client import RpcClient  # noqa: E402
 from archived.store.database import Database  # noqa: E402
 from archived.store.jobs import JobStore  # noqa: E402
+from archived.store.records import Initiator, JobRecord  # noqa: E402
 
 
 async def fill_store(path: Path, count: int) -> None:
@@ -43,7 +43,7 @@ async def fill_store(path: Path, count: int) -> None:
             state=JobState.QUEUED, timeout_seconds=7200, created_at=now + index, updated_at=now + index,
             course_name=f"Course {index % 50}", activity_name=f"Exam {index % 400}",
         )  # fmt: skip
-        await store.create(job, event={})
+        await store.create(job)
     async with db.transaction() as conn:
         await conn.execute("UPDATE jobs SET state = 'completed', progress = 100, finished_at = created_at + 60")
     await db.close()

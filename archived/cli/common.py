@@ -16,8 +16,8 @@ from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import SafeConsole, data, dumps_for_terminal
 from archived.config import DEFAULT_CONFIG_PATH, DEFAULT_SOCKET_PATH, load_config
 from archived.errors import ArchivedError, ConfigError
+from archived.protocol.errors import ErrorCode, RpcError
 from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
-from archived.rpc.protocol import ErrorCode, RpcError
 
 T = TypeVar("T")
 

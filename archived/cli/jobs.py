@@ -21,7 +21,7 @@ from archived.cli.common import (
 )
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data, visible
-from archived.jobs.states import JobState
+from archived.protocol.states import JobState
 from archived.rpc.client import RpcClient
 
 TERMINAL = {s.value for s in JobState if s.is_terminal}

@@ -23,18 +23,26 @@ from archived.config import Config, read_secret
 from archived.daemon.lock import InstanceLock
 from archived.daemon.logging_limits import RepeatLimits
 from archived.daemon.open_files import open_file_count, raise_open_file_limit
-from archived.daemon.services import DaemonServices
 from archived.daemon.systemd import Notifier, inherited_socket
 from archived.errors import ConfigError
 from archived.events.bus import EventBus
 from archived.interfaces.activity import ActivityDriver, DriverEnvironment
 from archived.jobs.engine import Engine
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
+from archived.moodle.api import MoodleApi
+from archived.moodle.factory import build_moodle_api
+from archived.overview.index import CourseIndex
+from archived.overview.methods import overview_methods
 from archived.plugins import activity_drivers, storage_drivers
+from archived.rpc.daemon_methods import daemon_methods
+from archived.rpc.driver_methods import driver_methods
+from archived.rpc.identity import DaemonIdentity
+from archived.rpc.job_methods import job_methods
 from archived.rpc.limits import ConnectionLimits
-from archived.rpc.methods import build_methods
 from archived.rpc.peer import AccessPolicy
 from archived.rpc.server import RpcServer
+from archived.rpc.session_methods import session_methods
+from archived.rpc.target_probes import TargetProbes
 from archived.store.database import Database
 from archived.store.jobs import JobStore
 from archived.targets import build_targets
@@ -79,7 +87,6 @@ class Daemon:
         self._stop = asyncio.Event()
         self._hard_stop = asyncio.Event()
         self._signals = 0
-        self.services: DaemonServices | None = None
         self.rpc: RpcServer | None = None
         self._closers: list[Any] = []
         self._owns_socket = False
@@ -172,15 +179,21 @@ class Daemon:
             moodle_site=config.moodle.url if config.moodle else "",
         )
         self.engine = engine
-        services = DaemonServices(
-            config=config, store=store, bus=bus, engine=engine, drivers=drivers, targets=targets, moodle=moodle_api
-        )
-        self.services = services
-        await self._attach_overview(services)
+        overview = await self._overview(moodle_api, drivers, store, bus)
         resumed = await engine.start()
-        limits = self._connection_limits()
-        rpc = RpcServer(build_methods(services, lambda: rpc), AccessPolicy(config.access), bus, limits)
-        self._register_extra_methods(rpc, services)
+        identity = DaemonIdentity()
+        rpc = RpcServer(AccessPolicy(config.access), self._connection_limits())
+        rpc.register(session_methods(identity=identity, bus=bus, host=rpc))
+        rpc.register(
+            daemon_methods(
+                identity=identity, store=store, engine=engine, connections=rpc, drivers=drivers, targets=targets,
+                moodle=overview, probes=TargetProbes(),
+            )
+        )  # fmt: skip
+        rpc.register(job_methods(commands=engine, store=store, activities=overview))
+        rpc.register(driver_methods(drivers=drivers, catalogue=engine))
+        if overview is not None:
+            rpc.register(overview_methods(overview))
         inherited = inherited_socket()
         self._owns_socket = inherited is None
         if inherited is not None:
@@ -230,30 +243,26 @@ class Daemon:
         )
         return limits
 
-    async def _moodle(self, token: str) -> Any:
+    async def _moodle(self, token: str) -> MoodleApi:
         """The Moodle API client (only when [moodle] is configured)."""
-        from archived.moodle.factory import build_moodle_api
-
         assert self.config.moodle is not None
         api = build_moodle_api(self.config.moodle, token)
         self._closers.append(api.client.aclose)
         return api
 
-    async def _attach_overview(self, services: DaemonServices) -> None:
+    async def _overview(
+        self, api: MoodleApi | None, drivers: dict[str, ActivityDriver], store: JobStore, bus: EventBus
+    ) -> CourseIndex | None:
         """The course index (only when Moodle is configured)."""
-        if services.moodle is None:
-            return
-        from archived.overview.index import CourseIndex
-
-        services.overview = CourseIndex(services)
-        await services.overview.start()
-        self._closers.append(services.overview.close)
-
-    def _register_extra_methods(self, rpc: RpcServer, services: DaemonServices) -> None:
-        if services.overview is not None:
-            from archived.overview.methods import overview_methods
-
-            rpc.methods.update(overview_methods(services))
+        if api is None or self.config.moodle is None:
+            return None
+        index = CourseIndex(
+            api=api, moodle=self.config.moodle, refresh_cooldown=self.config.daemon.overview_refresh_cooldown_seconds,
+            drivers=drivers, store=store, bus=bus,
+        )  # fmt: skip
+        await index.start()
+        self._closers.append(index.close)
+        return index
 
     def _status_line(self) -> str:
         engine = self.engine

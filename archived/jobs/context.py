@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from archived.interfaces.activity import DriverSettings, LogLevel
-from archived.jobs.model import JobRecord
 from archived.store.jobs import JobStore
+from archived.store.records import JobRecord
 
 PARTIAL_CHECKPOINT = "activity_archiving.partial"
 

@@ -30,7 +30,6 @@ from archived.config import Config
 from archived.errors import ArchivedError, FatalError, IntegrityError, disk_error, is_recoverable
 from archived.events.bus import Event, EventBus
 from archived.interfaces.activity import ActivityDriver, DriverSettings, LogLevel
-from archived.jobs.model import Initiator, JobRecord
 from archived.jobs.results import result_from_dict
 from archived.jobs.settings import (
     JOB_PRESET,
@@ -43,15 +42,11 @@ from archived.jobs.settings import (
     split_request,
 )
 from archived.jobs.stages import StageRunner, file_has_size, payload_intact, remove_partial_files
-from archived.jobs.states import (
-    RETRYABLE_STATES,
-    JobState,
-    Outcome,
-    backoff_delay,
-    next_stage,
-)
+from archived.protocol.states import RETRYABLE_STATES, JobState, Outcome
 from archived.store.database import StoreUnwritable
 from archived.store.jobs import JobNotFound, JobStore, StaleStateError
+from archived.store.records import Initiator, JobRecord
+from archived.store.state_chart import backoff_delay, next_stage
 from archived.targets import StorageTarget
 
 log = logging.getLogger("archived.engine")

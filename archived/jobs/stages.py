@@ -28,12 +28,12 @@ from archived.events.bus import Event, EventBus
 from archived.interfaces.activity import ActivityDriver, ActivityResult, LogLevel
 from archived.interfaces.storage import StorageConflict
 from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
-from archived.jobs.model import JobRecord, StoredLocation
 from archived.jobs.results import result_from_dict, result_to_dict
 from archived.jobs.settings import JobSettings
-from archived.jobs.states import JobState
+from archived.protocol.states import JobState
 from archived.storable_text import storable_text
 from archived.store.jobs import JobStore
+from archived.store.records import JobRecord, StoredLocation
 from archived.targets import StorageTarget
 
 S = JobState

@@ -18,19 +18,25 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from archived.daemon.services import DaemonServices
+from archived.config import MoodleConfig
 from archived.errors import ArchivedError, FatalError, RecoverableError
+from archived.events.bus import Event, EventBus
 from archived.interfaces.activity import ActivityDriver
-from archived.jobs.model import iso
+from archived.moodle.api import MoodleApi
+from archived.store.jobs import JobStore
+from archived.store.records import iso
 
 log = logging.getLogger("archived.overview")
 
 FRONT_PAGE_COURSE = 1
+# Moodle 5.0 keeps each course's questions in a hidden `qbank` module, which course contents may list.
+QUESTION_BANK = "qbank"
 
 
 class OverviewNotFound(FatalError):
@@ -154,24 +160,33 @@ class _State:
 class CourseIndex:
     """The daemon's index of what can be archived."""
 
-    def __init__(self, services: DaemonServices) -> None:
-        self.services = services
-        self.api = services.moodle
-        config = services.config.moodle
-        assert config is not None
-        self.refresh_minutes = config.overview_refresh_minutes
-        self.refresh_cooldown = services.config.daemon.overview_refresh_cooldown_seconds
+    def __init__(
+        self,
+        *,
+        api: MoodleApi,
+        moodle: MoodleConfig,
+        refresh_cooldown: float,
+        drivers: Mapping[str, ActivityDriver],
+        store: JobStore,
+        bus: EventBus,
+    ) -> None:
+        self.api = api
+        self.drivers = drivers
+        self.store = store
+        self.bus = bus
+        self.refresh_minutes = moodle.overview_refresh_minutes
+        self.refresh_cooldown = refresh_cooldown  # daemon.overview_refresh_cooldown_seconds
         self._site_attempt: _Attempt | None = None
         self._course_failures: dict[int, _Attempt] = {}
-        self.status = MoodleStatus(url=config.url)
+        self.status = MoodleStatus(url=moodle.url)
         self._state = _State()
         self._activities: dict[int, _CourseActivities] = {}
         self._refresh_lock = asyncio.Lock()
         self._course_locks: dict[int, asyncio.Lock] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._initial: asyncio.Task[None] | None = None
-        self._by_modname: dict[str, ActivityDriver] = {d.modname: d for d in services.drivers.values()}
-        self._driver_names = {d.modname: name for name, d in services.drivers.items()}
+        self._by_modname: dict[str, ActivityDriver] = {d.modname: d for d in drivers.values()}
+        self._driver_names = {d.modname: name for name, d in drivers.items()}
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -284,22 +299,22 @@ class CourseIndex:
         for course in courses:
             if course.id == FRONT_PAGE_COURSE:
                 continue
-            category = state.categories.get(course.categoryid or 0)
-            if category is not None:
-                category.course_count += 1
+            entry = state.categories.get(course.categoryid or 0)
+            if entry is not None:
+                entry.course_count += 1
             old = self._state.courses.get(course.id)
             state.courses[course.id] = CourseEntry(
                 id=course.id,
                 shortname=course.shortname,
                 fullname=course.fullname,
                 category_id=course.categoryid,
-                category_name=course.categoryname or (category.name if category else ""),
+                category_name=course.categoryname or (entry.name if entry else ""),
                 visible=bool(course.visible if course.visible is not None else 1),
                 activity_count=old.activity_count if old else None,
             )
         self._state = state
         self._activities.clear()  # re-fetched (and re-inspected) when next looked at
-        self.services.bus.publish(_event(len(state.courses)))
+        self.bus.publish(_event(len(state.courses)))
         return state.refreshed_at or time.time()
 
     def _mark_unreachable(self, exc: BaseException) -> None:
@@ -398,6 +413,8 @@ class CourseIndex:
         for section in sections:
             for module in section.modules:
                 driver = self._driver_names.get(module.modname)
+                if module.modname == QUESTION_BANK and driver is None:
+                    continue  # where Moodle 5.0+ keeps a course's questions: not an activity to archive
                 activities.append(
                     ActivityEntry(
                         cmid=module.id,
@@ -420,7 +437,7 @@ class CourseIndex:
                 by_driver.setdefault(activity.driver, []).append(activity)
         errors = []
         for name, activities in by_driver.items():
-            driver = self.services.drivers[name]
+            driver = self.drivers[name]
             try:
                 statuses = {s.cmid: s for s in await driver.inspect(course_id, [a.cmid for a in activities])}
             except ArchivedError as exc:
@@ -439,7 +456,7 @@ class CourseIndex:
         cached.error = "; ".join(errors) or None
 
     async def _attach_archives(self, activities: list[ActivityEntry]) -> None:
-        store = self.services.store
+        store = self.store
         for activity in activities:
             if not activity.supported:
                 activity.badge = "unsupported"
@@ -461,7 +478,5 @@ class CourseIndex:
                 activity.badge = "archived"
 
 
-def _event(course_count: int) -> Any:
-    from archived.events.bus import Event
-
+def _event(course_count: int) -> Event:
     return Event("courses.refreshed", {"courses": course_count})

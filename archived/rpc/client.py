@@ -1,4 +1,5 @@
-"""The client side of the control socket, used by the CLI and the TUI (and nothing of the engine)."""
+"""The client side of the control socket, used by the CLI and the TUI: it knows the protocol and nothing else of
+the daemon."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from archived import __version__
-from archived.rpc import protocol
-from archived.rpc.protocol import ErrorCode, RpcError
+from archived.protocol import wire
+from archived.protocol.errors import ErrorCode, RpcError
+from archived.protocol.methods import HELLO, MethodSpec
+from archived.protocol.session import HelloParams
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 class DaemonUnreachable(Exception):
@@ -44,7 +52,7 @@ class RpcClient:
         """Connect and say hello; returns the daemon's hello answer."""
         try:
             self._reader, self._writer = await asyncio.open_unix_connection(
-                str(self.path), limit=protocol.MAX_LINE_BYTES * 64
+                str(self.path), limit=wire.MAX_LINE_BYTES * 64
             )
         except FileNotFoundError:
             raise DaemonUnreachable(
@@ -58,9 +66,8 @@ class RpcClient:
             raise DaemonUnreachable(f"cannot connect to {self.path}: {exc}") from None
         self._reader_task = asyncio.create_task(self._read_loop())
         try:
-            self.server_info = await self.call(
-                "hello", {"protocol": protocol.PROTOCOL_VERSION, "client": f"{self.client_name}/{__version__}"}
-            )
+            hello = HelloParams(protocol=wire.PROTOCOL_VERSION, client=f"{self.client_name}/{__version__}")
+            self.server_info = await self.call(HELLO.name, HELLO.encode(hello))
         except RpcError as err:
             await self.close()
             if err.code == ErrorCode.UNSUPPORTED_PROTOCOL:
@@ -94,7 +101,7 @@ class RpcClient:
         request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        line = protocol.encode(protocol.request(method, params, request_id))
+        line = wire.encode(wire.request(method, params, request_id))
         try:
             async with self._write_lock:
                 self._writer.write(line)
@@ -108,6 +115,10 @@ class RpcClient:
                 raise self._closing_error from None
             raise DaemonUnreachable(f"the daemon went away: {exc}") from None
         return await future
+
+    async def request(self, spec: MethodSpec[P, R], params: P) -> R:
+        """Call a method of the protocol's catalogue with typed parameters; returns its typed result."""
+        return spec.decode(await self.call(spec.name, spec.encode(params)))
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """Event notifications (after `events.subscribe`); ends when the connection closes."""
@@ -134,7 +145,7 @@ class RpcClient:
                         future.set_exception(RpcError(err.get("code", 0), err.get("message", ""), err.get("data")))
                     else:
                         future.set_result(message["result"])
-                elif message.get("method") == protocol.EVENT_METHOD:
+                elif message.get("method") == wire.EVENT_METHOD:
                     self._events.put_nowait(message.get("params", {}))
                 elif "error" in message:  # a connection-level error (refused, timed out, line too long, too slow)
                     err = message["error"]

@@ -21,18 +21,22 @@ import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from archived.events.bus import EventBus, Subscription, SubscriptionOverflow
-from archived.rpc import protocol
+from archived.errors import ArchivedError
+from archived.events.bus import Subscription, SubscriptionOverflow
+from archived.protocol import wire
+from archived.protocol.base import params_problems
+from archived.protocol.errors import ErrorCode, RpcError
+from archived.rpc.connection import Connection
+from archived.rpc.errors import rpc_error
 from archived.rpc.limits import ConnectionLimits
-from archived.rpc.peer import AccessPolicy, Peer, peer_of
-from archived.rpc.protocol import ErrorCode, RpcError
+from archived.rpc.method import Call, Method, MethodTable
+from archived.rpc.peer import AccessPolicy, peer_of
 
 log = logging.getLogger("archived.rpc")
 
@@ -41,65 +45,8 @@ MAX_LINGERING_REFUSALS = 32
 REFUSAL_LINGER_SECONDS = 1.0
 
 
-@dataclass
-class Call:
-    """What a handler knows about the call it serves."""
-
-    peer: Peer
-    connection: Connection
-    may_mutate: bool
-
-
-Handler = Callable[[Any, Call], Awaitable[Any]]
-
-
 class ConnectionExpired(Exception):
     """A connection sent no hello in time, or stayed idle too long; the message says which and names the key."""
-
-
-@dataclass(frozen=True)
-class Method:
-    """One socket method: its handler, its parameter model and whether it changes anything."""
-
-    name: str
-    handler: Handler
-    params: type[BaseModel] | None = None
-    mutating: bool = False
-    description: str = ""
-
-
-@dataclass(eq=False)
-class Connection:
-    """One client connection."""
-
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    peer: Peer
-    operator: bool = False
-    greeted: bool = False
-    client_name: str = ""
-    subscriptions: list[tuple[Subscription, asyncio.Task[None]]] = field(default_factory=list)
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    closed: bool = False
-    opened_at: float = field(default_factory=time.monotonic)
-    last_active: float = field(default_factory=time.monotonic)  # last request received or answered
-    in_flight: int = 0
-
-    @property
-    def busy(self) -> bool:
-        """Waiting on its own requests or subscribed to events: not idle, however long it is silent."""
-        return self.in_flight > 0 or bool(self.subscriptions)
-
-    async def send(self, message: dict[str, Any]) -> None:
-        """Write one message; a vanished client just closes the connection."""
-        if self.closed:
-            return
-        async with self.write_lock:
-            try:
-                self.writer.write(protocol.encode(message))
-                await self.writer.drain()
-            except (ConnectionError, RuntimeError):
-                self.closed = True
 
 
 async def _discard_until_eof(reader: asyncio.StreamReader) -> None:
@@ -107,24 +54,12 @@ async def _discard_until_eof(reader: asyncio.StreamReader) -> None:
         pass
 
 
-def _params_error(exc: ValidationError) -> RpcError:
-    problems = []
-    for error in exc.errors():
-        key = ".".join(str(p) for p in error["loc"]) or "params"
-        message = "unknown parameter" if error["type"] == "extra_forbidden" else error["msg"]
-        problems.append(f"{key}: {message}")
-    return RpcError(ErrorCode.INVALID_PARAMS, "invalid params: " + "; ".join(problems))
-
-
 class RpcServer:
     """Serves the socket methods to every connected client."""
 
-    def __init__(
-        self, methods: dict[str, Method], policy: AccessPolicy, bus: EventBus, limits: ConnectionLimits | None = None
-    ) -> None:
-        self.methods = methods
+    def __init__(self, policy: AccessPolicy, limits: ConnectionLimits | None = None) -> None:
+        self.methods: MethodTable = {}
         self.policy = policy
-        self.bus = bus
         self.limits = limits or ConnectionLimits()
         self.refused_connections = 0
         self._server: asyncio.AbstractServer | None = None
@@ -133,6 +68,13 @@ class RpcServer:
         self._lingering = 0  # refused connections waiting for their client to hang up
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    def register(self, methods: Iterable[Method[Any, Any]]) -> None:
+        """Serve these methods (a name registered twice is a wiring mistake)."""
+        for method in methods:
+            if method.name in self.methods:
+                raise ValueError(f"socket method {method.name} registered twice")
+            self.methods[method.name] = method
+
     async def start(self, path: Path, *, mode: int, group: str | None = None) -> None:
         """Bind a new socket at `path` (a stale socket file there is replaced: the caller holds the lock)."""
         os.makedirs(path.parent, exist_ok=True)
@@ -140,9 +82,7 @@ class RpcServer:
             os.unlink(path)
         old_umask = os.umask(0o177)  # no window in which the socket is more open than configured
         try:
-            self._server = await asyncio.start_unix_server(
-                self._serve, path=str(path), limit=protocol.MAX_LINE_BYTES + 2
-            )
+            self._server = await asyncio.start_unix_server(self._serve, path=str(path), limit=wire.MAX_LINE_BYTES + 2)
         finally:
             os.umask(old_umask)
         if group:
@@ -151,7 +91,7 @@ class RpcServer:
 
     async def start_on(self, sock: socket.socket) -> None:
         """Serve an inherited, already bound socket (systemd socket activation)."""
-        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=protocol.MAX_LINE_BYTES + 2)
+        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=wire.MAX_LINE_BYTES + 2)
 
     async def close(self) -> None:
         """Stop accepting, close every connection."""
@@ -199,18 +139,18 @@ class RpcServer:
                 try:
                     line = await self._read_line(connection)
                 except ConnectionExpired as expired:
-                    await connection.send(protocol.error(None, RpcError(ErrorCode.CONNECTION_TIMEOUT, str(expired))))
+                    await connection.send(wire.error(None, RpcError(ErrorCode.CONNECTION_TIMEOUT, str(expired))))
                     log.debug("closed a connection of user %s: %s", peer.username, expired)
                     break
                 except asyncio.IncompleteReadError:
                     break  # the client closed the connection
                 except asyncio.LimitOverrunError:
                     await connection.send(
-                        protocol.error(
+                        wire.error(
                             None,
                             RpcError(
                                 ErrorCode.LINE_TOO_LONG,
-                                f"request line longer than {protocol.MAX_LINE_BYTES} bytes; connection closed",
+                                f"request line longer than {wire.MAX_LINE_BYTES} bytes; connection closed",
                             ),
                         )
                     )
@@ -261,7 +201,7 @@ class RpcServer:
     async def _refuse(self, connection: Connection, reason: str) -> None:
         self.refused_connections += 1
         log.warning("refused a connection of uid %d: %s", connection.peer.uid, reason.split(";")[0])
-        await connection.send(protocol.error(None, RpcError(ErrorCode.TOO_MANY_CONNECTIONS, reason)))
+        await connection.send(wire.error(None, RpcError(ErrorCode.TOO_MANY_CONNECTIONS, reason)))
         connection.closed = True
         # Closed at once, the client's hello would meet a broken pipe and its socket library would drop the
         # unread refusal with it. So: end our side, and let the client read and hang up first, briefly, and
@@ -319,13 +259,15 @@ class RpcServer:
                 raise RpcError(ErrorCode.INVALID_REQUEST, "id must be a number or a string")
             value = await self._call(connection, message["method"], message.get("params"))
             if request_id is not None:
-                await connection.send(protocol.result(request_id, value))
+                await connection.send(wire.result(request_id, value))
         except RpcError as err:
-            await connection.send(protocol.error(request_id, err))
+            await connection.send(wire.error(request_id, err))
+        except ArchivedError as exc:
+            await connection.send(wire.error(request_id, rpc_error(exc)))
         except Exception as exc:
             log.exception("socket method failed")
             await connection.send(
-                protocol.error(request_id, RpcError(ErrorCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}"))
+                wire.error(request_id, RpcError(ErrorCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}"))
             )
 
     async def _call(self, connection: Connection, name: str, raw_params: Any) -> Any:
@@ -335,7 +277,7 @@ class RpcServer:
         if not connection.greeted and name != "hello":
             raise RpcError(ErrorCode.HELLO_REQUIRED, "call hello first (protocol version negotiation)")
         may_mutate = connection.operator
-        if method.mutating and not may_mutate:
+        if method.spec.mutating and not may_mutate:
             raise RpcError(
                 ErrorCode.PERMISSION_DENIED,
                 f"user {connection.peer.username} (uid {connection.peer.uid}) may not call {name}: "
@@ -345,13 +287,12 @@ class RpcServer:
             raw_params = {}
         if not isinstance(raw_params, dict):
             raise RpcError(ErrorCode.INVALID_PARAMS, "params must be an object")
-        params: Any = raw_params
-        if method.params is not None:
-            try:
-                params = method.params.model_validate(raw_params)
-            except ValidationError as exc:
-                raise _params_error(exc) from None
-        return await method.handler(params, Call(connection.peer, connection, may_mutate))
+        try:
+            params = method.spec.params.model_validate(raw_params)
+        except ValidationError as exc:
+            raise RpcError(ErrorCode.INVALID_PARAMS, params_problems(exc)) from None
+        answer = await method.handler(params, Call(connection.peer, connection, may_mutate))
+        return answer.model_dump(mode="json", by_alias=True)
 
     def unsubscribe(self, connection: Connection, subscription_id: int | None) -> int:
         """End one subscription of a connection (or all with None); returns how many ended."""
@@ -375,9 +316,9 @@ class RpcServer:
         try:
             while not connection.closed:
                 event = await subscription.get()
-                await connection.send(protocol.notification(protocol.EVENT_METHOD, event.to_dict()))
+                await connection.send(wire.notification(wire.EVENT_METHOD, event.to_dict()))
         except SubscriptionOverflow as exc:
             await connection.send(
-                protocol.error(None, RpcError(ErrorCode.TOO_SLOW, f"event subscription dropped: {exc}; resubscribe"))
+                wire.error(None, RpcError(ErrorCode.TOO_SLOW, f"event subscription dropped: {exc}; resubscribe"))
             )
             await self._close_connection(connection)

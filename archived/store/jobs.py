@@ -10,10 +10,11 @@ from typing import Any
 
 import aiosqlite
 
-from archived.jobs.model import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition, summary_of
-from archived.jobs.states import JobState, Outcome, check_transition
+from archived.protocol.states import JobState, Outcome
 from archived.storable_text import storable_text
 from archived.store.database import Database
+from archived.store.records import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition
+from archived.store.state_chart import check_transition
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -22,10 +23,6 @@ _JOB_COLUMNS = (
     "failed_stage, retries, next_retry_at, progress, progress_text, error_code, error_message, error_recoverable, "
     "run_seconds, "
     "timeout_seconds, created_at, updated_at, started_at, finished_at, deleted_at, fingerprint"
-)
-_SUMMARY_COLUMNS = (
-    "id, driver, course_id, cmid, course_name, activity_name, initiator, state, progress, progress_text, "
-    "error_code, error_message, run_seconds, created_at, started_at, finished_at, deleted_at"
 )
 _UPDATABLE = {
     "outcome",
@@ -55,7 +52,14 @@ class JobNotFound(LookupError):
     """No job with that id."""
 
 
-def _row_to_job(row: aiosqlite.Row) -> JobRecord:
+def _row_to_job(row: aiosqlite.Row, initiators: dict[str, Initiator] | None = None) -> JobRecord:
+    """A job from its row; `initiators` caches parsed initiators across the rows of one page (a page has few)."""
+    raw_initiator = row["initiator"]
+    initiator = initiators.get(raw_initiator) if initiators is not None else None
+    if initiator is None:
+        initiator = Initiator.from_dict(json.loads(raw_initiator))
+        if initiators is not None:
+            initiators[raw_initiator] = initiator
     return JobRecord(
         id=row["id"],
         driver=row["driver"],
@@ -63,7 +67,7 @@ def _row_to_job(row: aiosqlite.Row) -> JobRecord:
         cmid=row["cmid"],
         course_name=row["course_name"],
         activity_name=row["activity_name"],
-        initiator=Initiator.from_dict(json.loads(row["initiator"])),
+        initiator=initiator,
         settings=json.loads(row["settings"]),
         state=JobState(row["state"]),
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
@@ -245,34 +249,6 @@ class JobStore:
             raise JobNotFound(job_id)
         return _row_to_job(row)
 
-    async def list_summaries(
-        self,
-        *,
-        states: Iterable[JobState] | None = None,
-        cmid: int | None = None,
-        include_deleted: bool = False,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Like `list_jobs`, but straight to the summaries `jobs.list` sends (no records in between: a page of
-        100 jobs is the socket's most frequent large answer)."""
-        where, params = self._filter(states=states, cmid=cmid, include_deleted=include_deleted)
-        total = await self._count(where, params)
-        async with self.db.connection.execute(
-            f"SELECT {_SUMMARY_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        ) as cur:
-            rows = await cur.fetchall()
-        initiators: dict[str, dict[str, Any]] = {}  # a page has few distinct initiators: parse each once
-        summaries = []
-        for row in rows:
-            raw = row["initiator"]
-            initiator = initiators.get(raw)
-            if initiator is None:
-                initiator = initiators[raw] = Initiator.from_dict(json.loads(raw)).to_dict()
-            summaries.append(summary_of(row, dict(initiator)))
-        return summaries, total
-
     async def list_jobs(
         self,
         *,
@@ -292,7 +268,8 @@ class JobStore:
             (*params, limit, offset),
         ) as cur:
             rows = await cur.fetchall()
-        return [_row_to_job(row) for row in rows], total
+        initiators: dict[str, Initiator] = {}
+        return [_row_to_job(row, initiators) for row in rows], total
 
     async def _count(self, where: str, params: tuple[Any, ...]) -> int:
         async with self.db.connection.execute(f"SELECT COUNT(*) FROM jobs {where}", params) as cur:

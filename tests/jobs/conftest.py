@@ -16,10 +16,10 @@ from archived.events.bus import EventBus
 from archived.interfaces.activity import DriverEnvironment
 from archived.interfaces.storage import Tier
 from archived.jobs.engine import Engine
-from archived.jobs.model import Initiator, JobRecord
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
 from archived.store.database import Database
 from archived.store.jobs import JobStore
+from archived.store.records import Initiator, JobRecord
 from archived.targets import StorageTarget
 
 OPERATOR = Initiator("operator", "tester", 1000)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archived.jobs.states import JobState
+from archived.protocol.states import JobState
 from archived.store.database import StoreUnwritable
 from tests.support.mounts import fill, tmpfs
 

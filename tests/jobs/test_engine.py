@@ -11,7 +11,7 @@ import pytest
 from archived.archive.verify import verify_archive
 from archived.jobs.engine import InvalidJobState, ShuttingDown, UnknownJob
 from archived.jobs.settings import InvalidSetting
-from archived.jobs.states import JobState
+from archived.protocol.states import JobState
 
 from .conftest import OPERATOR, EngineHarness, make_engine
 

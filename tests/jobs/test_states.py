@@ -6,12 +6,10 @@ import itertools
 
 import pytest
 
-from archived.jobs.states import (
-    STAGES,
+from archived.protocol.states import STAGES, JobState, Outcome
+from archived.store.state_chart import (
     TRANSITIONS,
     IllegalTransition,
-    JobState,
-    Outcome,
     backoff_delay,
     check_transition,
     next_stage,

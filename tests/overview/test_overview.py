@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archived.rpc.protocol import ErrorCode, RpcError
+from archived.protocol.errors import ErrorCode, RpcError
 from tests.support.jobs import TERMINAL, wait_for_state
 
 

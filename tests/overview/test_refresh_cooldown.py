@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from archived.rpc.protocol import ErrorCode, RpcError
+from archived.protocol.errors import ErrorCode, RpcError
 from tests.cli.test_cli import run
 from tests.overview.conftest import moodle_overrides
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from archived.protocol.errors import ErrorCode, RpcError
 from archived.rpc.client import RpcClient
-from archived.rpc.protocol import ErrorCode, RpcError
 from tests.rpc.test_protocol import RawConnection
 from tests.support.jobs import create_job, wait_for_state
 from tests.support.socket_abuse import IdleConnections, LimitedDaemon, needs_root

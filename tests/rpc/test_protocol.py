@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from archived.protocol import wire
+from archived.protocol.errors import ErrorCode, RpcError
+from archived.protocol.wire import MAX_LINE_BYTES
 from archived.rpc.client import IncompatibleDaemon, RpcClient
-from archived.rpc.protocol import MAX_LINE_BYTES, ErrorCode, RpcError
 from tests.support.jobs import create_job, wait_for_state
 
 
@@ -157,9 +159,7 @@ async def test_events_follow_a_job_and_progress_is_coalesced(daemon) -> None:
 
 
 async def test_client_detects_incompatible_daemon(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    from archived.rpc import protocol
-
-    monkeypatch.setattr(protocol, "PROTOCOL_VERSION", 42)
+    monkeypatch.setattr(wire, "PROTOCOL_VERSION", 42)
     with pytest.raises(IncompatibleDaemon, match="protocol"):
         await RpcClient(daemon.socket).connect()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from archived.jobs.states import JobState
+from archived.protocol.states import JobState
 from archived.rpc.client import RpcClient
 
 TERMINAL = {s.value for s in JobState if s.is_terminal}

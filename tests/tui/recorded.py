@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from archived.rpc.protocol import ErrorCode, RpcError
+from archived.protocol.errors import ErrorCode, RpcError
 
 NOW = datetime(2026, 3, 2, 9, 41, 7, tzinfo=UTC)
 FROZEN_CLOCK = NOW.timestamp

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
-from archived.rpc import protocol
+from archived.protocol import wire
 from archived.simulator.simulator import MoodleSimulator
 from archived_tui.dialogs.confirm import ConfirmDialog
 from archived_tui.dialogs.delete_job import DeleteJobDialog
@@ -265,7 +265,7 @@ async def test_tables_load_page_by_page(daemon) -> None:
 
 async def test_an_incompatible_daemon_gets_a_clear_message(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     """A TUI that speaks another protocol version says so (and keeps checking)."""
-    monkeypatch.setattr(protocol, "PROTOCOL_VERSION", 99)
+    monkeypatch.setattr(wire, "PROTOCOL_VERSION", 99)
     app = make_app(daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.link.state.status == "incompatible", "the incompatibility")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archived.jobs.states import ACTIVE_STATES, RETRYABLE_STATES, TERMINAL_STATES, JobState
+from archived.protocol.states import ACTIVE_STATES, RETRYABLE_STATES, TERMINAL_STATES, JobState
 
 ACTIVE = frozenset(s.value for s in ACTIVE_STATES | {JobState.CLEANUP})
 TERMINAL = frozenset(s.value for s in TERMINAL_STATES)

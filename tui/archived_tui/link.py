@@ -24,8 +24,8 @@ from typing import Any, Literal, Protocol
 from textual.dom import DOMNode
 from textual.signal import Signal
 
+from archived.protocol.errors import RpcError
 from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
-from archived.rpc.protocol import RpcError
 from archived_tui.api import DaemonApi
 from archived_tui.batching import EventBatch, EventBatcher
 

@@ -14,8 +14,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select
 
+from archived.protocol.errors import RpcError
 from archived.rpc.client import DaemonUnreachable
-from archived.rpc.protocol import RpcError
 from archived_tui.api import JobRequest
 from archived_tui.models import DriverInfo, SettingDescription
 from archived_tui.safe_text import literal, visible

@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
+from archived.protocol.errors import ErrorCode, RpcError
 from archived.rpc.client import DaemonUnreachable
-from archived.rpc.protocol import ErrorCode, RpcError
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.link import ConnectionState

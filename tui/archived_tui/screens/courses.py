@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
-from archived.rpc.protocol import ErrorCode, RpcError
+from archived.protocol.errors import ErrorCode, RpcError
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.dialogs.new_job import ActivityTarget

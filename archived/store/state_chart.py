@@ -1,4 +1,5 @@
-"""The job state machine (ARCHITECTURE §2), pure: no I/O, testable on its own.
+"""The job state chart (ARCHITECTURE §2), pure: no I/O, testable on its own. The store refuses every transition
+it does not allow, so no code path can write one.
 
     Uninitialized -> Queued -> ActivityArchiving -> PostProcessing -> Store -> Cleanup -> Completed
     any stage -> Error -> RecoverableError -> (the same stage again)
@@ -8,71 +9,13 @@
     operator retry: Failed / Canceled / TimedOut -> Queued
 
 Cleanup knows where it leads through the job's `outcome`, recorded when Cleanup is entered, so a daemon that
-dies during cleanup finishes it to the right end state after a restart.
+dies during cleanup finishes it to the right end state after a restart. The states themselves are the protocol's
+(`archived.protocol.states`).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class JobState(StrEnum):
-    """Every state a job can be in."""
-
-    UNINITIALIZED = "uninitialized"
-    QUEUED = "queued"
-    ACTIVITY_ARCHIVING = "activity_archiving"
-    POST_PROCESSING = "post_processing"
-    STORE = "store"
-    CLEANUP = "cleanup"
-    COMPLETED = "completed"
-    ERROR = "error"
-    RECOVERABLE_ERROR = "recoverable_error"
-    FAILURE = "failure"
-    ERROR_HANDLING = "error_handling"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    TIMED_OUT = "timed_out"
-
-    @property
-    def is_terminal(self) -> bool:
-        """A job in this state does nothing more unless an operator retries it."""
-        return self in TERMINAL_STATES
-
-    @property
-    def is_stage(self) -> bool:
-        """One of the three processing stages."""
-        return self in STAGES
-
-
-class Outcome(StrEnum):
-    """Where Cleanup leads."""
-
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    TIMED_OUT = "timed_out"
-
-    @property
-    def final_state(self) -> JobState:
-        """The terminal state this outcome ends in."""
-        return JobState(self.value)
-
-
-STAGES: tuple[JobState, ...] = (JobState.ACTIVITY_ARCHIVING, JobState.POST_PROCESSING, JobState.STORE)
-TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.TIMED_OUT})
-RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.CANCELED, JobState.TIMED_OUT})
-# States in which the job is doing (or waiting to do) work and may be canceled or time out.
-ACTIVE_STATES = frozenset(
-    {
-        JobState.QUEUED,
-        *STAGES,
-        JobState.ERROR,
-        JobState.RECOVERABLE_ERROR,
-        JobState.FAILURE,
-        JobState.ERROR_HANDLING,
-    }
-)
+from archived.protocol.states import STAGES, JobState, Outcome
 
 _S = JobState
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {

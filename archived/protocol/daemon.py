@@ -1,0 +1,70 @@
+"""`daemon.status`: the daemon at a glance (version, jobs, Moodle, the store, the socket's connections)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archived.protocol.base import Answer, UtcTime
+
+
+class MoodleStatus(Answer):
+    """The Moodle site as the daemon last saw it."""
+
+    url: str = ""
+    reachable: bool | None = Field(default=None, description="null until the daemon asked")
+    release: str | None = None
+    sitename: str | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    checked_at: UtcTime | None = None
+
+
+class StoreHealth(Answer):
+    """Whether the job store can be written; if not, why and since when."""
+
+    path: str = ""
+    writable: bool = True
+    problem: str | None = None
+    since: float | None = Field(default=None, description="Unix time the problem began")
+
+
+class ConnectionLimits(Answer):
+    """The socket's effective connection limits (configuration bounded by the open-file limit)."""
+
+    max_connections: int
+    max_connections_per_user: int
+    operator_connections: int
+    hello_timeout_seconds: float
+    idle_timeout_seconds: float
+    file_descriptor_reserve: int
+    open_files_limit: int | None = None
+    bounded_by_open_files: bool = False
+
+
+class ScheduledRun(Answer):
+    """A schedule's next run."""
+
+    name: str
+    next_run_at: UtcTime | None = None
+    description: str = ""
+
+
+class DaemonStatus(Answer):
+    """`daemon.status`."""
+
+    version: str
+    pid: int
+    started_at: float = Field(description="Unix time")
+    uptime_seconds: float = 0.0
+    draining: bool = Field(default=False, description="shutting down: running stages finish, nothing new starts")
+    running: int = Field(default=0, description="jobs holding a processing slot")
+    jobs: dict[str, int] = Field(default_factory=dict, description="jobs (not deleted) by state")
+    jobs_last_24h: dict[str, int] = Field(default_factory=dict, description="the same, updated in the last 24 h")
+    drivers: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    moodle: MoodleStatus | None = Field(default=None, description="null without [moodle]")
+    connections: int = 0
+    connections_refused: int = 0
+    connection_limits: ConnectionLimits | None = None
+    store: StoreHealth = StoreHealth()
+    schedules: list[ScheduledRun] | None = Field(default=None, description="null: this daemon runs no schedules")

@@ -1,0 +1,197 @@
+"""The `jobs.*` methods: requests and the job views they answer with (also the payload of job events)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from archived.protocol.base import Answer, Params, UtcTime
+from archived.protocol.states import JobState, Outcome
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
+
+
+class Initiator(Answer):
+    """Who asked for a job."""
+
+    kind: str = Field(description='"operator" (by peer credentials), "schedule" or "demo"')
+    name: str
+    uid: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+class JobSummary(Answer):
+    """One job as `jobs.list` and the job events show it."""
+
+    id: str
+    driver: str
+    course_id: int
+    cmid: int
+    course_name: str = ""
+    activity_name: str = ""
+    state: JobState
+    progress: float = Field(default=0.0, description="0-100")
+    progress_text: str = ""
+    initiator: Initiator
+    created_at: UtcTime | None = None
+    started_at: UtcTime | None = None
+    finished_at: UtcTime | None = None
+    run_seconds: float = Field(default=0.0, description="time spent in the processing stages")
+    error_code: str | None = None
+    error_message: str | None = None
+    deleted: bool = Field(default=False, description="its archives were deleted; the record stays as evidence")
+
+    @property
+    def activity_label(self) -> str:
+        """The activity's name, or its cmid when the daemon did not learn the name."""
+        return self.activity_name or f"cmid {self.cmid}"
+
+    @property
+    def course_label(self) -> str:
+        """The course's name, or its id."""
+        return self.course_name or f"course {self.course_id}"
+
+
+class JobDetail(JobSummary):
+    """Everything `jobs.get` says about the job itself."""
+
+    settings: dict[str, Any] = Field(default_factory=dict, description='resolved settings: {"job": …, "activity": …}')
+    outcome: Outcome | None = Field(default=None, description="where Cleanup leads, once entered")
+    failed_stage: JobState | None = None
+    retries: int = 0
+    next_retry_at: UtcTime | None = None
+    timeout_seconds: float | None = None
+    updated_at: UtcTime | None = None
+    deleted_at: UtcTime | None = None
+    fingerprint: str | None = Field(default=None, description="the activity's state when it was archived")
+
+
+class TimelineEntry(Answer):
+    """One step of a job's stage timeline."""
+
+    from_state: JobState = Field(alias="from")
+    to_state: JobState = Field(alias="to")
+    at: UtcTime
+    reason: str = ""
+
+
+class StoredLocation(Answer):
+    """One copy of an archive on one storage target, verified when stored."""
+
+    target: str
+    location: str
+    size: int
+    sha256: str
+    stored_at: UtcTime | None = None
+    deleted_at: UtcTime | None = None
+
+
+class Artifact(Answer):
+    """A file a job produced (the archive ZIP), with its checksum and copies."""
+
+    name: str
+    size: int
+    sha256: str
+    created_at: UtcTime | None = None
+    retain_until: UtcTime | None = None
+    locations: list[StoredLocation] = Field(default_factory=list)
+    timestamp: dict[str, Any] | None = Field(
+        default=None,
+        description='RFC 3161 timestamp status, e.g. {"status": "ok", "tsa": …, "at": …}; null: not timestamped',
+    )
+
+
+class LogEntry(Answer):
+    """One line of a job's log."""
+
+    id: int
+    at: UtcTime
+    level: LogLevel
+    message: str
+
+
+class JobRef(Params):
+    """A method about one job."""
+
+    job_id: str = Field(min_length=1, description="a job id, or a unique prefix of at least 4 characters")
+
+
+class CreateJobParams(Params):
+    """`jobs.create`."""
+
+    course_id: int = Field(gt=0)
+    cmid: int = Field(gt=0, description="the activity's course module id")
+    driver: str | None = Field(default=None, description="default: the driver of the activity's type (needs [moodle])")
+    settings: dict[str, Any] = Field(default_factory=dict, description="requested settings; locked ones are forced")
+
+
+class CreateJobResult(Answer):
+    """The queued job, and the requested settings a preset lock overrode."""
+
+    job: JobSummary
+    forced: list[str] = Field(default_factory=list)
+
+
+class ListJobsParams(Params):
+    """`jobs.list`: newest first."""
+
+    states: list[JobState] | None = None
+    cmid: int | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    include_deleted: bool = False
+
+
+class JobPage(Answer):
+    """A page of jobs, newest first, and how many match in all."""
+
+    jobs: list[JobSummary]
+    total: int
+    offset: int = 0
+
+
+class JobView(Answer):
+    """`jobs.get`: the job, its timeline and its artifacts."""
+
+    job: JobDetail
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    artifacts: list[Artifact] = Field(default_factory=list)
+
+
+class LogsParams(JobRef):
+    """`jobs.logs`: a page of lines, newest first, older than `before_id`."""
+
+    before_id: int | None = None
+    limit: int = Field(default=200, ge=1, le=5000)
+    min_level: LogLevel = "debug"
+
+
+class LogPage(Answer):
+    """Log lines, newest first; `next_before_id` pages further back (null: no older lines)."""
+
+    job_id: str
+    entries: list[LogEntry]
+    next_before_id: int | None = None
+
+
+class JobResult(Answer):
+    """The job after `jobs.cancel` or `jobs.retry`."""
+
+    job: JobSummary
+
+
+class DeleteParams(JobRef):
+    """`jobs.delete`: archives still under retention are only deleted with `force`."""
+
+    force: bool = False
+
+
+class DeleteResult(Answer):
+    """The job (marked deleted) and the stored copies removed, as `target:location`."""
+
+    job: JobSummary
+    deleted: list[str] = Field(default_factory=list)

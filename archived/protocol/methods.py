@@ -1,0 +1,111 @@
+"""The method catalogue of protocol version 1: each method's name, parameter and result models, and whether only
+an operator may call it. The daemon binds a handler to each; clients call through them (`encode`/`decode`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from archived.protocol.base import NoParams
+from archived.protocol.courses import (
+    CoursePage,
+    CourseRefParams,
+    CourseTree,
+    CourseView,
+    ListCoursesParams,
+    RefreshParams,
+    RefreshResult,
+)
+from archived.protocol.daemon import DaemonStatus
+from archived.protocol.drivers import DriverList, DriverRef, SettingsDescription
+from archived.protocol.jobs import (
+    CreateJobParams,
+    CreateJobResult,
+    DeleteParams,
+    DeleteResult,
+    JobPage,
+    JobRef,
+    JobResult,
+    JobView,
+    ListJobsParams,
+    LogPage,
+    LogsParams,
+)
+from archived.protocol.session import (
+    HelloParams,
+    HelloResult,
+    SubscribeParams,
+    SubscribeResult,
+    UnsubscribeParams,
+    UnsubscribeResult,
+)
+from archived.protocol.storage import StorageStatusParams, StorageStatusResult
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class MethodSpec(Generic[P, R]):
+    """One socket method as both sides know it."""
+
+    name: str
+    params: type[P]
+    result: type[R]
+    description: str
+    mutating: bool = False  # only operators may call it
+
+    def encode(self, params: P) -> dict[str, Any]:
+        """The request's `params` object (only what the caller set: the daemon applies the defaults)."""
+        return params.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def decode(self, raw: Any) -> R:
+        """The typed result of an answer."""
+        return self.result.model_validate(raw)
+
+
+HELLO = MethodSpec("hello", HelloParams, HelloResult, "protocol version negotiation; must come first")
+DAEMON_STATUS = MethodSpec(
+    "daemon.status", NoParams, DaemonStatus, "version, uptime, job counts, Moodle reachability, the store's health"
+)
+JOBS_CREATE = MethodSpec("jobs.create", CreateJobParams, CreateJobResult, "queue a new archive job", mutating=True)
+JOBS_LIST = MethodSpec("jobs.list", ListJobsParams, JobPage, "jobs, newest first")
+JOBS_GET = MethodSpec("jobs.get", JobRef, JobView, "one job with its timeline and artifacts")
+JOBS_LOGS = MethodSpec("jobs.logs", LogsParams, LogPage, "a page of a job's log")
+JOBS_CANCEL = MethodSpec("jobs.cancel", JobRef, JobResult, "cancel a job", mutating=True)
+JOBS_RETRY = MethodSpec("jobs.retry", JobRef, JobResult, "retry a failed/canceled job", mutating=True)
+JOBS_DELETE = MethodSpec("jobs.delete", DeleteParams, DeleteResult, "delete a job's archives", mutating=True)
+SETTINGS_DESCRIBE = MethodSpec("settings.describe", DriverRef, SettingsDescription, "a driver's settings and presets")
+DRIVERS_LIST = MethodSpec("drivers.list", NoParams, DriverList, "installed activity drivers")
+STORAGE_STATUS = MethodSpec("storage.status", StorageStatusParams, StorageStatusResult, "storage targets and probes")
+EVENTS_SUBSCRIBE = MethodSpec("events.subscribe", SubscribeParams, SubscribeResult, "receive event notifications")
+EVENTS_UNSUBSCRIBE = MethodSpec("events.unsubscribe", UnsubscribeParams, UnsubscribeResult, "stop event notifications")
+COURSES_TREE = MethodSpec("courses.tree", NoParams, CourseTree, "the category tree with course counts")
+COURSES_LIST = MethodSpec("courses.list", ListCoursesParams, CoursePage, "courses by category, text, badge")
+COURSES_SHOW = MethodSpec("courses.show", CourseRefParams, CourseView, "a course's activities and their badges")
+COURSES_REFRESH = MethodSpec(
+    "courses.refresh", RefreshParams, RefreshResult, "fetch the overview from Moodle again (force: operators only)"
+)
+
+METHODS: tuple[MethodSpec[Any, Any], ...] = (
+    HELLO,
+    DAEMON_STATUS,
+    JOBS_CREATE,
+    JOBS_LIST,
+    JOBS_GET,
+    JOBS_LOGS,
+    JOBS_CANCEL,
+    JOBS_RETRY,
+    JOBS_DELETE,
+    SETTINGS_DESCRIBE,
+    DRIVERS_LIST,
+    STORAGE_STATUS,
+    EVENTS_SUBSCRIBE,
+    EVENTS_UNSUBSCRIBE,
+    COURSES_TREE,
+    COURSES_LIST,
+    COURSES_SHOW,
+    COURSES_REFRESH,
+)

@@ -1,0 +1,55 @@
+"""`drivers.list` and `settings.describe`: the installed activity drivers and their settings with presets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any, Protocol
+
+from archived.interfaces.activity import ActivityDriver
+from archived.jobs.settings import SettingDescription
+from archived.protocol import drivers as wire
+from archived.protocol.base import NoParams
+from archived.protocol.methods import DRIVERS_LIST, SETTINGS_DESCRIBE
+from archived.rpc.method import Method, method
+
+
+class SettingsCatalogue(Protocol):
+    """Describes the job's and a driver's settings with the site presets and locks (the engine)."""
+
+    def describe_settings(self, driver: str) -> list[SettingDescription]: ...
+
+
+async def drivers_list(_: NoParams, *, drivers: Mapping[str, ActivityDriver]) -> wire.DriverList:
+    """The installed activity drivers, by name."""
+    return wire.DriverList(
+        activity=[
+            wire.DriverInfo(name=name, title=driver.title, modname=driver.modname)
+            for name, driver in sorted(drivers.items())
+        ]
+    )
+
+
+async def settings_describe(params: wire.DriverRef, *, catalogue: SettingsCatalogue) -> wire.SettingsDescription:
+    """The job's settings, then the driver's, each with its default, the preset value and its lock."""
+    settings = [
+        wire.SettingDescription(
+            key=s.key,
+            type=s.type,
+            default=s.default,
+            value=s.value,
+            locked=s.locked,
+            description=s.description,
+            choices=s.choices,
+        )
+        for s in catalogue.describe_settings(params.driver)
+    ]
+    return wire.SettingsDescription(driver=params.driver, settings=settings)
+
+
+def driver_methods(*, drivers: Mapping[str, ActivityDriver], catalogue: SettingsCatalogue) -> list[Method[Any, Any]]:
+    """`drivers.list` and `settings.describe`, bound to the installed drivers and the engine."""
+    return [
+        method(DRIVERS_LIST, partial(drivers_list, drivers=drivers)),
+        method(SETTINGS_DESCRIBE, partial(settings_describe, catalogue=catalogue)),
+    ]
