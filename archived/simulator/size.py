@@ -2,7 +2,7 @@
 
 `--size` accepts a preset name (`default`, `small`, `medium`, `bench`) or comma-separated `key=value` pairs:
 `courses=3,students=40,attempts=2` (keys: courses, students, attempts / attempts_per_student, inprogress,
-ungraded, realquiz=1). `courses=1,students=2000,attempts=1` makes one quiz with 2,000 attempts.
+ungraded, realquiz=1, livequiz=1). `courses=1,students=2000,attempts=1` makes one quiz with 2,000 attempts.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ class SimulatorSize:
     questions with TeX and an image) with `attempts_per_student` finished attempts per student, and an
     assignment with submissions. `inprogress` and `ungraded` are the shares of students with an extra
     in-progress attempt and of finished attempts whose essay is not graded yet. `realquiz` adds a course
-    whose quiz replays the 16 questions of a real Moodle 4.4 review page (three attempts).
+    whose quiz replays the 16 questions of a real Moodle 4.4 review page (three attempts). `livequiz` adds a
+    course whose quiz replays the 13 questions reviewed on real Moodle 4.5.6 and 5.0 sites by a user who may
+    grade (three attempts; on 5.0 the course lists its question bank as a `qbank` module).
     """
 
     courses: int = 0
@@ -27,6 +29,7 @@ class SimulatorSize:
     inprogress: float = 0.05
     ungraded: float = 0.1
     realquiz: bool = False
+    livequiz: bool = False
 
     def __post_init__(self) -> None:
         if self.courses < 0 or self.students < 0 or self.attempts_per_student < 0:
@@ -57,9 +60,9 @@ class SimulatorSize:
                 raise ValueError(
                     f"invalid size {text!r}: use a preset ({', '.join(PRESETS)}) or key=value pairs such as "
                     "courses=3,students=40,attempts=2 (keys: courses, students, attempts, inprogress, ungraded, "
-                    "realquiz)"
+                    "realquiz, livequiz)"
                 )
-            if key == "realquiz":
+            if key in ("realquiz", "livequiz"):
                 values[key] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif key in ("inprogress", "ungraded"):
                 values[key] = float(raw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from archived.simulator.data.documents import make_pdf
+from archived.simulator.data.documents import asset, make_pdf
 from archived.simulator.data.model import Attempt, Quiz, User
 from archived.simulator.profiles import ReleaseProfile
 from archived.simulator.questions.attempt import QuestionAttempt, Step, graded_state
@@ -21,6 +21,9 @@ from archived.simulator.storedfile import StoredFile
 _FINISHED = ("finished", "abandoned", "submitted")
 # Sizes of the attachments on the recorded site.
 RECORDED_SIZES = {"Induktion_Skizze.pdf": 695}
+# Attachments recorded on the real 4.5 site of the replayed live quiz, by name. Only page 1's body was recorded:
+# it stands in for page 2.
+RECORDED_BODIES = {"proof-page1.png": "live-2026-12/proof-page1.png", "proof-page2.png": "live-2026-12/proof-page1.png"}
 
 
 @dataclass
@@ -221,7 +224,11 @@ def generate_detail(seed: int, profile: ReleaseProfile, quiz: Quiz, attempt: Att
 def _attachment_producer(
     fullname: str, idnumber: str, attemptid: int, slot: int, name: str, size: int | None
 ) -> object:
+    recorded = RECORDED_BODIES.get(name)
+
     def produce() -> bytes:
+        if recorded is not None:
+            return asset(recorded)
         return make_pdf(
             [
                 f"{name}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archived.simulator.data.generated import IdCounters, add_generated_courses
+from archived.simulator.data.livequiz import add_live_quiz
 from archived.simulator.data.realquiz import add_real_attempt_quiz
 from archived.simulator.data.recorded import build_recorded_world
 from archived.simulator.data.world import World
@@ -18,4 +19,6 @@ def build_world(profile: ReleaseProfile, seed: int, token: str, size: SimulatorS
     add_generated_courses(world, size, ids)
     if size.realquiz:
         add_real_attempt_quiz(world, ids)
+    if size.livequiz:
+        add_live_quiz(world, ids)
     return world

@@ -136,6 +136,7 @@ class CourseModule:
     name: str
     visible: int = 1
     hidden_from_contents: bool = False
+    description: str = ""  # shown on the course page (`core_course_get_contents` lists it when set)
 
 
 @dataclass

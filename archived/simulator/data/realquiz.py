@@ -12,7 +12,7 @@ import random
 from archived.simulator.data.generated import IdCounters, add_module, add_students, new_course
 from archived.simulator.data.model import Attempt, AttemptPlan, Quiz, QuizSlot
 from archived.simulator.data.world import World
-from archived.simulator.questions.recorded import RecordedBlockQuestion, load_blocks
+from archived.simulator.questions.recorded import REAL_ATTEMPT, RecordedBlockQuestion
 
 STUDENTS = 3
 QUESTIONS_PER_PAGE = 4
@@ -36,7 +36,10 @@ def add_real_attempt_quiz(world: World, ids: IdCounters) -> Quiz:
     else:
         bank_context = course.contextid
     module = add_module(world, ids, course, "quiz", quizid, 1, "Reference quiz (16 questions)")
-    questions = [RecordedBlockQuestion.from_block(block, ids.take("question"), bank_context) for block in load_blocks()]
+    questions = [
+        RecordedBlockQuestion.from_block(block, ids.take("question"), bank_context, REAL_ATTEMPT)
+        for block in REAL_ATTEMPT.blocks()
+    ]
     slots = [
         QuizSlot(q.slot, (q.slot - 1) // QUESTIONS_PER_PAGE, q.maxmark, q)
         for q in sorted(questions, key=lambda q: q.slot)

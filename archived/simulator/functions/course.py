@@ -14,8 +14,8 @@ from archived.simulator.profiles import ReleaseProfile
 from archived.simulator.schema import Desc, Multiple, Single, multiple, single, value
 
 _FILTERS = ["displayh5p", "activitynames", "mathjaxloader", "emoticon", "urltolink", "mediaplugin"]
-_MODPLURAL = {"quiz": "Quizzes", "assign": "Assignments", "resource": "Files"}
-_PURPOSE = {"quiz": "assessment", "assign": "assessment", "resource": "content"}
+_MODPLURAL = {"quiz": "Quizzes", "assign": "Assignments", "resource": "Files", "qbank": "Question banks"}
+_PURPOSE = {"quiz": "assessment", "assign": "assessment", "resource": "content", "qbank": "content"}
 
 
 # --- core_course_get_categories ----------------------------------------------------------------------------
@@ -539,6 +539,8 @@ def _dates(call: Call, module: CourseModule) -> list[dict[str, Any]]:
 
 
 def _customdata(call: Call, module: CourseModule) -> str:
+    if module.modname == "qbank":
+        return '""'
     if module.modname == "quiz":
         quiz = call.world.quizzes[module.instance]
         data = {}
@@ -576,6 +578,7 @@ def _module_entry(call: Call, module: CourseModule, options: dict[str, str]) -> 
         "name": module.name,
         "instance": module.instance,
         "contextid": module.contextid,
+        **({"description": module.description} if module.description else {}),
         "visible": module.visible,
         "uservisible": True,
         "visibleoncoursepage": 1,

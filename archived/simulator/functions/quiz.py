@@ -359,6 +359,8 @@ def get_attempt_review(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     markup = Markup(profile)
     endcode = EndCode(profile, call.wwwroot, f"{world.seed}|review|{attempt.id}")
     question_context = world.question_contextid(quiz)
+    # A user who may grade sees teacher links under each question of a finished attempt.
+    grader = finished and world.has_capability("mod/quiz:grade")
     questions = []
     rendered_unseen = []
     for qa in detail.questions:
@@ -381,6 +383,7 @@ def get_attempt_review(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             attachments=qa.attachments,
             question_id=qa.question.id,
             attemptid=attempt.id,
+            grader=grader,
         )
         html = ""
         if not hidden_by_navigation:
@@ -423,14 +426,12 @@ def get_attempt_review(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             entry["responsefileareas"] = [{"area": "attachments", "files": files}] if files else []
             entry["settings"] = qa.question.settings()
         if not qa.question.info_item:
-            entry.update(
-                state=qa.state,
-                stateclass=qa.stateclass,
-                status=qa.status,
-                blockedbyprevious=False,
-                mark=format_number(qa.mark, decimals) if qa.mark is not None and finished else "",
-                maxmark=qa.maxmark,
-            )
+            entry.update(state=qa.state, stateclass=qa.stateclass, status=qa.status, blockedbyprevious=False)
+        # Marks come with every slot, an information item's too ("" out of 0, as the recorded 4.5.6 site shows).
+        entry.update(
+            mark=format_number(qa.mark, decimals) if qa.mark is not None and finished else "",
+            maxmark=qa.maxmark,
+        )
         questions.append(entry)
     if rendered_unseen:
         with world.lock:

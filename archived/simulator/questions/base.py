@@ -7,6 +7,7 @@ A question attempt is generated from a seed in two steps: `make_variant` fixes t
 
 from __future__ import annotations
 
+import hashlib
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class RenderContext:
     attachments: list[Any] = field(default_factory=list)
     question_id: int = 0
     attemptid: int = 0
+    grader: bool = False  # the token's user may grade (`mod/quiz:grade`) and the attempt is finished
 
     @property
     def prefix(self) -> str:
@@ -67,6 +69,10 @@ class RenderContext:
             f"{self.wwwroot}/pluginfile.php/{self.question_contextid}/question/{area}/"
             f"{self.qubaid}/{self.slot}/{itemid}/{quote(filename)}"
         )
+
+    def action_link_id(self, purpose: str) -> str:
+        """A stable id for one of the question's action links (Moodle draws `action_link` + random hex per page)."""
+        return "action_link" + hashlib.sha1(f"{self.qubaid}:{self.slot}:{purpose}".encode()).hexdigest()[:14]
 
     def icon(self, kind: str) -> str:
         """Grading icon."""

@@ -1,18 +1,49 @@
 """The outer review HTML of one question (`core_question_renderer::question`).
 
 `.que` with `.info` (number, state, grade), `.content` with `.formulation` (hidden sequencecheck input, the
-qtype's own markup), `.outcome` (specific and general feedback, right answer), `.comment` (manual comment)
-and the response history table; the qtype fills only the formulation and the feedback parts.
+qtype's own markup), `.outcome` (specific and general feedback, right answer), `.comment` (manual comment and,
+for a user who may grade, the "Make comment or override mark" link) and the response history table; the qtype
+fills only the formulation and the feedback parts.
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
 from datetime import UTC, datetime
 
 from archived.simulator.questions.attempt import QuestionAttempt
 from archived.simulator.questions.base import RenderContext, format_number
 from archived.simulator.questions.markup import esc
+
+_COMMENT_OPEN = '<div class="comment clearfix"><h4 class="accesshide">Comments</h4>'
+_COMMENT_LINK = re.compile(r'<div class="commentlink">.*?</div>')
+_COMMENT_WITHOUT_DIVS = re.compile(re.escape(_COMMENT_OPEN) + r"(?:(?!<div|</div>).)*", re.DOTALL)
+
+
+def comment_link(ctx: RenderContext) -> str:
+    """The "Make comment or override mark" link of one question, as the recorded 4.5 and 5.0 sites print it for a
+    user who may grade."""
+    href = f"{ctx.wwwroot}/mod/quiz/comment.php?attempt={ctx.attemptid}&slot={ctx.slot}"
+    return (
+        f'<div class="commentlink"><a href="{href}" id="{ctx.action_link_id("comment")}" class="" >'
+        "Make comment or override mark</a></div>"
+    )
+
+
+def grader_view(block: str, ctx: RenderContext, *, info_item: bool) -> str:
+    """A recorded block as `ctx`'s user sees it: the comment link only for a user who may grade (as recorded
+    where the recording has one), and no comment box that would be empty."""
+    if not ctx.grader or info_item:
+        return _COMMENT_LINK.sub("", block).replace(_COMMENT_OPEN + "</div>", "")
+    if "commentlink" in block:
+        return block
+    link = comment_link(ctx)
+    comment = _COMMENT_WITHOUT_DIVS.search(block)
+    if comment is not None:
+        return block[: comment.end()] + link + block[comment.end() :]
+    at = block.find('<div class="history')
+    at = at if at >= 0 else len(block) - len("</div></div>")  # the end of `.content`
+    return block[:at] + _COMMENT_OPEN + link + "</div>" + block[at:]
 
 
 def _history_time(timestamp: int) -> str:
@@ -27,7 +58,7 @@ def _history(qa: QuestionAttempt, ctx: RenderContext, attemptid: int) -> str:
             number = str(index + 1)
             css = "current lastrow"
         else:
-            link_id = "action_link" + hashlib.sha1(f"{ctx.qubaid}:{ctx.slot}:{index}".encode()).hexdigest()[:14]
+            link_id = ctx.action_link_id(str(index))
             href = f"{ctx.wwwroot}/mod/quiz/reviewquestion.php?attempt={attemptid}&amp;slot={ctx.slot}&amp;step={index}"
             number = f'<a href="{href}" id="{link_id}" class="" title="Review response">{index + 1}</a>'
             css = ""
@@ -64,7 +95,7 @@ def render_question(qa: QuestionAttempt, ctx: RenderContext, *, attemptid: int, 
     question = qa.question
     recorded = question.recorded_html(ctx)
     if recorded is not None:
-        return recorded
+        return grader_view(recorded, ctx, info_item=question.info_item)
     behaviour = "manualgraded" if question.manual else "deferredfeedback"
     if question.info_item:
         state_css, state_text = "complete", ""
@@ -105,10 +136,10 @@ def render_question(qa: QuestionAttempt, ctx: RenderContext, *, attemptid: int, 
             '<div class="outcome clearfix"><h4 class="accesshide">Feedback</h4>'
             f'<div class="feedback">{inner}</div></div>'
         )
-    if qa.comment:
-        parts.append(
-            f'<div class="comment clearfix"><h4 class="accesshide">Comments</h4>Comment: {ctx.fmt(qa.comment)}</div>'
-        )
+    link = comment_link(ctx) if ctx.grader and not question.info_item else ""
+    if qa.comment or link:
+        comment = f"Comment: {ctx.fmt(qa.comment)}" if qa.comment else ""
+        parts.append(f"{_COMMENT_OPEN}{comment}{link}</div>")
     if history and qa.steps:
         parts.append(_history(qa, ctx, attemptid))
     parts.append("</div></div>")
