@@ -2,7 +2,8 @@
 
 Keeps every word the student wrote (text inputs, selected options, checked choices shown as ◉/☑, drag-and-drop
 placements as text) and every word Moodle shows in review; drops what only makes sense in a browser: scripts,
-hidden inputs, screen-reader helper texts (they break phrase search), question flags, edit links, UI icons.
+hidden inputs, screen-reader helper texts (they break phrase search), question flags, edit links, UI icons, and
+the teacher controls a token that may grade sees ("Make comment or override mark") — a grader's comment stays.
 What cannot go on paper but is content — an embedded video, audio recording, web page or object — becomes a
 visible placeholder with its source address, and a warning for the job log; nothing vanishes without one.
 The parts come back separately so that report sections can be switched off for real.
@@ -17,11 +18,12 @@ from lxml import etree
 from lxml import html as lhtml
 
 from archived.moodle.redact import redact
-from archived_quiz.dragdrop import extract_placements
+from archived_quiz.dragdrop import extract_placements, list_choices
 from archived_quiz.html_tree import fragment, new_element
 
-HIDDEN_CLASSES = frozenset({"accesshide", "sr-only", "visually-hidden", "questionflag", "questionflagpostdata",
-                            "editquestion", "im-controls", "d-none", "hidden"})  # fmt: skip
+HIDDEN_CLASSES = frozenset({"accesshide", "sr-only", "visually-hidden", "visually-hidden-focusable", "questionflag",
+                            "questionflagpostdata", "editquestion", "commentlink", "im-controls", "d-none",
+                            "hidden"})  # fmt: skip
 UNWRAP_CLASSES = frozenset({"filter_mathjaxloader_equation", "nolink"})
 DROP_TAGS = ("script", "style", "noscript", "button", "template", "link", "meta", "source", "track", "param")
 # Embedded content a PDF cannot hold, by what the placeholder calls it.
@@ -106,6 +108,11 @@ def _text(element: lhtml.HtmlElement | None) -> str:
     return " ".join(element.text_content().split()) if element is not None else ""
 
 
+def _is_empty(element: lhtml.HtmlElement) -> bool:
+    """No text and no picture left."""
+    return not element.text_content().strip() and next(element.iter("img", "svg"), None) is None
+
+
 def _remove(element: lhtml.HtmlElement) -> None:
     """Remove an element but keep its tail text (lxml's drop_tree)."""
     if element.getparent() is not None:
@@ -125,8 +132,10 @@ def parse_question(html: str, qtype: str = "") -> QuestionParts:
         parts.grade = _text(_find(info, "grade"))
         _remove(info)
 
-    # Placements live in hidden inputs and attachments in links: read both before cleaning removes them.
+    # Placements live in hidden inputs, drop-down options in selects and attachments in links: read them before
+    # cleaning removes them.
     parts.placements = extract_placements(que, qtype)
+    list_choices(que, qtype)
     formulation = _find(que, "formulation")
     attachments = _find(formulation, "attachments") if formulation is not None else None
     if attachments is not None:
@@ -151,6 +160,9 @@ def parse_question(html: str, qtype: str = "") -> QuestionParts:
         parts.general_feedback = _find(outcome, "generalfeedback")
         parts.right_answer = _find(outcome, "rightanswer")
     parts.comment = _find(que, "comment")
+    if parts.comment is not None and _is_empty(parts.comment):
+        _remove(parts.comment)  # it only held the comment link a grader sees: no comment was made
+        parts.comment = None
     parts.history = _find(que, "history")
     if parts.history is not None:
         header = parts.history.find_class("responsehistoryheader")
@@ -260,7 +272,7 @@ def _strip(root: lhtml.HtmlElement, warnings: list[str]) -> None:
             element.set("src", element.get("srcset", "").split(",")[0].split()[0])  # else no image at all
             del element.attrib["srcset"]
         elif tag == "a":
-            popup = element.get("data-content") or ""
+            popup = element.get("data-content") or element.get("data-bs-content") or ""  # Bootstrap 4 / 5 (5.0)
             if "feedbackspan" in popup:  # cloze sub-question feedback lives in a hover popup: make it text
                 feedback = fragment(popup, "span")
                 feedback.set("class", "feedbackspan")

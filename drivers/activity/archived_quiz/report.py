@@ -28,6 +28,7 @@ from archived_quiz.html_clean import (
     shown_url,
 )
 from archived_quiz.html_tree import IncompleteHtmlError, fragment, new_element
+from archived_quiz.part_notes import number_part_feedback
 from archived_quiz.settings import QuizSettings
 from archived_quiz.tex import Formula, apply_formulas, mark_formulas
 from archived_quiz.xml_chars import (
@@ -314,7 +315,8 @@ def _question(question: QuestionInput, parts: QuestionParts, settings: QuizSetti
         _add_text(head, "\u2003" + mark_text)
 
     dropped = [] if settings.section_question_feedback else list(parts.inline_feedback)
-    if not (settings.section_question_feedback and settings.section_rightanswer):
+    outcome_shown = settings.section_question_feedback and settings.section_rightanswer
+    if not outcome_shown:
         dropped += parts.inline_outcome  # they mix feedback and the right answer
     for element in dropped:
         if element.getparent() is not None:
@@ -322,6 +324,10 @@ def _question(question: QuestionInput, parts: QuestionParts, settings: QuizSetti
     if parts.formulation is not None:
         parts.formulation.set("class", "qbody")
         section.append(parts.formulation)
+    if outcome_shown:
+        notes = number_part_feedback([e for e in parts.inline_outcome if "feedbackspan" in classes_of(e)])
+        if notes is not None:
+            section.append(_block("feedback partnotes", "Feedback on each part", notes))
     if settings.section_question_feedback:
         for element in parts.specific_feedback:
             section.append(_block("feedback", None, element))
