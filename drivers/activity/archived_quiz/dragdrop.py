@@ -163,6 +163,8 @@ def list_choices(question: lhtml.HtmlElement, qtype: str) -> None:
             formulation.append(block)
         return
     tray_class = _TRAYS.get(qtype)
+    if tray_class is None:
+        return
     tray = next((e for e in question.iter() if isinstance(e.tag, str) and tray_class in _classes(e)), None)
     if tray is None or tray.getparent() is None:
         return  # unusual markup: the choices stay where Moodle put them
