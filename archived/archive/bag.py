@@ -22,6 +22,7 @@ from archived.errors import IntegrityError
 from archived.storable_text import storable_text
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+TIMESTAMP_FOLDER = "timestamps"  # RFC 3161 replies over the tag manifest, and their certificate chains
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 ALGORITHMS = ("sha256", "sha512")
 # Formats that are compressed already: deflating them again costs CPU and gains nothing.
@@ -81,21 +82,16 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def build_bag_zip(
+def tag_files_for(
     *,
-    payload_dir: Path,
     payload: Sequence[PayloadFile],
-    dest: Path,
-    bag_name: str,
     bag_info: Sequence[tuple[str, str]],
     readme: str,
     extra_tag_files: dict[str, bytes] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> BuiltArchive:
-    """Write the bag as a ZIP at `dest` (blocking I/O; run it in a thread).
+) -> dict[str, bytes]:
+    """Every tag file of the bag, the tag manifests included (pure; the same inputs give the same bytes).
 
-    Each payload file's bytes are hashed while they are streamed into the ZIP and compared with `payload`
-    (the activity stage's checkpoint): a mismatch raises `IntegrityError` and leaves nothing at `dest`.
+    A timestamp is requested over `tagmanifest-sha512.txt` of this result before the ZIP is written.
     """
     oxum = payload_oxum(payload)
     info_fields = [*bag_info, ("Payload-Oxum", oxum)]
@@ -112,6 +108,34 @@ def build_bag_zip(
     for algorithm in ALGORITHMS:
         entries = [(name, hashlib.new(algorithm, data).hexdigest()) for name, data in covered]
         tag_files[f"tagmanifest-{algorithm}.txt"] = _manifest(entries).encode("utf-8")
+    return tag_files
+
+
+def build_bag_zip(
+    *,
+    payload_dir: Path,
+    payload: Sequence[PayloadFile],
+    dest: Path,
+    bag_name: str,
+    bag_info: Sequence[tuple[str, str]],
+    readme: str,
+    extra_tag_files: dict[str, bytes] | None = None,
+    timestamp_files: dict[str, bytes] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BuiltArchive:
+    """Write the bag as a ZIP at `dest` (blocking I/O; run it in a thread).
+
+    Each payload file's bytes are hashed while they are streamed into the ZIP and compared with `payload`
+    (the activity stage's checkpoint): a mismatch raises `IntegrityError` and leaves nothing at `dest`.
+    `timestamp_files` (names under `timestamps/`) go into the bag unlisted: they prove the tag manifest, so no
+    manifest can list them.
+    """
+    oxum = payload_oxum(payload)
+    tag_files = tag_files_for(payload=payload, bag_info=bag_info, readme=readme, extra_tag_files=extra_tag_files)
+    for name, data in (timestamp_files or {}).items():
+        if not name.startswith(f"{TIMESTAMP_FOLDER}/") or "/" in name[len(TIMESTAMP_FOLDER) + 1 :]:
+            raise ValueError(f"timestamp files go directly under {TIMESTAMP_FOLDER}/, not {name!r}")
+        tag_files[name] = data
 
     temp = dest.with_name(f".{dest.name}.part")
     temp.unlink(missing_ok=True)

@@ -32,11 +32,15 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
+from archived.archive.bag import TIMESTAMP_FOLDER
 from archived.errors import FatalError, RecoverableError
 
 REQUEST_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
-TIMESTAMP_FOLDER = "timestamps"
+# In a bag: `timestamps/<file>.tsr` proves `<file>` (the SHA-512 tag manifest), `<file>.chain.pem` checks it.
+TOKEN_SUFFIX = ".tsr"
+CHAIN_SUFFIX = ".chain.pem"
+STAMPED_FILE = "tagmanifest-sha512.txt"
 
 
 class TsaUnavailable(RecoverableError):
@@ -225,6 +229,14 @@ class TimestampClient:
         if outages:
             raise TsaUnavailable("no time-stamping authority answered: " + "; ".join(outages + rejections))
         raise TimestampInvalid("no time-stamping authority gave a valid timestamp: " + "; ".join(rejections))
+
+
+def timestamp_files(stamp: Timestamp) -> dict[str, bytes]:
+    """The files a bag carries for a timestamp over its SHA-512 tag manifest (see `bag.build_bag_zip`)."""
+    return {
+        f"{TIMESTAMP_FOLDER}/{STAMPED_FILE}{TOKEN_SUFFIX}": stamp.reply,
+        f"{TIMESTAMP_FOLDER}/{STAMPED_FILE}{CHAIN_SUFFIX}": stamp.chain_pem,
+    }
 
 
 def imprint_of(data: bytes) -> str:

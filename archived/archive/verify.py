@@ -23,13 +23,20 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from archived.archive.bag import ALGORITHMS, decode_manifest_path
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+from rfc3161_client import TimeStampResponse
+
+from archived.archive.bag import ALGORITHMS, TIMESTAMP_FOLDER, decode_manifest_path
 from archived.archive.payload import CHUNK
+from archived.archive.timestamps import CHAIN_SUFFIX, TOKEN_SUFFIX, TimestampInvalid, verify_reply
 
 # Bounds on what a hostile archive can make the verifier hold in memory (real archives stay far below them).
 MAX_ENTRIES = 1_000_000
@@ -37,6 +44,7 @@ MAX_CENTRAL_DIRECTORY = 256 * 1024 * 1024
 MAX_BAGIT_TXT = 64 * 1024
 MAX_BAG_INFO = 1024 * 1024
 MAX_MANIFEST = 64 * 1024 * 1024
+MAX_TIMESTAMP_FILE = 1024 * 1024  # a reply or a certificate chain: a few KiB
 # Deflate cannot expand one compressed byte to more than 1032 bytes; a larger declared size is a lie.
 DEFLATE_MAX_RATIO = 1032
 
@@ -96,6 +104,8 @@ class VerifyReport:
     payload_bytes: int = 0
     bag_info: dict[str, str] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    timestamps: list[dict[str, str]] = field(default_factory=list)  # each verified timestamp: file, time, authority
+    proven: str = ""  # what a passing verdict proves, in plain words
 
     @property
     def defects(self) -> list[str]:
@@ -171,8 +181,12 @@ class _EndRecord:
     problems: list[str]
 
 
-def verify_archive(path: Path) -> VerifyReport:
-    """Verify one archive ZIP; never raises for a defect (or a bug), only records it."""
+def verify_archive(path: Path, *, tsa_roots: Sequence[x509.Certificate] = ()) -> VerifyReport:
+    """Verify one archive ZIP; never raises for a defect (or a bug), only records it.
+
+    Timestamps are checked against `tsa_roots` when given (roots the reader trusts on their own), else against
+    the root certificates the archive carries next to each timestamp (the report says which).
+    """
     report = VerifyReport(archive=shown(str(path)))
     try:
         handle = path.open("rb")
@@ -184,7 +198,7 @@ def verify_archive(path: Path) -> VerifyReport:
         return report
     with handle:
         try:
-            _verify(handle, report)
+            _verify(handle, report, tsa_roots)
         except OSError as exc:
             report.add("zip", False, f"reading {shown(str(path))} failed: {shown(str(exc))}; check the disk or copy")
         except Exception as exc:  # a bug must fail the verdict, never pass it or end in a traceback
@@ -197,7 +211,7 @@ def verify_archive(path: Path) -> VerifyReport:
     return report
 
 
-def _verify(handle: BinaryIO, report: VerifyReport) -> None:
+def _verify(handle: BinaryIO, report: VerifyReport, tsa_roots: Sequence[x509.Certificate]) -> None:
     size = handle.seek(0, 2)
     end = _read_end_record(handle, size, report)
     if end is None:
@@ -229,7 +243,7 @@ def _verify(handle: BinaryIO, report: VerifyReport) -> None:
     _check_formats(entries, report)
     bag = _check_layout(entries, report)
     if bag is not None:  # an unsafe name cannot be listed in a manifest (those paths are refused), so go on
-        _verify_bag(handle, bag, entries, report)
+        _verify_bag(handle, bag, entries, report, tsa_roots)
 
 
 def _entry(info: zipfile.ZipInfo) -> _Entry:
@@ -589,7 +603,9 @@ def _stream(handle: BinaryIO, entry: _Entry, sink: Callable[[bytes], None]) -> s
     return "" if crc == info.CRC else "CRC-32 mismatch: its content is corrupted"
 
 
-def _verify_bag(handle: BinaryIO, bag: str, entries: list[_Entry], report: VerifyReport) -> None:
+def _verify_bag(
+    handle: BinaryIO, bag: str, entries: list[_Entry], report: VerifyReport, tsa_roots: Sequence[x509.Certificate]
+) -> None:
     report.bag_name = shown(bag)
     files = {e.name[len(bag) + 1 :]: e for e in entries if not e.is_dir}
     reader = _BagReader(handle, files)
@@ -604,7 +620,8 @@ def _verify_bag(handle: BinaryIO, bag: str, entries: list[_Entry], report: Verif
         for algorithm in ALGORITHMS:
             name = f"{kind}-{algorithm}.txt"
             manifests[name] = reader.content(name, MAX_MANIFEST)
-    tag_files = {name for name in files if not name.startswith(("data/", "tagmanifest-"))}
+    # Timestamps prove the tag manifest, so no manifest lists them; they are checked on their own below.
+    tag_files = {name for name in files if not name.startswith(("data/", "tagmanifest-", f"{TIMESTAMP_FOLDER}/"))}
     parsed = {}
     for name, (content, _) in manifests.items():
         if content is not None:
@@ -628,6 +645,83 @@ def _verify_bag(handle: BinaryIO, bag: str, entries: list[_Entry], report: Verif
         entries_listed, problems = parsed[name]
         scope = payload if name.startswith("manifest-") else tag_files
         _check_manifest(report, name, entries_listed, problems, scope, files, reader)
+    _check_timestamps(report, files, reader, tsa_roots)
+
+
+def _check_timestamps(
+    report: VerifyReport, files: dict[str, _Entry], reader: _BagReader, tsa_roots: Sequence[x509.Certificate]
+) -> None:
+    """Each `timestamps/<file>.tsr` must prove `<file>` of this bag, checked with `<file>.chain.pem`."""
+    stamps = sorted(name for name in files if name.startswith(f"{TIMESTAMP_FOLDER}/"))
+    if not stamps:
+        report.proven = "no timestamp: the dates in this archive are the archiving server's own"
+        return
+    problems: list[str] = []
+    proven: list[str] = []
+    known = {n for n in stamps if n.endswith(TOKEN_SUFFIX) or n.endswith(CHAIN_SUFFIX)}
+    problems += [
+        f"{shown(n)}: not a timestamp (.tsr) or certificate chain (.chain.pem)" for n in stamps if n not in known
+    ]
+    for token_name in (n for n in stamps if n.endswith(TOKEN_SUFFIX)):
+        covered = token_name[len(TIMESTAMP_FOLDER) + 1 : -len(TOKEN_SUFFIX)]
+        chain_name = f"{TIMESTAMP_FOLDER}/{covered}{CHAIN_SUFFIX}"
+        reply, problem = reader.content(token_name, MAX_TIMESTAMP_FILE)
+        data, data_problem = reader.content(covered, MAX_MANIFEST) if covered in files else (None, "missing")
+        chain, chain_problem = reader.content(chain_name, MAX_TIMESTAMP_FILE) if chain_name in files else (b"", "")
+        if chain is None:
+            problems.append(f"{shown(chain_name)}: {chain_problem}")
+            chain = b""
+        if reply is None or data is None:
+            problems.append(
+                f"{shown(token_name)}: {problem or f'the file it proves, {shown(covered)}, is {data_problem}'}"
+            )
+            continue
+        try:
+            carried = x509.load_pem_x509_certificates(chain) if chain else []
+        except ValueError:
+            carried = []
+            problems.append(f"{shown(chain_name)}: not PEM certificates")
+        roots = list(tsa_roots) or [c for c in carried if c.issuer == c.subject]
+        if not roots:
+            problems.append(f"{shown(token_name)}: no root certificate to check it with ({shown(chain_name)} "
+                            "carries none; give one with --tsa-roots)")  # fmt: skip
+            continue
+        try:
+            response = verify_reply(reply, data, roots, [c for c in carried if c.issuer != c.subject])
+        except TimestampInvalid as exc:
+            problems.append(f"{shown(token_name)}: {shown(str(exc))}")
+            continue
+        info = response.tst_info
+        when = info.gen_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        authority = shown(_signer_name(response) or "an unnamed TSA")
+        trust = "a root you gave" if tsa_roots else f"the root it carries ({_fingerprint(roots)})"
+        proven.append(f"{shown(covered)} existed unchanged at {when} per {authority} (chain to {trust})")
+        report.timestamps.append({"file": shown(covered), "time": info.gen_time.astimezone(UTC).isoformat(),
+                                  "authority": authority, "serial": str(info.serial_number)})  # fmt: skip
+    detail = "; ".join(problems[:_SHOWN]) if problems else "; ".join(proven)
+    report.add("timestamps", not problems and bool(proven), detail or "no timestamp reply found")
+    if proven and not problems:
+        first = report.timestamps[0]
+        report.proven = f"complete and unaltered since {first['time']} per {first['authority']}"
+
+
+def _signer_name(response: TimeStampResponse) -> str:
+    """The common name of the certificate that signed a timestamp (empty if it is not in the reply)."""
+    signers = list(response.signed_data.signer_infos)
+    if len(signers) != 1:
+        return ""
+    wanted = (signers[0].issuer, signers[0].serial_number)
+    for der in response.signed_data.certificates:
+        certificate = x509.load_der_x509_certificate(der)
+        if (certificate.issuer, certificate.serial_number) == wanted:
+            names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            return str(names[0].value) if names else certificate.subject.rfc4514_string()
+    return ""
+
+
+def _fingerprint(roots: Sequence[x509.Certificate]) -> str:
+    """SHA-256 fingerprints, so a reader can compare the carried root with the TSA's published one."""
+    return ", ".join("SHA-256 " + root.fingerprint(hashes.SHA256()).hex(":").upper() for root in roots)
 
 
 def _check_bagit_txt(report: VerifyReport, content: bytes | None, problem: str) -> None:

@@ -48,7 +48,7 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_certificates(folder: Path, *, valid_days: int = 3650) -> None:
+def make_certificates(folder: Path, *, valid_for: datetime.timedelta = datetime.timedelta(days=3650)) -> None:
     """root.pem (a CA), tsa.pem + tsa.key (signed by it, EKU timeStamping, critical), chain.pem (root).
 
     Names carry the folder's name: two test TSAs must not have roots of the same name (chain building would
@@ -62,7 +62,7 @@ def make_certificates(folder: Path, *, valid_days: int = 3650) -> None:
         .public_key(root_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=valid_days))
+        .not_valid_after(now + datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(root_key, hashes.SHA256())
@@ -75,7 +75,7 @@ def make_certificates(folder: Path, *, valid_days: int = 3650) -> None:
         .public_key(tsa_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=valid_days))
+        .not_valid_after(now + valid_for)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
@@ -94,10 +94,10 @@ def make_certificates(folder: Path, *, valid_days: int = 3650) -> None:
 class TimestampAuthority:
     """An `openssl ts` TSA over HTTP on a free loopback port (see the module docstring)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, valid_for: datetime.timedelta = datetime.timedelta(days=3650)) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        make_certificates(folder)
+        make_certificates(folder, valid_for=valid_for)
         (folder / "ts.cnf").write_text(OPENSSL_CONFIG.format(folder=folder))
         self.root_pem = folder / "root.pem"
         self.requests = 0
@@ -116,6 +116,10 @@ class TimestampAuthority:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def tsa_certificate(self) -> x509.Certificate:
+        """The TSA's own certificate (the one that signs)."""
+        return x509.load_pem_x509_certificate((self.folder / "tsa.pem").read_bytes())
 
     def fail_with(self, status: int) -> None:
         """Answer every query with this HTTP status."""
