@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ from pydantic import BaseModel
 
 from archived.config import Config, StorageTargetConfig, parse_config
 from archived.jobs.settings import JobSettings
+from archived.plugins import storage_drivers
+from archived_ftp.config import FtpConfig
 from archived_local.storage import LocalDirectoryConfig
 from archived_quiz.settings import QuizSettings
+from archived_sftp.config import SftpConfig
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = (REPO / "docs" / "configuration.md").read_text()
@@ -29,7 +33,12 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 SECTION_KEYS = [k for k in _keys(Config) if not k.startswith("presets") and not k.startswith("storage")]
-TARGET_KEYS = [*StorageTargetConfig.model_fields, *LocalDirectoryConfig.model_fields]
+TARGET_KEYS = [
+    *StorageTargetConfig.model_fields,
+    *LocalDirectoryConfig.model_fields,
+    *SftpConfig.model_fields,
+    *FtpConfig.model_fields,
+]
 SETTING_KEYS = [*JobSettings.model_fields, *QuizSettings.model_fields]
 
 
@@ -48,3 +57,23 @@ def test_the_example_file_is_a_valid_configuration() -> None:
     data: dict[str, Any] = tomllib.loads(EXAMPLE_TEXT)
     config = parse_config(data, "config/archived.example.toml")
     assert config.moodle is not None and "local" in config.storage
+
+
+def _commented_targets() -> dict[str, dict[str, Any]]:
+    """The example's commented-out `# [storage.<name>]` tables, uncommented and parsed."""
+    assignment = re.compile(r"# (\[storage\.[\w-]+\]|[a-z_]+ = .*)")
+    tables: dict[str, dict[str, Any]] = {}
+    for block in re.split(r"\n\s*\n", EXAMPLE_TEXT):
+        lines = [m.group(1) for line in block.splitlines() if (m := assignment.fullmatch(line.strip()))]
+        if lines and lines[0].startswith("[storage."):
+            tables.update(tomllib.loads("\n".join(lines))["storage"])
+    return tables
+
+
+def test_the_examples_commented_targets_are_valid_for_their_drivers() -> None:
+    tables = _commented_targets()
+    assert {table["driver"] for table in tables.values()} >= {"sftp", "ftp"}
+    drivers = storage_drivers()
+    for table in tables.values():
+        target = StorageTargetConfig.model_validate(table)
+        drivers[target.driver].config_model.model_validate(target.driver_options())

@@ -1,0 +1,1 @@
+"""The FTP/FTPS storage driver (entry point `archived.storage`: ftp): archives on an FTP server, explicit TLS."""

@@ -1,0 +1,1 @@
+"""The SFTP storage driver (entry point `archived.storage`: sftp): archives on a file server reached over SSH."""
