@@ -1,11 +1,11 @@
 """The daemon's lifecycle (modelled on uvicorn's Server): start, serve, drain on the first signal, stop hard
 on the second.
 
-Start: configuration → single-instance lock → open-file limit raised → store (migrated) → drivers → engine
-(resumes unfinished jobs) → socket (connections capped so that jobs keep file descriptors) → `READY=1`. Run:
-watchdog pings and a one-line status for systemd; repeated log lines are rate-limited. Stop: the first SIGTERM/SIGINT
-drains (running stages finish, nothing new starts); the second cancels everything at once — every job keeps
-a durable state and resumes after the restart.
+Start: configuration → single-instance lock → open-file limit raised → store (migrated) → render service
+(its processes start on first use) → drivers → engine (resumes unfinished jobs) → socket (connections capped so
+that jobs keep file descriptors) → `READY=1`. Run: watchdog pings and a one-line status for systemd; repeated
+log lines are rate-limited. Stop: the first SIGTERM/SIGINT drains (running stages finish, nothing new starts);
+the second cancels everything at once — every job keeps a durable state and resumes after the restart.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from archived.rpc.target_probes import TargetProbes
 from archived.store.database import Database
 from archived.store.jobs import JobStore
 from archived.targets import build_targets
-from archived_render.math import MathRenderer
+from archived_render.service import RenderLimits, RenderService
 
 log = logging.getLogger("archived.daemon")
 
@@ -92,6 +92,7 @@ class Daemon:
         self._owns_socket = False
         self._open_files_limit: int | None = None
         self._log_limits: RepeatLimits | None = None
+        self.render: RenderService | None = None
 
     def request_stop(self, *, hard: bool = False) -> None:
         """Begin the shutdown as if signalled (used when the daemon runs inside another command)."""
@@ -138,9 +139,6 @@ class Daemon:
         config = self.config
         config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
         self._open_files_limit = raise_open_file_limit()  # before render workers start: they inherit it
-        math_problem = MathRenderer().reason  # cheap (no Node started); `archived doctor` checks everything
-        if math_problem:
-            log.warning("formulas will be shown as TeX source: %s (run archived doctor)", math_problem)
         db = await Database.open(config.store_path)
         self._closers.append(db.close)
         store = JobStore(db)
@@ -150,15 +148,8 @@ class Daemon:
             token = read_secret(file=config.moodle.token_file, env=config.moodle.token_env, what="moodle token")
             secrets.append(token)
             moodle_api = await self._moodle(token)
-        env = DriverEnvironment(
-            moodle=moodle_api.client if moodle_api is not None else None,
-            temp_dir=config.work_dir,
-            render_processes=config.workers.processes,
-            render_max_tasks_per_child=config.workers.max_tasks_per_child,
-            render_timeout_seconds=config.workers.render_timeout_seconds,
-            render_retries=config.workers.render_retries,
-            weasyprint_patches=config.workers.weasyprint_patches,
-        )
+        self.render = self._render_service()
+        env = DriverEnvironment(moodle=moodle_api, temp_dir=config.work_dir, render=self.render)
         drivers = {name: cls(env) for name, cls in activity_drivers().items()}
         for driver in drivers.values():
             await driver.start()
@@ -187,7 +178,7 @@ class Daemon:
         rpc.register(
             daemon_methods(
                 identity=identity, store=store, engine=engine, connections=rpc, drivers=drivers, targets=targets,
-                moodle=overview, probes=TargetProbes(),
+                moodle=overview, probes=TargetProbes(), render=self.render,
             )
         )  # fmt: skip
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
@@ -219,6 +210,23 @@ class Daemon:
             sorted(targets) or "none",
         )
         self.notifier.ready(self._status_line())
+
+    def _render_service(self) -> RenderService:
+        """The one render service of every job and driver (`[workers]`); its processes start on first use."""
+        workers = self.config.workers
+        render = RenderService(
+            RenderLimits(
+                processes=workers.processes,
+                max_tasks_per_child=workers.max_tasks_per_child,
+                timeout_seconds=workers.render_timeout_seconds,
+                retries=workers.render_retries,
+                weasyprint_patches=workers.weasyprint_patches,
+            )
+        )
+        self._closers.append(render.close)
+        if render.math_problem:  # cheap (no Node started); `archived doctor` checks everything
+            log.warning("formulas will be shown as TeX source: %s (run archived doctor)", render.math_problem)
+        return render
 
     def _connection_limits(self) -> ConnectionLimits:
         """The connection cap, leaving `daemon.file_descriptor_reserve` descriptors to jobs beyond those open now."""

@@ -2,8 +2,9 @@
 
 A driver is found through the `archived.activity` entry-point group. The engine only ever talks to this
 interface: it hands a driver an `ArchiveContext` and gets payload files plus an `ActivityResult` back.
-Drivers may use the Moodle client and the worker services given in their `DriverEnvironment`; they never
-import daemon internals.
+Drivers use the typed Moodle API and the daemon's render service given in their `DriverEnvironment`; they never
+import daemon internals. Both collaborators are libraries below this contract (they import nothing of it): a
+driver speaks the render service's vocabulary (`archived_render.render_task`) directly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
+
+from archived.moodle.api import MoodleApi
+from archived_render.service import RenderService
 
 
 class LogLevel(StrEnum):
@@ -35,15 +39,12 @@ class DriverSettings(BaseModel):
 
 @dataclass(frozen=True)
 class DriverEnvironment:
-    """What the daemon lends a driver for its whole life (not per job)."""
+    """What the daemon lends a driver for its whole life (not per job): Moodle, scratch space, the render service."""
 
-    moodle: Any  # archived.moodle.client.MoodleClient, or None when no Moodle is configured
+    moodle: MoodleApi | None  # None when no [moodle] is configured
     temp_dir: Path
-    render_processes: int = 1
-    render_max_tasks_per_child: int = 500
-    render_timeout_seconds: float = 120.0
-    render_retries: int = 2
-    weasyprint_patches: bool = True  # `[workers] weasyprint_patches`: the render engine's WeasyPrint speed patches
+    # The daemon's one render service, shared by every driver and job (`[workers]`); None where nothing renders.
+    render: RenderService | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,23 @@ class ConnectionLimits(Answer):
     bounded_by_open_files: bool = False
 
 
+class RenderStatus(Answer):
+    """The render service every job shares: its limit on worker processes, those alive, what it rendered."""
+
+    processes: int = Field(description="the limit on render worker processes ([workers] render_processes)")
+    workers_alive: int = 0
+    workers_started: int = Field(default=0, description="since the daemon started: first starts and replacements")
+    worker_restarts: int = Field(default=0, description="workers killed and replaced (timeouts, crashes)")
+    tasks: int = Field(default=0, description="documents rendered")
+    failures: int = Field(default=0, description="documents that failed after their retries")
+    retries: int = 0
+    waiting: int = Field(default=0, description="documents waiting for a worker now")
+    weasyprint: str = Field(default="", description="the rendering path: patched, stock or patched (…)")
+    math_available: bool = True
+    math_restarts: int = Field(default=0, description="MathJax children replaced because they died or got stuck")
+    math_recycles: int = Field(default=0, description="MathJax children replaced after their quota")
+
+
 class ScheduledRun(Answer):
     """A schedule's next run."""
 
@@ -67,4 +84,5 @@ class DaemonStatus(Answer):
     connections_refused: int = 0
     connection_limits: ConnectionLimits | None = None
     store: StoreHealth = StoreHealth()
+    render: RenderStatus | None = Field(default=None, description="null where the daemon renders nothing")
     schedules: list[ScheduledRun] | None = Field(default=None, description="null: this daemon runs no schedules")

@@ -20,6 +20,7 @@ from archived.rpc.method import Method, method
 from archived.rpc.target_probes import TargetProbes
 from archived.store.jobs import JobStore
 from archived.targets import StorageTarget
+from archived_render.service import RenderStatus
 
 DAY_SECONDS = 24 * 3600
 
@@ -46,6 +47,12 @@ class ConnectionStats(Protocol):
     def limits(self) -> ConnectionLimits: ...
 
 
+class RenderCounters(Protocol):
+    """The render service every job shares."""
+
+    def status(self) -> RenderStatus: ...
+
+
 class MoodleReachability(Protocol):
     """The Moodle site as last seen (the course overview, when Moodle is configured)."""
 
@@ -62,6 +69,7 @@ async def daemon_status(
     drivers: Mapping[str, ActivityDriver],
     targets: Mapping[str, StorageTarget],
     moodle: MoodleReachability | None,
+    render: RenderCounters | None = None,
 ) -> wire.DaemonStatus:
     """Version, uptime, job counts, drivers and targets, Moodle, the store's health and the socket's connections."""
     now = time.time()
@@ -81,6 +89,7 @@ async def daemon_status(
         connections_refused=connections.refused_connections,
         connection_limits=wire.ConnectionLimits.model_validate(connections.limits.to_dict()),
         store=wire.StoreHealth.model_validate(store.health()),
+        render=wire.RenderStatus.model_validate(render.status().to_dict()) if render is not None else None,
     )
 
 
@@ -113,11 +122,12 @@ def daemon_methods(
     targets: Mapping[str, StorageTarget],
     moodle: MoodleReachability | None,
     probes: TargetProbes,
+    render: RenderCounters | None = None,
 ) -> list[Method[Any, Any]]:
     """`daemon.status` and `storage.status`, bound to the parts of the running daemon they report on."""
     status = partial(
         daemon_status, identity=identity, store=store, engine=engine, connections=connections, drivers=drivers,
-        targets=targets, moodle=moodle,
+        targets=targets, moodle=moodle, render=render,
     )  # fmt: skip
     return [
         method(DAEMON_STATUS, status),

@@ -5,6 +5,10 @@ ever. Here every worker is our own process with its own pipe; a task that exceed
 killed (SIGKILL) and replaced, and the task is tried again up to `retries` times. Workers come from a fork
 server that has WeasyPrint imported already (fast start, shared memory pages); each ends after
 `max_tasks_per_child` tasks so memory cannot creep. The event loop never blocks: pipe I/O runs in threads.
+
+At most `processes` workers are alive at any time, counting those starting and those ending: a slot is given back
+only once its worker has exited (killed, or ended after its quota) or is idle again. Slots go round-robin between
+lanes (`render(task, lane=…)`, one lane per job), so jobs sharing the pool get equal turns.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import time
+from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -21,6 +26,7 @@ from typing import Any
 
 from archived.errors import ArchivedError, FatalError, RecoverableError
 from archived_render import weasy_patches
+from archived_render.fair_slots import FairSlots
 from archived_render.render_task import RenderResult, RenderTask
 from archived_render.weasy_patches import PatchDecision
 
@@ -103,7 +109,8 @@ class _Worker:
     @property
     def pid(self) -> int | None:
         """The worker's process id."""
-        return self.process.pid
+        pid: int | None = self.process.pid
+        return pid
 
     def roundtrip(self, task: RenderTask) -> tuple[Any, ...]:
         """Send one task and wait for its answer (blocking; run in a thread)."""
@@ -169,9 +176,10 @@ class RenderPool:
             # Only effective before the fork server starts; then every worker shares WeasyPrint's pages.
             self._ctx.set_forkserver_preload([_WORKER_MODULE])
         self._threads = ThreadPoolExecutor(max_workers=self.processes + 1, thread_name_prefix="render-pipe")
-        self._slots = asyncio.Semaphore(self.processes)
+        self._slots = FairSlots(self.processes)
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
+        self._ending: set[asyncio.Task[None]] = set()  # workers being reaped; each still holds its slot
         self._started = 0
         self._closed = False
 
@@ -185,14 +193,22 @@ class RenderPool:
         """Process ids of the live workers (for memory measurements)."""
         return [w.pid for w in (*self._idle, *self._busy) if w.pid is not None and w.process.is_alive()]
 
+    @property
+    def waiting(self) -> int:
+        """Tasks waiting for a worker, over all lanes."""
+        return self._slots.waiting
+
     async def warm_up(self) -> None:
         """Start every worker now instead of on first use."""
-        workers = [await self._acquire() for _ in range(self.processes)]
+        workers = [await self._acquire(None) for _ in range(self.processes)]
         for worker in workers:
             self._release(worker)
 
-    async def render(self, task: RenderTask) -> RenderResult:
-        """Render one task; raises RenderTimeout/RenderCrashed/RenderFailed naming the task after retries."""
+    async def render(self, task: RenderTask, lane: Hashable = None) -> RenderResult:
+        """Render one task; raises RenderTimeout/RenderCrashed/RenderFailed naming the task after retries.
+
+        `lane`: who asks (e.g. a job); waiting tasks of different lanes get workers in turn.
+        """
         loop = asyncio.get_running_loop()
         last: RenderError | None = None
         tries = 0
@@ -200,7 +216,7 @@ class RenderPool:
             tries += 1
             if tries > 1:
                 self.stats.retries += 1
-            worker = await self._acquire()
+            worker = await self._acquire(lane)
             try:
                 answer = await asyncio.wait_for(
                     loop.run_in_executor(self._threads, worker.roundtrip, task), self.timeout
@@ -250,10 +266,13 @@ class RenderPool:
             # Its result would go nowhere: stop it now (its task's thread sees the pipe end and reaps it).
             worker.process.kill()
         await asyncio.gather(*(loop.run_in_executor(self._threads, w.stop) for w in idle))
+        if self._ending:
+            await asyncio.gather(*self._ending, return_exceptions=True)
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    async def _acquire(self) -> _Worker:
-        await self._slots.acquire()
+    async def _acquire(self, lane: Hashable) -> _Worker:
+        await self._slots.acquire(lane)
+        loop = asyncio.get_running_loop()
         if self._closed:
             self._slots.release()
             raise RenderPoolClosed("task", "the render pool is closed")
@@ -262,12 +281,26 @@ class RenderPool:
             if worker.process.is_alive() and not worker.exhausted:
                 self._busy.add(worker)
                 return worker
-            await asyncio.get_running_loop().run_in_executor(self._threads, worker.kill)
+            ending = loop.run_in_executor(self._threads, worker.kill)
+            try:
+                await asyncio.shield(ending)
+            except asyncio.CancelledError:
+                ending.add_done_callback(lambda _: self._slots.release())  # the slot is free once it is gone
+                raise
+            except BaseException:
+                self._slots.release()
+                raise
+        self._started += 1
+        starting = loop.run_in_executor(
+            self._threads, _Worker, self._ctx, self.max_tasks_per_child, self._started, self.patches
+        )
         try:
-            self._started += 1
-            worker = await asyncio.get_running_loop().run_in_executor(
-                self._threads, _Worker, self._ctx, self.max_tasks_per_child, self._started, self.patches
-            )
+            worker = await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # The process starts anyway (in its thread): it keeps the slot until it is up and idle, so that the
+            # pool never has more than `processes` workers alive.
+            starting.add_done_callback(self._adopt)
+            raise
         except BaseException:
             self._slots.release()
             raise
@@ -284,10 +317,32 @@ class RenderPool:
         if self._closed:
             worker.stop()
         elif worker.exhausted:
-            # It exits by itself after its last answer; reap it off the loop's thread.
-            self._threads.submit(worker.stop)
+            # It exits by itself after its last answer; reap it off the loop's thread, and only then let a fresh
+            # worker take its slot.
+            ending = asyncio.get_running_loop().create_task(self._reap(worker))
+            self._ending.add(ending)
+            ending.add_done_callback(self._ending.discard)
+            return
         else:
             self._idle.append(worker)
+        self._slots.release()
+
+    async def _reap(self, worker: _Worker) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._threads, worker.stop)
+        finally:
+            self._slots.release()
+
+    def _adopt(self, starting: asyncio.Future[_Worker]) -> None:
+        """A worker whose caller was canceled while it started: keep it idle, then give its slot back."""
+        if not starting.cancelled() and starting.exception() is None:
+            worker = starting.result()
+            self.stats.workers_started += 1
+            if self._closed:
+                worker.process.kill()  # its fork server reaps it; no thread is left to join it
+                worker.conn.close()
+            else:
+                self._idle.append(worker)
         self._slots.release()
 
     async def _discard(self, worker: _Worker) -> None:

@@ -27,12 +27,16 @@ import pytest_asyncio
 from archived.archive.names import sanitise_segment
 from archived.errors import FatalError
 from archived.interfaces.activity import ActivityResult, DriverEnvironment, LogLevel
+from archived.moodle.api import MoodleApi
 from archived.moodle.client import MoodleClient
 from archived.simulator.simulator import MoodleSimulator
-from archived_quiz import driver as quiz_driver_module
-from archived_quiz.driver import QuizDriver, _Job
+from archived_quiz import checkpoints
+from archived_quiz.attempt_pipeline import AttemptPipeline, QuizRun
+from archived_quiz.driver import QuizDriver
+from archived_quiz.moodle_records import enrolled_students, list_attempts
 from archived_quiz.settings import QuizSettings
 from archived_render.pdf_check import check_pdf
+from archived_render.service import RenderLimits, RenderService
 from tests.support.simulator import RAW_TEX, add_attempt, pdf_text, squash
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -145,14 +149,11 @@ def simulator():
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def driver(simulator: MoodleSimulator, tmp_path_factory):
-    """A started quiz driver with two render processes on a real client of the simulator."""
+    """A quiz driver on a render service of two processes and a real client of the simulator."""
     client = MoodleClient(simulator.url, simulator.token, requests_per_second=0, max_concurrent=8)
-    quiz_driver = QuizDriver(
-        DriverEnvironment(moodle=client, temp_dir=tmp_path_factory.mktemp("driver"), render_processes=2)
-    )
-    await quiz_driver.start()
-    yield quiz_driver
-    await quiz_driver.close()
+    async with RenderService(RenderLimits(processes=2)) as render:
+        env = DriverEnvironment(moodle=MoodleApi(client), temp_dir=tmp_path_factory.mktemp("driver"), render=render)
+        yield QuizDriver(env)
     await client.aclose()
 
 
@@ -447,7 +448,7 @@ async def test_attempts_finished_before_a_failure_are_recorded_for_the_retry(
     """One attempt fails (its scan is gone) after every other one has finished: the job fails, and the finished
     attempts are in the checkpoint, so a retry does not render them again. (No periodic checkpoint during the
     run: what is recorded is recorded because of the failure.)"""
-    monkeypatch.setattr(quiz_driver_module, "CHECKPOINT_SECONDS", 3600.0)
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_SECONDS", 3600.0)
     _scan, path = abandoned_attempts_scan(simulator)
     simulator.faults.delay(8.0, endpoint="pluginfile", params={"path": path})  # the others finish first
     simulator.faults.fail(404, endpoint="pluginfile", params={"path": path})
@@ -489,7 +490,9 @@ async def test_attachment_with_a_path_for_a_name_lands_inside(
 ) -> None:
     """A review whose file name is a path (a hostile or broken site) still writes inside attachments/<slot>/."""
     ctx = RecordingContext(tmp_path, QuizSettings(), EXAM.course, EXAM.cmid)
-    job = _Job(ctx, ctx.settings, None, None, None, {}, {}, set())
+    env = driver.env
+    assert env.moodle is not None and env.render is not None
+    run = QuizRun(ctx, ctx.settings, env.moodle, env.render.session("test"), None, None, {}, {})  # no course or quiz
     real = simulator.world.detail(simulator.world.attempts[1]).questions[10].attachments[0]
     url = (
         f"{simulator.url}/pluginfile.php/{real.contextid}/question/response_attachments/1/11/{real.itemid}/"
@@ -500,7 +503,7 @@ async def test_attachment_with_a_path_for_a_name_lands_inside(
     review = SimpleNamespace(
         questions=[SimpleNamespace(slot=11, responsefileareas=[SimpleNamespace(area="attachments", files=files)])]
     )
-    stored = await driver._attachments(job, review, "attempts/x/attachments")
+    stored = await AttemptPipeline(run)._attachments(review, "attempts/x/attachments")
     assert len(stored) == 4
     for relative in stored:
         path = (ctx.payload_dir / relative).resolve()
@@ -510,7 +513,7 @@ async def test_attachment_with_a_path_for_a_name_lands_inside(
 
 
 async def test_listing_attempts_asks_per_user_and_raises_moodle_errors_unwrapped() -> None:
-    """`_all_attempts` with a stand-in for the web-service API (the listing logic alone; the simulator-backed
+    """`list_attempts` with a stand-in for the web-service API (the listing logic alone; the simulator-backed
     tests above cover the real calls): every user asked once, previews left out, sorted by attempt id, and a
     failing call raises that error itself (the engine classifies it), not a task group around it."""
     from archived.errors import RecoverableError
@@ -530,26 +533,23 @@ async def test_listing_attempts_asks_per_user_and_raises_moodle_errors_unwrapped
             attempts = [attempt(100 - user_id, preview=False), attempt(500, preview=True)]
             return SimpleNamespace(attempts=attempts if user_id != 5 else [])
 
-    driver = QuizDriver.__new__(QuizDriver)  # no environment needed for the listing
     users = [SimpleNamespace(id=i) for i in range(1, 11)]
-    found = await driver._all_attempts(Api(), 7, users)
+    found = await list_attempts(Api(), 7, users)
     assert sorted(asked) == list(range(1, 11))
     assert [a.id for _, a in found] == sorted(100 - i for i in range(1, 11) if i != 5)
     assert 500 not in [a.id for _, a in found]  # the preview
 
     with pytest.raises(RecoverableError, match="503"):
-        await driver._all_attempts(Api(), 7, [*users, SimpleNamespace(id=13)])
+        await list_attempts(Api(), 7, [*users, SimpleNamespace(id=13)])
 
 
 async def test_enrolled_users_come_in_one_request_with_the_fields_a_job_uses(simulator: MoodleSimulator) -> None:
     """The slim listing gives the same students as the full one, with names, ids and groups kept."""
-    from archived.moodle.api import MoodleApi
-
     async with MoodleClient(simulator.url, simulator.token, requests_per_second=0) as client:
         api = MoodleApi(client)
         everyone = await api.enrolled_users(EXAM.course)
         simulator.stats.reset()
-        slim = await quiz_driver_module.enrolled_students(api, EXAM.course)
+        slim = await enrolled_students(api, EXAM.course)
     asked = [dict(r.params) for r in simulator.stats.log() if r.function == "core_enrol_get_enrolled_users"]
     assert len(asked) == 1 and "username,firstname,lastname" in str(asked[0])
     assert [s.id for s in slim] == [u.id for u in everyone]

@@ -22,11 +22,13 @@ from pypdf import PdfReader
 
 from archived.interfaces.activity import DriverEnvironment, LogLevel
 from archived.jobs.results import result_to_dict
+from archived.moodle.api import MoodleApi
 from archived.moodle.client import MoodleClient
 from archived.simulator.simulator import MoodleSimulator
 from archived.simulator.storedfile import StoredFile
 from archived_quiz.driver import QuizDriver
 from archived_quiz.xml_chars import CLEANED_NOTE
+from archived_render.service import RenderLimits, RenderService
 from tests.drivers.activity.quiz.test_quiz_driver import EXAM, MIDTERM, Run, archive, missing_from
 from tests.support.simulator import pdf_text, squash
 
@@ -87,14 +89,11 @@ def simulator():
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def driver(simulator: MoodleSimulator, tmp_path_factory):
-    """A started quiz driver with two render processes on a real client of the simulator."""
+    """A quiz driver on a render service of two processes and a real client of the simulator."""
     client = MoodleClient(simulator.url, simulator.token, requests_per_second=0, max_concurrent=8)
-    quiz_driver = QuizDriver(
-        DriverEnvironment(moodle=client, temp_dir=tmp_path_factory.mktemp("driver"), render_processes=2)
-    )
-    await quiz_driver.start()
-    yield quiz_driver
-    await quiz_driver.close()
+    async with RenderService(RenderLimits(processes=2)) as render:
+        env = DriverEnvironment(moodle=MoodleApi(client), temp_dir=tmp_path_factory.mktemp("driver"), render=render)
+        yield QuizDriver(env)
     await client.aclose()
 
 

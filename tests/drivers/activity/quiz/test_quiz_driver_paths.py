@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archived_quiz.driver import AttemptPaths, plan_paths, unique_file_name
+from archived_quiz.attempt_paths import AttemptPaths, plan_paths, unique_file_name
 
 
 def test_plan_paths_shares_folders_safely() -> None:
