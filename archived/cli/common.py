@@ -7,23 +7,53 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from rich.text import Text
 
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import SafeConsole, data, dumps_for_terminal
 from archived.config import DEFAULT_CONFIG_PATH, DEFAULT_SOCKET_PATH, load_config
 from archived.errors import ArchivedError, ConfigError
+from archived.protocol.base import params_problems
 from archived.protocol.errors import ErrorCode, RpcError
 from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
 
 T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
+
+# Wide enough for any value: in a pipe or a file nothing is cut to fit a width (rich would assume 80 columns).
+UNBOUNDED_WIDTH = 1_000_000
+
+
+def stdout_console() -> SafeConsole:
+    """The console of command output: on a terminal as wide as the terminal; in a pipe or a file tables show every
+    value in full, because what reads them there is a person with `less` or a script with `grep`, not a window."""
+    if sys.stdout.isatty():
+        return SafeConsole(soft_wrap=True)
+    return SafeConsole(soft_wrap=True, width=UNBOUNDED_WIDTH)
+
 
 # Every command prints through these: strings are never markup, control characters never reach the terminal.
-console = SafeConsole(soft_wrap=True)  # never break paths and ids in the middle
+console = stdout_console()  # never break paths and ids in the middle
 err_console = SafeConsole(stderr=True, soft_wrap=True)
+
+
+class InvalidArguments(Exception):
+    """A command-line value the protocol refuses (caught before anything is sent to the daemon)."""
+
+
+def request_params(model: type[P], **values: Any) -> P:
+    """A request's parameters from command-line values; values that are None are left out (the daemon's defaults
+    apply). A value the protocol refuses is a usage error, named like the daemon would name it."""
+    try:
+        return model(**{key: value for key, value in values.items() if value is not None})
+    except ValidationError as exc:
+        raise InvalidArguments(params_problems(exc)) from None
+
 
 _RPC_EXIT = {
     ErrorCode.NOT_FOUND: ExitCode.NOT_FOUND,
@@ -60,8 +90,16 @@ def socket_path(args: argparse.Namespace) -> Path:
 
 
 def print_json(value: Any) -> None:
-    """Machine-readable output for --json (control characters as JSON escapes, so a terminal is safe)."""
+    """Machine-readable output for --json (control characters as JSON escapes, so a terminal is safe); protocol
+    models are printed as they travel on the wire."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True)
     sys.stdout.write(dumps_for_terminal(value) + "\n")
+
+
+def wire_text(moment: datetime | None, missing: str = "") -> str:
+    """A time as the protocol writes it, `2026-11-28T09:00:00Z` (`missing` when there is none)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else missing
 
 
 def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> int:
@@ -91,6 +129,8 @@ def with_client(args: argparse.Namespace, action: Callable[[RpcClient], Awaitabl
 
     try:
         return run_async(main())
+    except InvalidArguments as exc:
+        return fail(str(exc), ExitCode.USAGE)
     except DaemonUnreachable as exc:
         return fail(str(exc), ExitCode.UNREACHABLE)
     except IncompatibleDaemon as exc:

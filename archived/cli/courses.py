@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
-from archived.cli.common import console, print_json, with_client
+from archived.cli.common import console, print_json, request_params, wire_text, with_client
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
+from archived.protocol import methods as rpc
+from archived.protocol.base import NoParams
+from archived.protocol.courses import Activity, Badge, CourseRefParams, ListCoursesParams, RefreshParams
 from archived.rpc.client import RpcClient
 
 # badge: (label, style); `{at}` is the date of the last archive
-BADGES = {
+BADGES: dict[Badge, tuple[str, str]] = {
     "archived": ("archived {at}", "green"),
     "changed": ("changed since {at}", "yellow"),
     "never": ("never archived", "cyan"),
@@ -51,38 +53,36 @@ def cmd_list(args: argparse.Namespace) -> int:
     """`courses list`."""
 
     async def action(client: RpcClient) -> int:
-        params: dict[str, Any] = {"limit": args.limit, "offset": args.offset}
-        for key, value in (("category_id", args.category), ("search", args.search), ("badge", args.badge)):
-            if value is not None:
-                params[key] = value
-        answer = await client.call("courses.list", params)
+        params = request_params(
+            ListCoursesParams, limit=args.limit, offset=args.offset, category_id=args.category, search=args.search,
+            badge=args.badge,
+        )  # fmt: skip
+        answer = await client.request(rpc.COURSES_LIST, params)
         if args.json:
             print_json(answer)
             return ExitCode.OK
         table = Table(box=None, header_style="bold")
         for column in ("id", "short name", "name", "category", "activities"):
             table.add_column(column)
-        for course in answer["courses"]:
-            count = "" if course["activity_count"] is None else str(course["activity_count"])
-            table.add_row(
-                str(course["id"]), data(course["shortname"]), data(course["fullname"]), data(course["category_name"]),
-                count,
-            )  # fmt: skip
+        for course in answer.courses:
+            count = "" if course.activity_count is None else str(course.activity_count)
+            table.add_row(str(course.id), data(course.shortname), data(course.fullname), data(course.category_name),
+                          count)  # fmt: skip
         console.print(table)
-        console.print(data(f"{len(answer['courses'])} of {answer['total']} course(s), as of {answer['refreshed_at']}",
-                           "dim"))  # fmt: skip
+        as_of = wire_text(answer.refreshed_at, "None")
+        console.print(data(f"{len(answer.courses)} of {answer.total} course(s), as of {as_of}", "dim"))
         return ExitCode.OK
 
     return with_client(args, action)
 
 
-def badge_text(activity: dict[str, Any]) -> Text:
+def badge_text(activity: Activity) -> Text:
     """The badge of an activity, coloured."""
-    at = (activity.get("last_archive") or {}).get("at") or ""
-    label, style = BADGES.get(activity["badge"], (activity["badge"], ""))
+    at = wire_text(activity.last_archive.at) if activity.last_archive else ""
+    label, style = BADGES[activity.badge]
     text = data(label.replace("{at}", at[:10]), style)
-    if activity["badge"] in ("unsupported", "not_ready") and activity.get("reason"):
-        text.append_text(data(f" ({activity['reason']})", "dim"))
+    if activity.badge in ("unsupported", "not_ready") and activity.reason:
+        text.append_text(data(f" ({activity.reason})", "dim"))
     return text
 
 
@@ -90,21 +90,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     """`courses show`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.call("courses.show", {"course_id": args.course_id})
+        answer = await client.request(rpc.COURSES_SHOW, request_params(CourseRefParams, course_id=args.course_id))
         if args.json:
             print_json(answer)
             return ExitCode.OK
-        course = answer["course"]
-        console.print(Text.assemble(data(course["fullname"], "bold"), " (", data(course["shortname"]),
-                                    f", id {course['id']}) in ", data(course["category_name"])))  # fmt: skip
-        if answer.get("error"):
-            console.print(data(f"some activities could not be inspected: {answer['error']}", "yellow"))
+        course = answer.course
+        console.print(Text.assemble(data(course.fullname, "bold"), " (", data(course.shortname),
+                                    f", id {course.id}) in ", data(course.category_name)))  # fmt: skip
+        if answer.error:
+            console.print(data(f"some activities could not be inspected: {answer.error}", "yellow"))
         table = Table(box=None, header_style="bold")
         for column in ("cmid", "type", "name", "status"):
             table.add_column(column)
-        for activity in answer["activities"]:
-            name = data(activity["name"])
-            table.add_row(str(activity["cmid"]), data(activity["modname"]), name, badge_text(activity))
+        for activity in answer.activities:
+            table.add_row(str(activity.cmid), data(activity.modname), data(activity.name), badge_text(activity))
         console.print(table)
         return ExitCode.OK
 
@@ -115,16 +114,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     """`courses refresh`."""
 
     async def action(client: RpcClient) -> int:
-        params: dict[str, Any] = {"course_id": args.course_id} if args.course_id else {}
-        if args.force:
-            params["force"] = True
-        answer = await client.call("courses.refresh", params)
+        params = request_params(RefreshParams, course_id=args.course_id or None, force=args.force or None)
+        answer = await client.request(rpc.COURSES_REFRESH, params)
         if args.json:
             print_json(answer)
         else:
             # Within the cooldown the daemon answers from what it fetched before; its message says which.
             where = f" for course {args.course_id}" if args.course_id else ""
-            console.print(f"overview{where}: {answer.get('message') or 'refreshed'}")
+            console.print(f"overview{where}: {answer.message or 'refreshed'}")
         return ExitCode.OK
 
     return with_client(args, action)
@@ -134,14 +131,14 @@ def cmd_tree(args: argparse.Namespace) -> int:
     """`courses tree`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.call("courses.tree")
+        answer = await client.request(rpc.COURSES_TREE, NoParams())
         if args.json:
             print_json(answer)
             return ExitCode.OK
-        for category in answer["categories"]:
-            indent = "  " * (max(1, category["depth"]) - 1)
+        for category in answer.categories:
+            indent = "  " * (max(1, category.depth) - 1)
             console.print(Text.assemble(
-                indent, data(category["name"]), (f" (id {category['id']}, {category['course_count']} courses)", "dim")
+                indent, data(category.name), (f" (id {category.id}, {category.course_count} courses)", "dim")
             ))  # fmt: skip
         return ExitCode.OK
 

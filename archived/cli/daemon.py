@@ -9,9 +9,9 @@ import sys
 
 from archived.cli.common import config_path, fail
 from archived.cli.exit_codes import ExitCode
-from archived.cli.safe_text import visible
 from archived.config import load_config
 from archived.errors import ConfigError
+from archived.terminal_text import visible
 
 
 def register(commands: argparse._SubParsersAction) -> None:

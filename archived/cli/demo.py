@@ -11,7 +11,8 @@ from rich.text import Text
 
 from archived.cli.common import console, fail, print_json, run_async
 from archived.cli.exit_codes import ExitCode
-from archived.cli.safe_text import data, visible
+from archived.cli.safe_text import data
+from archived.terminal_text import visible
 
 
 def register(commands: argparse._SubParsersAction) -> None:

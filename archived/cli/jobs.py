@@ -16,15 +16,30 @@ from archived.cli.common import (
     human_bytes,
     human_duration,
     print_json,
+    request_params,
     state_text,
+    wire_text,
     with_client,
 )
 from archived.cli.exit_codes import ExitCode
-from archived.cli.safe_text import data, visible
-from archived.protocol.states import JobState
+from archived.cli.safe_text import data
+from archived.protocol import methods as rpc
+from archived.protocol.jobs import (
+    LOG_LEVELS,
+    Artifact,
+    CreateJobParams,
+    DeleteParams,
+    JobDetail,
+    JobRef,
+    JobSummary,
+    ListJobsParams,
+    LogEntry,
+    LogsParams,
+)
+from archived.protocol.session import SubscribeParams
+from archived.protocol.states import TERMINAL_STATES, JobState
 from archived.rpc.client import RpcClient
-
-TERMINAL = {s.value for s in JobState if s.is_terminal}
+from archived.terminal_text import visible
 
 
 def _parse_setting(text: str) -> tuple[str, Any]:
@@ -96,24 +111,26 @@ def cmd_create(args: argparse.Namespace) -> int:
     """`jobs create`."""
 
     async def action(client: RpcClient) -> int:
-        params: dict[str, Any] = {"course_id": args.course, "cmid": args.activity, "settings": dict(args.settings)}
-        if args.driver:
-            params["driver"] = args.driver
-        answer = await client.call("jobs.create", params)
-        job = answer["job"]
+        params = request_params(
+            CreateJobParams, course_id=args.course, cmid=args.activity, driver=args.driver or None,
+            settings=dict(args.settings),
+        )  # fmt: skip
+        answer = await client.request(rpc.JOBS_CREATE, params)
+        job = answer.job
         if args.json and not args.wait:
             print_json(answer)
             return ExitCode.OK
         if not args.json:
-            console.print(Text.assemble("job ", data(job["id"], "bold"), " queued (", data(job["driver"]),
-                                        f", course {job['course_id']}, activity {job['cmid']})"))  # fmt: skip
-            for key in answer["forced"]:
+            console.print(Text.assemble("job ", data(job.id, "bold"), " queued (", data(job.driver),
+                                        f", course {job.course_id}, activity {job.cmid})"))  # fmt: skip
+            for key in answer.forced:
                 console.print(data(f"setting {key} is locked by the site preset; your value was ignored", "yellow"))
         if args.wait:
-            final = await _watch(client, [job["id"]], quiet=args.json)
+            final = await _watch(client, [job.id], quiet=args.json)
+            last = final.get(job.id, job)
             if args.json:
-                print_json(final.get(job["id"], job))
-            return ExitCode.OK if final.get(job["id"], {}).get("state") == "completed" else ExitCode.FAILURE
+                print_json(last)
+            return ExitCode.OK if last.state is JobState.COMPLETED else ExitCode.FAILURE
         return ExitCode.OK
 
     return with_client(args, action)
@@ -123,32 +140,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     """`jobs list`."""
 
     async def action(client: RpcClient) -> int:
-        params: dict[str, Any] = {"limit": args.limit, "offset": args.offset, "include_deleted": args.all}
-        if args.state:
-            params["states"] = args.state
-        if args.activity:
-            params["cmid"] = args.activity
-        answer = await client.call("jobs.list", params)
+        params = request_params(
+            ListJobsParams, limit=args.limit, offset=args.offset, include_deleted=args.all, states=args.state or None,
+            cmid=args.activity or None,
+        )  # fmt: skip
+        answer = await client.request(rpc.JOBS_LIST, params)
         if args.json:
             print_json(answer)
             return ExitCode.OK
         table = Table(box=None, header_style="bold")
         for column in ("id", "state", "progress", "course", "activity", "initiator", "created", "duration"):
             table.add_column(column)
-        for job in answer["jobs"]:
+        for job in answer.jobs:
             table.add_row(
-                job["id"][:8],
-                Text.assemble(state_text(job["state"]), " (deleted)" if job["deleted"] else ""),
-                f"{job['progress']:.0f}%",
-                data(job["course_name"] or job["course_id"]),
-                data(job["activity_name"] or job["cmid"]),
-                data(job["initiator"]["name"]),
-                (job["created_at"] or "").replace("T", " ").rstrip("Z"),
-                human_duration(job["run_seconds"]),
+                job.id[:8],
+                Text.assemble(state_text(job.state), " (deleted)" if job.deleted else ""),
+                f"{job.progress:.0f}%",
+                data(job.course_name or job.course_id),
+                data(job.activity_name or job.cmid),
+                data(job.initiator.name),
+                wire_text(job.created_at).replace("T", " ").rstrip("Z"),
+                human_duration(job.run_seconds),
             )
         console.print(table)
-        shown = len(answer["jobs"])
-        console.print(data(f"{shown} of {answer['total']} job(s)", "dim"))
+        console.print(data(f"{len(answer.jobs)} of {answer.total} job(s)", "dim"))
         return ExitCode.OK
 
     return with_client(args, action)
@@ -158,112 +173,120 @@ def cmd_show(args: argparse.Namespace) -> int:
     """`jobs show`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.call("jobs.get", {"job_id": args.job_id})
+        answer = await client.request(rpc.JOBS_GET, request_params(JobRef, job_id=args.job_id))
         if args.json:
             print_json(answer)
             return ExitCode.OK
-        job = answer["job"]
-        console.print(Text.assemble(("job ", "bold"), data(job["id"], "bold"), "  ", state_text(job["state"]),
-                                    f"  {job['progress']:.0f}%  ", data(job["progress_text"])))  # fmt: skip
-        console.print(Text.assemble("  activity  ", data(job["activity_name"] or "?"),
-                                    f" (cmid {job['cmid']}, driver ", data(job["driver"]), ")"))  # fmt: skip
-        console.print(Text.assemble("  course    ", data(job["course_name"] or "?"), f" (id {job['course_id']})"))
-        initiator = job["initiator"]
-        console.print(Text.assemble("  initiator ", data(initiator["kind"]), " ", data(initiator["name"])))
-        times = f"created {job['created_at']}, started {job['started_at'] or '-'}, finished {job['finished_at'] or '-'}"
-        console.print(f"  times     {times}, run time {human_duration(job['run_seconds'])}")
-        if job["error_message"]:
-            error = f"{job['error_code']} in {job['failed_stage']}: {job['error_message']}"
+        job = answer.job
+        console.print(Text.assemble(("job ", "bold"), data(job.id, "bold"), "  ", state_text(job.state),
+                                    f"  {job.progress:.0f}%  ", data(job.progress_text)))  # fmt: skip
+        console.print(Text.assemble("  activity  ", data(job.activity_name or "?"),
+                                    f" (cmid {job.cmid}, driver ", data(job.driver), ")"))  # fmt: skip
+        console.print(Text.assemble("  course    ", data(job.course_name or "?"), f" (id {job.course_id})"))
+        console.print(Text.assemble("  initiator ", data(job.initiator.kind), " ", data(job.initiator.name)))
+        times = (f"created {wire_text(job.created_at, 'None')}, started {wire_text(job.started_at, '-')}, "
+                 f"finished {wire_text(job.finished_at, '-')}")  # fmt: skip
+        console.print(f"  times     {times}, run time {human_duration(job.run_seconds)}")
+        if job.error_message:
+            stage = job.failed_stage.value if job.failed_stage else None
+            error = f"{job.error_code} in {stage}: {job.error_message}"
             console.print(Text.assemble(("  error", "red"), "     ", data(error, newlines=True)))
-        if job["retries"]:
-            console.print(f"  retries   {job['retries']}")
+        if job.retries:
+            console.print(f"  retries   {job.retries}")
         console.print(Text("timeline", style="bold"))
-        for step in answer["timeline"]:
-            reason = f"  ({step['reason']})" if step["reason"] else ""
-            console.print(Text.assemble(f"  {step['at']}  ", data(step["from"]), " → ", state_text(step["to"]),
-                                        data(reason)))  # fmt: skip
+        for step in answer.timeline:
+            reason = f"  ({step.reason})" if step.reason else ""
+            console.print(Text.assemble(f"  {wire_text(step.at)}  ", data(step.from_state), " → ",
+                                        state_text(step.to_state), data(reason)))  # fmt: skip
         console.print(Text("archives", style="bold"))
-        if not answer["artifacts"]:
+        if not answer.artifacts:
             console.print("  none built")
-        for artifact in answer["artifacts"]:
+        for artifact in answer.artifacts:
             _print_artifact(job, artifact)
         return ExitCode.OK
 
     return with_client(args, action)
 
 
-def _print_artifact(job: dict[str, Any], artifact: dict[str, Any]) -> None:
+def _print_artifact(job: JobDetail, artifact: Artifact) -> None:
     """One archive of `jobs show`: an archive that no target confirmed is "built, not stored", not a stored one."""
-    console.print(Text.assemble("  ", data(artifact["name"]), f"  {human_bytes(artifact['size'])}  sha256 ",
-                                data(artifact["sha256"])))  # fmt: skip
-    if not artifact["locations"]:
-        if job["deleted"]:
+    console.print(Text.assemble("  ", data(artifact.name), f"  {human_bytes(artifact.size)}  sha256 ",
+                                data(artifact.sha256)))  # fmt: skip
+    if not artifact.locations:
+        if job.deleted:
             why = "no storage target confirmed a copy, and the job was deleted"
-        elif job["state"] in TERMINAL:
-            why = (f"no storage target confirmed a copy before the job ended {job['state']}; "
-                   f"`archived jobs retry {job['id'][:8]}` stores it")  # fmt: skip
+        elif job.state in TERMINAL_STATES:
+            why = (f"no storage target confirmed a copy before the job ended {job.state}; "
+                   f"`archived jobs retry {job.id[:8]}` stores it")  # fmt: skip
         else:
             why = "no storage target has confirmed a copy yet"
         console.print(Text.assemble("    ", ("built, not stored", "bold yellow"), ": ", data(why)))
         return
-    console.print(Text.assemble("    retain until ", data(artifact["retain_until"])))
-    for loc in artifact["locations"]:
-        gone = data(f"  deleted {loc['deleted_at']}", "yellow") if loc["deleted_at"] else ""
-        console.print(Text.assemble("    ", data(loc["target"]), ": ", data(loc["location"]),
-                                    f"  (verified {loc['stored_at']})", gone))  # fmt: skip
+    console.print(Text.assemble("    retain until ", data(wire_text(artifact.retain_until, "None"))))
+    for loc in artifact.locations:
+        gone = data(f"  deleted {wire_text(loc.deleted_at)}", "yellow") if loc.deleted_at else ""
+        console.print(Text.assemble("    ", data(loc.target), ": ", data(loc.location),
+                                    f"  (verified {wire_text(loc.stored_at, 'None')})", gone))  # fmt: skip
 
 
-def _print_log(entry: dict[str, Any]) -> None:
-    colour = {"error": "red", "warning": "yellow", "debug": "dim"}.get(entry["level"], "")
-    console.print(Text.assemble(f"{entry['at']}  ", data(f"{entry['level']:7}", colour), "  ",
-                                data(entry["message"], newlines=True)), soft_wrap=True)  # fmt: skip
+def _print_log(entry: LogEntry) -> None:
+    colour = {"error": "red", "warning": "yellow", "debug": "dim"}.get(entry.level, "")
+    console.print(Text.assemble(f"{wire_text(entry.at)}  ", data(f"{entry.level:7}", colour), "  ",
+                                data(entry.message, newlines=True)), soft_wrap=True)  # fmt: skip
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
     """`jobs logs`."""
 
     async def action(client: RpcClient) -> int:
-        params: dict[str, Any] = {"job_id": args.job_id, "limit": args.limit, "min_level": args.level}
-        if args.before:
-            params["before_id"] = args.before
+        params = request_params(
+            LogsParams, job_id=args.job_id, limit=args.limit, min_level=args.level, before_id=args.before or None
+        )
         if args.follow:
-            await client.call("events.subscribe", {"kinds": ["job.log", "job.state"]})
-        answer = await client.call("jobs.logs", params)
-        entries = list(reversed(answer["entries"]))
+            await client.request(rpc.EVENTS_SUBSCRIBE, SubscribeParams(kinds=["job.log", "job.state"]))
+        answer = await client.request(rpc.JOBS_LOGS, params)
+        entries = list(reversed(answer.entries))
         if args.json and not args.follow:
             print_json(answer)
             return ExitCode.OK
         for entry in entries:
             print_json(entry) if args.json else _print_log(entry)
         if args.follow:
-            last = entries[-1]["id"] if entries else 0
-            levels = ["debug", "info", "warning", "error"]
+            last = entries[-1].id if entries else 0
+            wanted = set(LOG_LEVELS[LOG_LEVELS.index(args.level) :])
             async for event in client.events():
-                if event.get("job_id") != answer["job_id"]:
+                if event.get("job_id") != answer.job_id:
                     continue
-                if event["kind"] == "job.log" and event["data"]["id"] > last:
-                    if levels.index(event["data"]["level"]) >= levels.index(args.level):
-                        print_json(event["data"]) if args.json else _print_log(event["data"])
-                    last = event["data"]["id"]
-                elif event["kind"] == "job.state" and event["data"]["job"]["state"] in TERMINAL:
+                if event["kind"] == "job.log":
+                    line = LogEntry.model_validate(event["data"])
+                    if line.id > last:
+                        if line.level in wanted:
+                            print_json(line) if args.json else _print_log(line)
+                        last = line.id
+                elif event["kind"] == "job.state" and _summary(event).state in TERMINAL_STATES:
                     break
         return ExitCode.OK
 
     return with_client(args, action)
 
 
-async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) -> dict[str, dict[str, Any]]:
+def _summary(event: dict[str, Any]) -> JobSummary:
+    """The job summary a job event carries."""
+    return JobSummary.model_validate(event["data"]["job"])
+
+
+async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) -> dict[str, JobSummary]:
     """Show progress bars until every watched job ended; returns the final job summaries."""
-    await client.call("events.subscribe", {"kinds": ["job.state", "job.progress", "job.created"]})
-    states: dict[str, dict[str, Any]] = {}
+    await client.request(rpc.EVENTS_SUBSCRIBE, SubscribeParams(kinds=["job.state", "job.progress", "job.created"]))
+    states: dict[str, JobSummary] = {}
     follow_all = not job_ids
     if follow_all:
-        active = [s.value for s in JobState if not s.is_terminal]
-        answer = await client.call("jobs.list", {"states": active, "limit": 1000})
-        job_ids = [job["id"] for job in answer["jobs"]]
+        active = [s for s in JobState if not s.is_terminal]
+        answer = await client.request(rpc.JOBS_LIST, ListJobsParams(states=active, limit=1000))
+        job_ids = [job.id for job in answer.jobs]
     for job_id in list(job_ids):
-        detail = (await client.call("jobs.get", {"job_id": job_id}))["job"]
-        states[detail["id"]] = detail
+        detail = (await client.request(rpc.JOBS_GET, request_params(JobRef, job_id=job_id))).job
+        states[detail.id] = detail
     job_ids = list(states)
     if not job_ids:
         if not quiet:
@@ -281,23 +304,23 @@ async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) 
     )
     bars: dict[str, TaskID] = {}
 
-    def ensure(job: dict[str, Any]) -> TaskID:
-        if job["id"] not in bars:
-            bars[job["id"]] = progress.add_task(
-                visible(job.get("progress_text", "")), total=100, completed=job.get("progress", 0),
-                short=job["id"][:8], state=job["state"],
-            )  # fmt: skip
-        return bars[job["id"]]
+    def ensure(job: JobSummary) -> TaskID:
+        if job.id not in bars:
+            bars[job.id] = progress.add_task(
+                visible(job.progress_text), total=100, short=job.id[:8], state=job.state.value
+            )
+            progress.update(bars[job.id], completed=job.progress)
+        return bars[job.id]
 
     with progress:
         for job in states.values():
             ensure(job)
-        if all(job["state"] in TERMINAL for job in states.values()) and not follow_all:
+        if all(job.state in TERMINAL_STATES for job in states.values()) and not follow_all:
             return states
         async for event in client.events():
             job_id = str(event.get("job_id"))
             if event["kind"] == "job.created" and follow_all:
-                states[job_id] = event["data"]["job"]
+                states[job_id] = _summary(event)
                 ensure(states[job_id])
             if job_id not in states:
                 continue
@@ -305,17 +328,17 @@ async def _watch(client: RpcClient, job_ids: list[str], *, quiet: bool = False) 
                 progress.update(ensure(states[job_id]), completed=event["data"]["progress"],
                                 description=visible(event["data"]["text"]))  # fmt: skip
             elif event["kind"] == "job.state":
-                job = event["data"]["job"]
+                job = _summary(event)
                 states[job_id] = job
-                done = 100 if job["state"] == "completed" else job["progress"]
-                progress.update(ensure(job), state=job["state"], completed=done,
-                                description=visible(job["progress_text"]))  # fmt: skip
-            if all(job["state"] in TERMINAL for job in states.values()):
+                done = 100 if job.state is JobState.COMPLETED else job.progress
+                progress.update(ensure(job), state=job.state.value, completed=done,
+                                description=visible(job.progress_text))  # fmt: skip
+            if all(job.state in TERMINAL_STATES for job in states.values()):
                 break
     if not quiet:
         for job in states.values():
-            message = data(f": {job['error_message']}", newlines=True) if job.get("error_message") else ""
-            console.print(Text.assemble(f"job {job['id'][:8]} ", state_text(job["state"]), message))
+            message = data(f": {job.error_message}", newlines=True) if job.error_message else ""
+            console.print(Text.assemble(f"job {job.id[:8]} ", state_text(job.state), message))
     return states
 
 
@@ -325,8 +348,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     async def action(client: RpcClient) -> int:
         final = await _watch(client, args.job_ids, quiet=args.json)
         if args.json:
-            print_json(list(final.values()))
-        failed = [j for j in final.values() if j["state"] in ("failed", "timed_out")]
+            print_json([job.model_dump(mode="json") for job in final.values()])
+        failed = [j for j in final.values() if j.state in (JobState.FAILED, JobState.TIMED_OUT)]
         return ExitCode.FAILURE if failed else ExitCode.OK
 
     return with_client(args, action)
@@ -336,12 +359,12 @@ def cmd_action(args: argparse.Namespace) -> int:
     """`jobs cancel` / `jobs retry`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.call(f"jobs.{args.action}", {"job_id": args.job_id})
+        spec = rpc.JOBS_CANCEL if args.action == "cancel" else rpc.JOBS_RETRY
+        answer = await client.request(spec, request_params(JobRef, job_id=args.job_id))
         if args.json:
             print_json(answer)
         else:
-            job = answer["job"]
-            console.print(Text.assemble("job ", data(job["id"]), " is now ", state_text(job["state"])))
+            console.print(Text.assemble("job ", data(answer.job.id), " is now ", state_text(answer.job.state)))
         return ExitCode.OK
 
     return with_client(args, action)
@@ -351,13 +374,14 @@ def cmd_delete(args: argparse.Namespace) -> int:
     """`jobs delete`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.call("jobs.delete", {"job_id": args.job_id, "force": args.force})
+        answer = await client.request(rpc.JOBS_DELETE, request_params(DeleteParams, job_id=args.job_id,
+                                                                       force=args.force))  # fmt: skip
         if args.json:
             print_json(answer)
         else:
-            console.print(Text.assemble("job ", data(answer["job"]["id"]),
-                                        f" deleted; removed {len(answer['deleted'])} stored copies:"))  # fmt: skip
-            for location in answer["deleted"]:
+            console.print(Text.assemble("job ", data(answer.job.id),
+                                        f" deleted; removed {len(answer.deleted)} stored copies:"))  # fmt: skip
+            for location in answer.deleted:
                 console.print(Text.assemble("  ", data(location)))
         return ExitCode.OK
 

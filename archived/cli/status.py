@@ -7,9 +7,13 @@ import argparse
 from rich.table import Table
 from rich.text import Text
 
-from archived.cli.common import console, human_bytes, human_duration, print_json, with_client
+from archived.cli.common import console, human_bytes, human_duration, print_json, request_params, with_client
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
+from archived.protocol import methods as rpc
+from archived.protocol.base import NoParams
+from archived.protocol.drivers import DriverRef
+from archived.protocol.storage import StorageStatusParams
 from archived.rpc.client import RpcClient
 
 
@@ -37,29 +41,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     """`status`."""
 
     async def action(client: RpcClient) -> int:
-        status = await client.call("daemon.status")
+        status = await client.request(rpc.DAEMON_STATUS, NoParams())
         if args.json:
             print_json(status)
             return ExitCode.OK
-        uptime = human_duration(status["uptime_seconds"])
-        draining = ("  draining", "yellow") if status["draining"] else ""
-        console.print(Text.assemble(f"archived {status['version']} (pid {status['pid']}), up {uptime}", draining))
-        counts = ", ".join(f"{state} {n}" for state, n in sorted(status["jobs"].items())) or "none"
-        console.print(f"jobs: {status['running']} running; all: {counts}")
-        console.print(f"drivers: {', '.join(status['drivers']) or 'none'}; targets: {', '.join(status['targets'])}")
-        store = status.get("store")
-        if store and not store.get("writable", True):
-            console.print(Text.assemble(("store: cannot be written", "bold red"), " ", data(store.get("problem", ""))))
-        moodle = status.get("moodle")
+        uptime = human_duration(status.uptime_seconds)
+        draining = ("  draining", "yellow") if status.draining else ""
+        console.print(Text.assemble(f"archived {status.version} (pid {status.pid}), up {uptime}", draining))
+        counts = ", ".join(f"{state} {n}" for state, n in sorted(status.jobs.items())) or "none"
+        console.print(f"jobs: {status.running} running; all: {counts}")
+        console.print(f"drivers: {', '.join(status.drivers) or 'none'}; targets: {', '.join(status.targets)}")
+        store = status.store
+        if not store.writable:
+            console.print(Text.assemble(("store: cannot be written", "bold red"), " ", data(store.problem or "")))
+        moodle = status.moodle
         if moodle:
             reach = (
                 Text("reachable", style="green")
-                if moodle.get("reachable")
-                else Text.assemble(("unreachable", "red"), " ", data(moodle.get("error", ""), newlines=True))
+                if moodle.reachable
+                else Text.assemble(("unreachable", "red"), " ", data(moodle.error or "", newlines=True))
             )
-            console.print(
-                Text.assemble("moodle: ", data(f"{moodle.get('url')} {moodle.get('release', '')}"), " ", reach)
-            )
+            console.print(Text.assemble("moodle: ", data(f"{moodle.url} {moodle.release or ''}"), " ", reach))
         return ExitCode.OK
 
     return with_client(args, action)
@@ -69,32 +71,26 @@ def cmd_storage_status(args: argparse.Namespace) -> int:
     """`storage status`; exit 1 if a probed target is unreachable."""
 
     async def action(client: RpcClient) -> int:
-        params: dict[str, object] = {"probe": not args.no_probe}
-        if args.target:
-            params["target"] = args.target
-        answer = await client.call("storage.status", params)
+        params = request_params(StorageStatusParams, probe=not args.no_probe, target=args.target or None)
+        answer = await client.request(rpc.STORAGE_STATUS, params)
         if args.json:
             print_json(answer)
         else:
             table = Table(box=None, header_style="bold")
             for column in ("target", "driver", "tier", "status", "latency", "free", "archives", "stored", "message"):
                 table.add_column(column)
-            for t in answer["targets"]:
-                ok = t.get("reachable") and t.get("probe_ok")
-                state = (
-                    Text("") if args.no_probe else (Text("ok", style="green") if ok else Text("failing", style="red"))
-                )
-                latency = f"{t['latency_ms']:.1f} ms" if t.get("latency_ms") is not None else ""
+            for t in answer.targets:
+                state = Text("") if args.no_probe else (Text("ok", style="green") if t.healthy else
+                                                        Text("failing", style="red"))  # fmt: skip
+                latency = f"{t.latency_ms:.1f} ms" if t.latency_ms is not None else ""
                 table.add_row(
-                    data(t["name"]), data(t["driver"]), data(t["tier"]), state, latency,
-                    human_bytes(t.get("free_bytes")), str(t["archives"]), human_bytes(t["bytes"]),
-                    data(t.get("message", ""), newlines=True),
+                    data(t.name), data(t.driver), data(t.tier), state, latency, human_bytes(t.free_bytes),
+                    str(t.archives), human_bytes(t.bytes), data(t.message, newlines=True),
                 )  # fmt: skip
             console.print(table)
         if args.no_probe:
             return ExitCode.OK
-        healthy = all(t.get("reachable") and t.get("probe_ok") for t in answer["targets"])
-        return ExitCode.OK if healthy else ExitCode.FAILURE
+        return ExitCode.OK if all(t.healthy for t in answer.targets) else ExitCode.FAILURE
 
     return with_client(args, action)
 
@@ -103,17 +99,16 @@ def cmd_settings(args: argparse.Namespace) -> int:
     """`settings DRIVER`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.call("settings.describe", {"driver": args.driver})
+        answer = await client.request(rpc.SETTINGS_DESCRIBE, request_params(DriverRef, driver=args.driver))
         if args.json:
             print_json(answer)
             return ExitCode.OK
         table = Table(box=None, header_style="bold")
         for column in ("setting", "value", "default", "locked", "description"):
             table.add_column(column)
-        for s in answer["settings"]:
+        for s in answer.settings:
             table.add_row(
-                data(s["key"]), data(repr(s["value"])), data(repr(s["default"])), "🔒" if s["locked"] else "",
-                data(s["description"]),
+                data(s.key), data(repr(s.value)), data(repr(s.default)), "🔒" if s.locked else "", data(s.description),
             )  # fmt: skip
         console.print(table)
         return ExitCode.OK

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from archived.cli.daemon import VisibleFormatter
-from archived.cli.safe_text import SafeConsole, data, dumps_for_terminal, visible_text
+from archived.cli.safe_text import SafeConsole, data, dumps_for_terminal
+from archived.terminal_text import visible_text
 from tests.support.hostile_names import assert_terminal_safe
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # the console's own colours

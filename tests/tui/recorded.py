@@ -239,10 +239,11 @@ SETTINGS = [
 class RecordedDaemon:
     """Answers every socket method from the fixed state above (a `DaemonConnection`)."""
 
-    def __init__(self, *, with_courses: bool = True, operator: bool = True) -> None:
+    def __init__(self, *, with_courses: bool = True, operator: bool = True, store_problem: str | None = None) -> None:
         self.server_info: dict[str, Any] = {}
         self.with_courses = with_courses
         self.operator = operator
+        self.store_problem = store_problem  # the job store cannot be written, and why
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._closed = asyncio.Event()
 
@@ -270,7 +271,8 @@ class RecordedDaemon:
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "events.subscribe":
-            return {"subscribed": True}
+            return {"subscribed": True, "subscription_id": len(self.calls), "kinds": params.get("kinds"),
+                    "job_ids": params.get("job_ids")}  # fmt: skip
         if method == "daemon.status":
             return {
                 "version": "0.1.0", "pid": 4242, "started_at": NOW.timestamp() - 3 * 3600 - 2 * 60 - 5,
@@ -282,6 +284,9 @@ class RecordedDaemon:
                 "moodle": {"url": "https://moodle.example.edu", "release": "4.5.2+", "reachable": True,
                            "error": None, "latency_ms": 84.2, "checked_at": _at(0.5)},
                 "connections": 2,
+                "store": {"path": "/var/lib/archived/jobs.sqlite", "writable": self.store_problem is None,
+                          "problem": self.store_problem,
+                          "since": None if self.store_problem is None else NOW.timestamp() - 95},
             }  # fmt: skip
         if method == "jobs.list":
             jobs = [job_summary(j[0]) for j in JOBS]
@@ -325,5 +330,6 @@ class RecordedDaemon:
                 return {"course": course(params["course_id"]), "activities": activities(params["course_id"]),
                         "refreshed_at": _at(12)}  # fmt: skip
             if method == "courses.refresh":
-                return {"refreshed": True}
+                return {"refreshed": True, "course_id": params.get("course_id"), "at": NOW.timestamp(),
+                        "age_seconds": 0, "message": "fetched from Moodle now"}  # fmt: skip
         raise RpcError(ErrorCode.METHOD_NOT_FOUND, f"unknown method {method!r}")

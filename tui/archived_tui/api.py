@@ -1,24 +1,46 @@
-"""The daemon's socket methods as typed coroutines: the only place the TUI names a method or a parameter."""
+"""The daemon's socket methods as typed coroutines: the only place the TUI names a method or a parameter.
+
+Methods, parameters and results are the protocol's (`archived.protocol`), the same models the daemon answers with.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from archived_tui.models import (
+from pydantic import BaseModel
+
+from archived.protocol import methods as rpc
+from archived.protocol.base import NoParams
+from archived.protocol.courses import (
     CoursePage,
+    CourseRefParams,
     CourseTree,
     CourseView,
-    DaemonStatus,
-    DriverInfo,
+    ListCoursesParams,
+    RefreshParams,
+    RefreshResult,
+)
+from archived.protocol.daemon import DaemonStatus
+from archived.protocol.drivers import DriverInfo, DriverRef, SettingDescription
+from archived.protocol.jobs import (
+    CreateJobParams,
+    DeleteParams,
     JobPage,
+    JobRef,
     JobSummary,
     JobView,
+    ListJobsParams,
     LogPage,
-    SettingDescription,
-    TargetStatus,
+    LogsParams,
 )
+from archived.protocol.methods import MethodSpec
+from archived.protocol.states import JobState
+from archived.protocol.storage import StorageStatusParams, TargetStatus
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 class Caller(Protocol):
@@ -46,14 +68,17 @@ class Deletion:
 
 
 class DaemonApi:
-    """Typed wrappers over the socket methods of protocol version 1."""
+    """Typed wrappers over the socket methods of the protocol's catalogue."""
 
     def __init__(self, call: Caller | Callable[..., Any]) -> None:
         self._call = call
 
+    async def _request(self, spec: MethodSpec[P, R], params: P) -> R:
+        return spec.decode(await self._call(spec.name, spec.encode(params)))
+
     async def daemon_status(self) -> DaemonStatus:
         """`daemon.status`."""
-        return DaemonStatus.model_validate(await self._call("daemon.status"))
+        return await self._request(rpc.DAEMON_STATUS, NoParams())
 
     async def list_jobs(
         self, *, states: Iterable[str] | None = None, cmid: int | None = None, limit: int = 100, offset: int = 0
@@ -61,14 +86,14 @@ class DaemonApi:
         """`jobs.list`, newest first."""
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if states is not None:
-            params["states"] = sorted(states)
+            params["states"] = [JobState(state) for state in sorted(states)]
         if cmid is not None:
             params["cmid"] = cmid
-        return JobPage.model_validate(await self._call("jobs.list", params))
+        return await self._request(rpc.JOBS_LIST, ListJobsParams(**params))
 
     async def get_job(self, job_id: str) -> JobView:
         """`jobs.get`: the job with its timeline and artifacts."""
-        return JobView.model_validate(await self._call("jobs.get", {"job_id": job_id}))
+        return await self._request(rpc.JOBS_GET, JobRef(job_id=job_id))
 
     async def job_logs(
         self, job_id: str, *, before_id: int | None = None, limit: int = 200, min_level: str = "debug"
@@ -77,48 +102,47 @@ class DaemonApi:
         params: dict[str, Any] = {"job_id": job_id, "limit": limit, "min_level": min_level}
         if before_id is not None:
             params["before_id"] = before_id
-        return LogPage.model_validate(await self._call("jobs.logs", params))
+        return await self._request(rpc.JOBS_LOGS, LogsParams(**params))
 
     async def create_job(self, request: JobRequest) -> tuple[JobSummary, list[str]]:
         """`jobs.create`; returns the queued job and the requested settings a preset lock overrode."""
         params: dict[str, Any] = {"course_id": request.course_id, "cmid": request.cmid, "settings": request.settings}
         if request.driver:
             params["driver"] = request.driver
-        answer = await self._call("jobs.create", params)
-        return JobSummary.model_validate(answer["job"]), list(answer.get("forced", []))
+        answer = await self._request(rpc.JOBS_CREATE, CreateJobParams(**params))
+        return answer.job, answer.forced
 
     async def cancel_job(self, job_id: str) -> JobSummary:
         """`jobs.cancel`."""
-        return JobSummary.model_validate((await self._call("jobs.cancel", {"job_id": job_id}))["job"])
+        return (await self._request(rpc.JOBS_CANCEL, JobRef(job_id=job_id))).job
 
     async def retry_job(self, job_id: str) -> JobSummary:
         """`jobs.retry`."""
-        return JobSummary.model_validate((await self._call("jobs.retry", {"job_id": job_id}))["job"])
+        return (await self._request(rpc.JOBS_RETRY, JobRef(job_id=job_id))).job
 
     async def delete_job(self, job_id: str, *, force: bool = False) -> Deletion:
         """`jobs.delete`: removes the stored archives; the job record stays as evidence."""
-        answer = await self._call("jobs.delete", {"job_id": job_id, "force": force})
-        return Deletion(JobSummary.model_validate(answer["job"]), list(answer.get("deleted", [])))
+        answer = await self._request(rpc.JOBS_DELETE, DeleteParams(job_id=job_id, force=force))
+        return Deletion(answer.job, answer.deleted)
 
     async def describe_settings(self, driver: str) -> list[SettingDescription]:
         """`settings.describe`: the job's and the driver's settings with presets and locks."""
-        answer = await self._call("settings.describe", {"driver": driver})
-        return [SettingDescription.model_validate(s) for s in answer["settings"]]
+        return (await self._request(rpc.SETTINGS_DESCRIBE, DriverRef(driver=driver))).settings
 
     async def drivers(self) -> list[DriverInfo]:
         """`drivers.list`: installed activity drivers."""
-        return [DriverInfo.model_validate(d) for d in (await self._call("drivers.list"))["activity"]]
+        return (await self._request(rpc.DRIVERS_LIST, NoParams())).activity
 
     async def storage_status(self, *, probe: bool, target: str | None = None) -> list[TargetStatus]:
         """`storage.status`; with `probe` every target runs its write/read/delete probe now."""
         params: dict[str, Any] = {"probe": probe}
         if target is not None:
             params["target"] = target
-        return [TargetStatus.model_validate(t) for t in (await self._call("storage.status", params))["targets"]]
+        return (await self._request(rpc.STORAGE_STATUS, StorageStatusParams(**params))).targets
 
     async def course_tree(self) -> CourseTree:
         """`courses.tree`: the category tree."""
-        return CourseTree.model_validate(await self._call("courses.tree", {}))
+        return await self._request(rpc.COURSES_TREE, NoParams())
 
     async def list_courses(
         self,
@@ -137,13 +161,13 @@ class DaemonApi:
             params["search"] = search
         if badge:
             params["badge"] = badge
-        return CoursePage.model_validate(await self._call("courses.list", params))
+        return await self._request(rpc.COURSES_LIST, ListCoursesParams(**params))
 
     async def show_course(self, course_id: int) -> CourseView:
         """`courses.show`: a course's activities with their badges."""
-        return CourseView.model_validate(await self._call("courses.show", {"course_id": course_id}))
+        return await self._request(rpc.COURSES_SHOW, CourseRefParams(course_id=course_id))
 
-    async def refresh_courses(self, course_id: int | None = None) -> bool:
+    async def refresh_courses(self, course_id: int | None = None) -> RefreshResult:
         """`courses.refresh`: ask the daemon to read the course (or all courses) from Moodle again."""
-        await self._call("courses.refresh", {} if course_id is None else {"course_id": course_id})
-        return True
+        params = RefreshParams() if course_id is None else RefreshParams(course_id=course_id)
+        return await self._request(rpc.COURSES_REFRESH, params)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from archived_tui.models import JobSummary, LogEntry
+from archived.protocol.jobs import JobSummary, LogEntry
 
 FINISHING_KINDS = frozenset({"job.completed", "job.failed", "job.aborted"})
 

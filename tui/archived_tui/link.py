@@ -25,6 +25,8 @@ from textual.dom import DOMNode
 from textual.signal import Signal
 
 from archived.protocol.errors import RpcError
+from archived.protocol.methods import EVENTS_SUBSCRIBE, HELLO
+from archived.protocol.session import HelloResult, SubscribeParams
 from archived.rpc.client import DaemonUnreachable, IncompatibleDaemon, RpcClient
 from archived_tui.api import DaemonApi
 from archived_tui.batching import EventBatch, EventBatcher
@@ -57,36 +59,13 @@ Status = Literal["connecting", "connected", "disconnected", "incompatible"]
 
 
 @dataclass(frozen=True)
-class ServerInfo:
-    """The daemon's `hello` answer."""
-
-    version: str
-    pid: int
-    protocol: int
-    user: str
-    operator: bool
-
-    @classmethod
-    def from_hello(cls, hello: dict[str, Any]) -> ServerInfo:
-        """Read the hello answer."""
-        peer = hello.get("peer") or {}
-        return cls(
-            version=str(hello.get("version", "?")),
-            pid=int(hello.get("pid", 0)),
-            protocol=int(hello.get("protocol", 0)),
-            user=str(peer.get("user", "")),
-            operator=bool(peer.get("operator", False)),
-        )
-
-
-@dataclass(frozen=True)
 class ConnectionState:
     """Where the link stands; published on every change."""
 
     status: Status
     socket: Path
     message: str = ""
-    server: ServerInfo | None = None
+    server: HelloResult | None = None  # the daemon's `hello` answer
     generation: int = 0  # +1 on every successful connect: screens refetch when it changes
     attempt: int = 0
     retry_in: float | None = None
@@ -179,7 +158,7 @@ class DaemonLink:
             client = self._factory()
             try:
                 hello = await client.connect()
-                await client.call("events.subscribe", {"kinds": MAIN_KINDS})
+                await client.call(EVENTS_SUBSCRIBE.name, EVENTS_SUBSCRIBE.encode(SubscribeParams(kinds=MAIN_KINDS)))
                 self._log_subscribed.clear()
                 for job_id in list(self._watched):
                     await self._subscribe_logs(client, job_id)
@@ -207,7 +186,7 @@ class DaemonLink:
                     "connected",
                     self.socket,
                     f"connected to {self.socket}",
-                    server=ServerInfo.from_hello(hello),
+                    server=HELLO.decode(hello),
                     generation=generation,
                 )
             )
@@ -241,7 +220,8 @@ class DaemonLink:
             self.events.publish(self._batcher.drain())
 
     async def _subscribe_logs(self, client: DaemonConnection, job_id: str) -> None:
-        await client.call("events.subscribe", {"kinds": ["job.log"], "job_ids": [job_id]})
+        params = SubscribeParams(kinds=["job.log"], job_ids=[job_id])
+        await client.call(EVENTS_SUBSCRIBE.name, EVENTS_SUBSCRIBE.encode(params))
         self._log_subscribed.add(job_id)
 
     def _restart_quietly(self) -> None:

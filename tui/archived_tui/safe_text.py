@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.content import Content, Span
 from textual.visual import VisualType
 
-from archived.cli.safe_text import visible, visible_offsets, visible_text
+from archived.terminal_text import visible, visible_offsets, visible_text
 
 __all__ = [
     "literal", "plain", "plain_content", "safe_cell", "safe_visual", "visible", "visible_content", "visible_text",

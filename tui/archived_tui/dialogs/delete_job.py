@@ -15,8 +15,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label
 
+from archived.protocol.jobs import JobView
 from archived_tui.format import human_bytes, local_time, short_id
-from archived_tui.models import JobView
 from archived_tui.safe_text import visible
 from archived_tui.widgets.safe_static import SafeStatic
 

@@ -14,10 +14,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select
 
+from archived.protocol.drivers import DriverInfo, SettingDescription
 from archived.protocol.errors import RpcError
 from archived.rpc.client import DaemonUnreachable
 from archived_tui.api import JobRequest
-from archived_tui.models import DriverInfo, SettingDescription
 from archived_tui.safe_text import literal, visible
 from archived_tui.widgets.safe_static import SafeStatic
 from archived_tui.widgets.setting_field import InvalidValue, SettingField

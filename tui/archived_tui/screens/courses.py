@@ -19,12 +19,12 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
+from archived.protocol.courses import BADGES, Course, CourseView
 from archived.protocol.errors import ErrorCode, RpcError
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.dialogs.new_job import ActivityTarget
 from archived_tui.format import local_time
-from archived_tui.models import BADGES, Course, CourseView
 from archived_tui.safe_text import plain_content
 from archived_tui.screens import job_actions
 from archived_tui.screens.base import DaemonScreen
@@ -220,7 +220,7 @@ class CoursesScreen(DaemonScreen):
 
     def action_cycle_badge(self) -> None:
         """all → archived → changed → never → unsupported → not ready → all."""
-        order = [None, *BADGES]
+        order: list[str | None] = [None, *BADGES]
         self.action_set_badge(order[(order.index(self.badge) + 1) % len(order)] or "")
 
     def action_archive(self) -> None:

@@ -11,11 +11,12 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 
+from archived.protocol.daemon import DaemonStatus
+from archived.protocol.storage import TargetStatus
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.format import human_bytes, human_duration, local_time, reachability_text, usage_text
 from archived_tui.job_states import ACTIVE
-from archived_tui.models import DaemonStatus, TargetStatus
 from archived_tui.safe_text import plain
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.screens.job_detail import JobDetailScreen
@@ -144,6 +145,12 @@ class DashboardScreen(DaemonScreen):
             ("archived ", "dim"), (status.version, "bold"), (f" (pid {status.pid})", "dim"),
             ("  up ", "dim"), uptime, ("  draining" if status.draining else "", "bold yellow"), "\n",
         )  # fmt: skip
+        store = status.store
+        if not store.writable:  # jobs wait until it can be written again: the operator must free space or fix it
+            daemon.append_text(plain("store: cannot be written", "bold red"))
+            if store.problem:
+                daemon.append_text(plain(f" {store.problem}", "red"))
+            daemon.append("\n")
         moodle = status.moodle
         if moodle is None:
             daemon.append("Moodle: not configured\n([moodle] in the daemon's configuration)", style="dim")

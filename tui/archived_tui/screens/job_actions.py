@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from archived.protocol.jobs import JobSummary
 from archived_tui.api import JobRequest
 from archived_tui.dialogs.confirm import ConfirmDialog
 from archived_tui.dialogs.delete_job import DeleteJobDialog
 from archived_tui.dialogs.new_job import ActivityTarget, NewJobDialog
 from archived_tui.format import short_id
-from archived_tui.models import JobSummary
 from archived_tui.safe_text import visible
 from archived_tui.screens.base import DaemonScreen
 

@@ -14,11 +14,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import TabbedContent, TabPane
 
+from archived.protocol.jobs import JobDetail, JobSummary, JobView
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.format import compact_time, human_duration, local_time, progress_text, short_id, state_text
 from archived_tui.job_states import ACTIVE, CANCELABLE, RETRYABLE, TERMINAL
-from archived_tui.models import JobDetail, JobSummary, JobView
 from archived_tui.safe_text import plain
 from archived_tui.screens import job_actions
 from archived_tui.screens.base import DaemonScreen

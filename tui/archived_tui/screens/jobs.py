@@ -11,11 +11,11 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
+from archived.protocol.jobs import JobSummary
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.format import short_id
 from archived_tui.job_states import CANCELABLE, RETRYABLE, STATE_FILTERS, TERMINAL, StateFilter
-from archived_tui.models import JobSummary
 from archived_tui.screens import job_actions
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.screens.job_detail import JobDetailScreen

@@ -12,10 +12,10 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from archived.protocol.storage import TargetStatus
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.format import human_bytes, local_time
-from archived_tui.models import TargetStatus
 from archived_tui.safe_text import plain, plain_content
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.widgets.live_text import LiveText

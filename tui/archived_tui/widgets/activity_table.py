@@ -7,8 +7,8 @@ from datetime import tzinfo
 
 from rich.text import Text
 
+from archived.protocol.courses import Activity
 from archived_tui.format import local_time
-from archived_tui.models import Activity
 from archived_tui.safe_text import plain
 from archived_tui.widgets.fitted_table import ColumnSpec, FittedTable
 

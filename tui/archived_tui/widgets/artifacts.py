@@ -8,9 +8,9 @@ from datetime import tzinfo
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from archived.protocol.jobs import Artifact, StoredLocation
 from archived_tui.format import human_bytes, local_time
 from archived_tui.job_states import RETRYABLE, TERMINAL
-from archived_tui.models import Artifact, StoredLocation
 from archived_tui.safe_text import plain
 from archived_tui.widgets.safe_static import SafeStatic
 

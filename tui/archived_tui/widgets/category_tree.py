@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from archived_tui.models import Category
+from archived.protocol.courses import Category
 from archived_tui.safe_text import literal, plain
 
 

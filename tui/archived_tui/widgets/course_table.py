@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 
-from archived_tui.models import Course
+from archived.protocol.courses import Course
 from archived_tui.safe_text import plain
 from archived_tui.widgets.fitted_table import ColumnSpec
 from archived_tui.widgets.paged_table import PagedTable

@@ -9,10 +9,10 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.message import Message
 
+from archived.protocol.jobs import JobSummary
 from archived_tui.batching import Progress
 from archived_tui.format import compact_time, human_duration, progress_text, short_id, short_state_text
 from archived_tui.job_states import ACTIVE
-from archived_tui.models import JobSummary
 from archived_tui.safe_text import plain
 from archived_tui.widgets.fitted_table import ColumnSpec
 from archived_tui.widgets.paged_table import PagedTable

@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import RichLog
 
+from archived.protocol.jobs import LogEntry
 from archived_tui.format import local_time
-from archived_tui.models import LogEntry
 from archived_tui.safe_text import plain
 from archived_tui.widgets.live_text import LiveText
 

@@ -49,9 +49,9 @@ class NavBar(Widget):
     def _connection_content(self) -> Content:
         state = self._state
         if state.connected and state.server is not None:
-            role = "operator" if state.server.operator else "read-only"
+            role = "operator" if state.server.peer.operator else "read-only"
             return Content.from_markup(
-                "[$success]●[/] $user ([dim]$role[/dim]) ", user=visible(state.server.user or "?"), role=role
+                "[$success]●[/] $user ([dim]$role[/dim]) ", user=visible(state.server.peer.user or "?"), role=role
             )
         if state.status == "incompatible":
             return Content.from_markup("[$error]✖ incompatible daemon[/] ")

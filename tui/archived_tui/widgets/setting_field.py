@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch
 
-from archived_tui.models import SettingDescription
+from archived.protocol.drivers import SettingDescription
 from archived_tui.safe_text import literal, visible
 from archived_tui.widgets.safe_static import SafeStatic
 

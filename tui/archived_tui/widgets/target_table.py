@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 
+from archived.protocol.storage import TargetStatus
 from archived_tui.format import human_bytes, usage_text
-from archived_tui.models import TargetStatus
 from archived_tui.safe_text import plain
 from archived_tui.widgets.fitted_table import ColumnSpec, FittedTable
 
