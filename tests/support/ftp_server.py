@@ -21,6 +21,7 @@ from typing import Any
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from tests.support.tcp_proxy import TcpProxy
@@ -111,7 +112,8 @@ class FtpTestServer:
                 "ssl_context": None,
             }
         handler = type("TestFtpHandler", (base,), attributes)
-        self._server = FTPServer((self.address, 0), handler)
+        # An IOLoop of its own: pyftpdlib's default is one per process, which two servers' threads would both run.
+        self._server = FTPServer((self.address, 0), handler, ioloop=IOLoop())
         if self.max_connections:
             self._server.max_cons = self.max_connections
         self.port = self._server.address[1]
