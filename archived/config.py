@@ -112,6 +112,16 @@ class WorkersConfig(_Section):
         return self.render_processes or (os.cpu_count() or 1)
 
 
+class RetentionConfig(_Section):
+    """`[retention]`: how long the store keeps delivered events and job log lines (0 = for good). Warning and error
+    lines of a job's log are kept as long as its record, whatever is set here."""
+
+    delivered_events_days: Annotated[int, Field(ge=0)] = 30
+    debug_log_days: Annotated[int, Field(ge=0)] = 90
+    info_log_days: Annotated[int, Field(ge=0)] = 0
+    sweep_interval_minutes: Annotated[float, Field(gt=0)] = 60.0
+
+
 class MoodleConfig(_Section):
     """`[moodle]`: the site and the web-service token of the dedicated service user."""
 
@@ -187,6 +197,7 @@ class Config(_Section):
     access: AccessConfig = Field(default_factory=AccessConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     workers: WorkersConfig = Field(default_factory=WorkersConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     moodle: MoodleConfig | None = None
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
     storage: dict[str, StorageTargetConfig] = Field(default_factory=dict)

@@ -23,6 +23,7 @@ SLOW_MODULES = frozenset({
     "archive/test_verify_hostile.py",
     "cli/test_hostile_names.py",
     "daemon/test_crash.py",
+    "daemon/test_event_delivery.py",
     "daemon/test_hostile_site.py",
     "daemon/test_lifecycle.py",
     "daemon/test_log_flood.py",
@@ -39,6 +40,7 @@ SLOW_MODULES = frozenset({
     "rpc/test_connection_limits.py",
     "tui/test_functional.py",
     "tui/test_hostile_names.py",
+    "tui/test_resumed_timeline.py",
     "tui/test_snapshots.py",
 })  # fmt: skip
 

@@ -2,10 +2,11 @@
 on the second.
 
 Start: configuration → single-instance lock → open-file limit raised → store (migrated) → render service
-(its processes start on first use) → drivers → engine (resumes unfinished jobs) → socket (connections capped so
-that jobs keep file descriptors) → `READY=1`. Run: watchdog pings and a one-line status for systemd; repeated
-log lines are rate-limited. Stop: the first SIGTERM/SIGINT drains (running stages finish, nothing new starts);
-the second cancels everything at once — every job keeps a durable state and resumes after the restart.
+(its processes start on first use) → drivers → event dispatcher (outbox → live bus) → engine (resumes unfinished
+jobs) → socket (connections capped so that jobs keep file descriptors) → `READY=1`. Run: watchdog pings and a
+one-line status for systemd; repeated log lines are rate-limited; the retention sweep. Stop: the first
+SIGTERM/SIGINT drains (running stages finish, nothing new starts); the second cancels everything at once — every
+job keeps a durable state and resumes after the restart.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from archived import __version__
 from archived.config import Config, read_secret
+from archived.daemon.housekeeping import Housekeeping
 from archived.daemon.lock import InstanceLock
 from archived.daemon.logging_limits import RepeatLimits
 from archived.daemon.open_files import open_file_count, raise_open_file_limit
 from archived.daemon.systemd import Notifier, inherited_socket
 from archived.errors import ConfigError
-from archived.events.bus import EventBus
+from archived.events.bus import BusConsumer, EventBus
+from archived.events.consumer import EventConsumer
+from archived.events.dispatcher import EventDispatcher
 from archived.interfaces.activity import ActivityDriver, DriverEnvironment
 from archived.jobs.engine import Engine
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
@@ -80,8 +85,11 @@ def build_presets(config: Config, drivers: dict[str, ActivityDriver]) -> dict[st
 class Daemon:
     """One daemon process."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, event_consumers: Sequence[EventConsumer] = ()) -> None:
         self.config = config
+        self._event_consumers = list(event_consumers)  # durable consumers beside the live bus (connectors)
+        self.events: EventDispatcher | None = None
+        self.housekeeping: Housekeeping | None = None
         self.notifier = Notifier()
         self.lock = InstanceLock(config.lock_path)
         self._stop = asyncio.Event()
@@ -170,6 +178,7 @@ class Daemon:
             moodle_site=config.moodle.url if config.moodle else "",
         )
         self.engine = engine
+        self.events = await self._event_dispatcher(store, bus)
         overview = await self._overview(moodle_api, drivers, store, bus)
         resumed = await engine.start()
         identity = DaemonIdentity()
@@ -210,6 +219,18 @@ class Daemon:
             sorted(targets) or "none",
         )
         self.notifier.ready(self._status_line())
+
+    async def _event_dispatcher(self, store: JobStore, bus: EventBus) -> EventDispatcher:
+        """The one path from the outbox to the live bus and every other consumer (started before jobs resume, so
+        that their events flow), and the retention sweep of the outbox and the job logs."""
+        dispatcher = EventDispatcher(store.outbox, [BusConsumer(bus), *self._event_consumers])
+        await dispatcher.start()
+        self._closers.append(dispatcher.stop)
+        self.housekeeping = Housekeeping(
+            self.config.retention, outbox=store.outbox, delivered_up_to=dispatcher.delivered_up_to
+        )
+        self._closers.append(self.housekeeping.close)
+        return dispatcher
 
     def _render_service(self) -> RenderService:
         """The one render service of every job and driver (`[workers]`); its processes start on first use."""
@@ -287,6 +308,8 @@ class Daemon:
             self.notifier.status(self._status_line())
             if self._log_limits is not None:
                 self._log_limits.flush()
+            if self.housekeeping is not None:
+                self.housekeeping.tick()
 
     async def _shutdown(self) -> None:
         self.notifier.stopping()
@@ -304,6 +327,8 @@ class Daemon:
         hard.cancel()
         with contextlib.suppress(BaseException):
             await drain
+        if self.events is not None:
+            await self.events.stop()  # subscribers get the last state changes before the socket closes
         if self.rpc:
             await self.rpc.close()
         if self._owns_socket:

@@ -1,1 +1,2 @@
-"""Events: the in-process bus that feeds socket subscribers (and, later, external connectors)."""
+"""Events: the dispatcher that delivers the store's outbox to its consumers (the live bus of socket subscribers,
+later the external connectors), and the live bus itself."""

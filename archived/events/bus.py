@@ -1,9 +1,10 @@
-"""The in-process event bus.
+"""The in-process event bus: the live feed of socket subscribers (the TUI, `jobs watch`, `jobs logs --follow`).
 
-Every subscriber has its own queue. Progress events carry a coalescing key (one per job): a pending progress
-event is replaced by a newer one instead of queueing behind it, so a slow client never falls behind on
-progress. State changes are never dropped; a subscriber that lets too many pile up is cut off (and told so)
-rather than silently losing one.
+Durable events reach the bus through the outbox: `BusConsumer` is the dispatcher's consumer that publishes them
+here. Only live notifications (progress, course refreshes) are published on the bus directly. Every subscriber
+has its own queue. Progress events carry a coalescing key (one per job): a pending progress event is replaced by
+a newer one instead of queueing behind it, so a slow client never falls behind on progress. State changes are
+never dropped; a subscriber that lets too many pile up is cut off (and told so) rather than silently losing one.
 """
 
 from __future__ import annotations
@@ -12,24 +13,48 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from archived.protocol.events import EventPayload
+from archived.store.events import StoredEvent
 
 
 @dataclass(frozen=True)
 class Event:
     """Something that happened, as subscribers see it."""
 
-    kind: str  # e.g. "job.state", "job.progress", "job.log", "job.created", "job.deleted"
+    kind: str  # a wire name of `archived.protocol.events.EventKind`
     data: dict[str, Any]
     job_id: str | None = None
     coalesce_key: str | None = None
     at: float = field(default_factory=time.time)
+    id: int | None = None  # the outbox id of a durable event
+    version: int = 1  # the payload's schema version
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the params of an `event` notification)."""
-        return {"kind": self.kind, "job_id": self.job_id, "at": self.at, "data": self.data}
+        """JSON-ready form (the params of an `event` notification, `archived.protocol.events.EventNotification`)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "version": self.version,
+            "job_id": self.job_id,
+            "at": self.at,
+            "data": self.data,
+        }
+
+    @classmethod
+    def notification(
+        cls, payload: EventPayload, job_id: str | None = None, *, coalesce_key: str | None = None
+    ) -> Event:
+        """A live notification (not durable: progress, course refreshes) from its payload model."""
+        return cls(payload.KIND.value, payload.to_data(), job_id, coalesce_key, version=payload.VERSION)
+
+    @classmethod
+    def from_outbox(cls, stored: StoredEvent) -> Event:
+        """A durable event as the dispatcher read it from the outbox."""
+        return cls(stored.kind, stored.data, stored.job_id, at=stored.at, id=stored.id, version=stored.version)
 
 
 _subscription_ids = itertools.count(1)
@@ -126,3 +151,17 @@ class EventBus:
     def subscriber_count(self) -> int:
         """How many subscriptions are open."""
         return len(self._subscribers)
+
+
+class BusConsumer:
+    """The live bus as a consumer of the outbox: publishes each delivered event to the matching subscribers."""
+
+    name = "live-bus"
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    async def deliver(self, events: Sequence[StoredEvent]) -> None:
+        """Publish the events in order (never blocks: a subscriber that falls too far behind is cut off)."""
+        for stored in events:
+            self.bus.publish(Event.from_outbox(stored))

@@ -1,1 +1,2 @@
-"""Jobs: the state machine, settings resolution, and the engine that runs them."""
+"""Jobs: settings resolution and the engine: operator commands (`commands`), the job runner (`runner`) with its
+stages (`stages`), and what they record about each job (`recorder`)."""

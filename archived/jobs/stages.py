@@ -10,7 +10,7 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,13 @@ from archived.archive.verify import verify_archive
 from archived.config import Config
 from archived.durable import sha256_of_file, write_atomic
 from archived.errors import ArchivedError, FatalError, IntegrityError
-from archived.events.bus import Event, EventBus
 from archived.interfaces.activity import ActivityDriver, ActivityResult, LogLevel
 from archived.interfaces.storage import StorageConflict
 from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
+from archived.jobs.recorder import JobRecorder
 from archived.jobs.results import result_from_dict, result_to_dict
 from archived.jobs.settings import JobSettings
+from archived.protocol.events import StorageWriteCreated, StorageWriteFailed
 from archived.protocol.states import JobState
 from archived.storable_text import storable_text
 from archived.store.jobs import JobStore
@@ -47,21 +48,19 @@ class StageRunner:
         *,
         config: Config,
         store: JobStore,
-        bus: EventBus,
         targets: dict[str, StorageTarget],
         moodle_site: str,
         driver: Callable[[str], ActivityDriver],
-        progress: Callable[[str, float, str], Awaitable[None]],
-        log: Callable[[str, LogLevel, str], Awaitable[None]],
+        recorder: JobRecorder,
     ) -> None:
         self.config = config
         self.store = store
-        self.bus = bus
         self.targets = targets
         self.moodle_site = moodle_site
         self._driver = driver
-        self._progress = progress
-        self._log = log
+        self._recorder = recorder
+        self._progress = recorder.progress
+        self._log = recorder.log
 
     def work_dir(self, job_id: str) -> Path:
         """The job's working folder (payload, the unfinished ZIP)."""
@@ -211,9 +210,19 @@ class StageRunner:
                 continue
             target = self.targets[name]
             await self._progress(job.id, 95 + 5 * index / len(names), f"storing on {name}")
+            created = StorageWriteCreated(target=name, name=archive["name"], size=size, sha256=sha256)
+            await self.store.outbox.append(created, job_id=job.id)
             try:
                 location = await self._store_on(job, target, path, archive["name"], sha256, size, retain_until)
             except ArchivedError as exc:
+                failed = StorageWriteFailed(
+                    target=name,
+                    name=archive["name"],
+                    required=target.required,
+                    error_code=exc.code,
+                    error_message=self._recorder.redact(str(exc)),
+                )
+                await self.store.outbox.append(failed, job_id=job.id)
                 if target.required:
                     raise
                 await self._log(job.id, LogLevel.WARNING, f"optional target {name} failed, skipped: {exc}")
@@ -222,7 +231,6 @@ class StageRunner:
             stored[name] = location.location
             await self.store.save_checkpoint(job.id, "store.partial", stored)
             await self._log(job.id, LogLevel.INFO, f"stored on {name} as {location.location} (verified)")
-            self.bus.publish(Event("storage.write.completed", location.to_dict(), job.id))
         return {"targets": stored}
 
     async def _store_on(

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +61,7 @@ class Database:
         self.path = path
         self._write_lock = asyncio.Lock()
         self.problem: StoreProblem | None = None  # set while writes fail for a disk reason, cleared by a commit
+        self._after_commit: list[Callable[[], None]] = []  # of the transaction being written
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -104,16 +105,37 @@ class Database:
         """
         async with self._write_lock:
             try:
-                async with self._transaction() as connection:
-                    yield connection
-            except sqlite3.Error as exc:
-                problem = disk_problem(exc)
-                if problem is None:
-                    raise
-                raise self._unwritable(problem, exc) from exc
+                try:
+                    async with self._transaction() as connection:
+                        yield connection
+                except sqlite3.Error as exc:
+                    problem = disk_problem(exc)
+                    if problem is None:
+                        raise
+                    raise self._unwritable(problem, exc) from exc
+            except BaseException:
+                self._after_commit.clear()
+                raise
+            committed, self._after_commit = self._after_commit, []
             if self.problem is not None:
                 log.warning("the job store can be written again (after: %s)", self.problem.message)
                 self.problem = None
+        for callback in committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the transaction being written commits; never if it rolls back. Only valid inside
+        `transaction()` (e.g. to wake the event dispatcher for an outbox row)."""
+        if not self._write_lock.locked():
+            raise RuntimeError("after_commit() outside a transaction")
+        self._after_commit.append(callback)
+
+    @asynccontextmanager
+    async def committed_view(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection while no transaction is open on it: reads see committed rows only (a reader on the shared
+        connection would otherwise see another coroutine's uncommitted rows, which may still roll back)."""
+        async with self._write_lock:
+            yield self.connection
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:

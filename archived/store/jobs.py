@@ -3,6 +3,7 @@ artifacts and their storage locations."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,9 +11,11 @@ from typing import Any
 
 import aiosqlite
 
+from archived.protocol.events import JobCreated, JobDeleted, JobLogged, StorageWriteCompleted, transition_events
 from archived.protocol.states import JobState, Outcome
 from archived.storable_text import storable_text
 from archived.store.database import Database
+from archived.store.events import EventOutbox
 from archived.store.records import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition
 from archived.store.state_chart import check_transition
 
@@ -103,6 +106,7 @@ class JobStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.outbox = EventOutbox(db)
 
     # -- jobs ---------------------------------------------------------------------------------------------
 
@@ -116,11 +120,9 @@ class JobStore:
             "since": problem.since if problem else None,
         }
 
-    async def create(
-        self, job: JobRecord, *, event: dict[str, Any], logs: Sequence[tuple[str, str]] = ()
-    ) -> list[LogEntry]:
-        """Insert a new job, already moved from Uninitialized to Queued, with its first timeline entries and
-        its first log lines (`(level, message)`), all or nothing; returns the log entries."""
+    async def create(self, job: JobRecord, *, logs: Sequence[tuple[str, str]] = ()) -> list[LogEntry]:
+        """Insert a new job, already moved from Uninitialized to Queued, with its first timeline entries, its first
+        log lines (`(level, message)`) and their events, all or nothing; returns the log entries."""
         check_transition(JobState.UNINITIALIZED, JobState.QUEUED)
         entries: list[LogEntry] = []
         async with self.db.transaction() as conn:
@@ -146,15 +148,9 @@ class JobStore:
                     ),
                 ],
             )
-            await self._add_event(conn, "job.created", job.id, event)
+            await self.outbox.record(conn, JobCreated(job=job.to_summary()), job_id=job.id)
             for level, message in logs:
-                if level not in LOG_LEVELS:
-                    raise ValueError(f"unknown log level {level!r}")
-                cursor = await conn.execute(
-                    "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)",
-                    (job.id, job.created_at, level, storable_text(message)),
-                )
-                entries.append(LogEntry(cursor.lastrowid or 0, job.id, job.created_at, level, storable_text(message)))
+                entries.append(await self._insert_log(conn, job.id, level, message, job.created_at))
         return entries
 
     async def transition(
@@ -164,12 +160,12 @@ class JobStore:
         target: JobState,
         *,
         reason: str = "",
-        event: dict[str, Any] | None = None,
         checkpoint: tuple[str, dict[str, Any]] | None = None,
         **fields: Any,
     ) -> JobRecord:
         """Move a job from `expected` to `target` and update `fields`, atomically with its timeline entry,
-        its outbox event and (optionally) a stage checkpoint. Raises `StaleStateError` if the job moved."""
+        its outbox events (`archived.protocol.events.transition_events`) and (optionally) a stage checkpoint.
+        Raises `StaleStateError` if the job moved."""
         job = await self.get(job_id)
         if job.state is not expected:
             raise StaleStateError(f"job {job_id} is {job.state}, expected {expected}")
@@ -182,6 +178,9 @@ class JobStore:
         now = time.time()
         assignments = ["state = ?", "updated_at = ?"] + [f"{name} = ?" for name in fields]
         values = [target.value, now] + [_encode(v) for v in fields.values()]
+        updated = dataclasses.replace(job, state=target, updated_at=now, **fields)
+        recoverable = updated.error_recoverable if target is JobState.ERROR else None
+        events = transition_events(updated.to_summary(), expected, target, reason, recoverable=recoverable)
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND state = ?",
@@ -195,12 +194,22 @@ class JobStore:
             )
             if checkpoint is not None:
                 await self._put_checkpoint(conn, job_id, checkpoint[0], checkpoint[1], now)
-            payload = {"from": expected.value, "to": target.value, "reason": reason, **(event or {})}
-            await self._add_event(conn, "job.state", job_id, payload)
-        job.state = target
-        job.updated_at = now
-        for name, value in fields.items():
-            setattr(job, name, value)
+            for event in events:
+                await self.outbox.record(conn, event, job_id=job_id)
+        return updated
+
+    async def add_timeline_note(self, job_id: str, reason: str) -> JobRecord:
+        """Add an entry to the job's timeline that changes nothing (from = to = its state), e.g. that the daemon
+        restarted and where the job resumes, with its `job.state` event."""
+        job = await self.get(job_id)
+        now = time.time()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO job_transitions (job_id, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)",
+                (job_id, job.state.value, job.state.value, now, storable_text(reason)),
+            )
+            for event in transition_events(job.to_summary(), job.state, job.state, reason):
+                await self.outbox.record(conn, event, job_id=job_id)
         return job
 
     async def update(self, job_id: str, **fields: Any) -> None:
@@ -215,14 +224,14 @@ class JobStore:
                 (*[_encode(v) for v in fields.values()], time.time(), job_id),
             )
 
-    async def mark_deleted(self, job_id: str, *, event: dict[str, Any]) -> None:
-        """Record that the job (and its stored archives) were deleted; the row stays as evidence."""
+    async def mark_deleted(self, job_id: str, *, by: Initiator, deleted: list[str]) -> None:
+        """Record that the job (and its stored archives, `deleted`) were deleted; the row stays as evidence."""
         now = time.time()
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE jobs SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, job_id))
             await conn.execute("DELETE FROM job_checkpoints WHERE job_id = ?", (job_id,))
             await conn.execute("DELETE FROM job_checkpoint_items WHERE job_id = ?", (job_id,))
-            await self._add_event(conn, "job.deleted", job_id, event)
+            await self.outbox.record(conn, JobDeleted(job_id=job_id, by=by.to_wire(), deleted=deleted), job_id=job_id)
 
     async def last_completed_job(self, cmid: int) -> JobRecord | None:
         """The newest completed, not deleted job of an activity."""
@@ -393,17 +402,22 @@ class JobStore:
 
     async def add_log(self, job_id: str, level: str, message: str) -> LogEntry:
         """Append a log line to a job."""
+        async with self.db.transaction() as conn:
+            return await self._insert_log(conn, job_id, level, message, time.time())
+
+    async def _insert_log(
+        self, conn: aiosqlite.Connection, job_id: str, level: str, message: str, at: float
+    ) -> LogEntry:
+        """One log line and its `job.log` event (live log of the TUI, `jobs logs --follow`)."""
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}")
-        now = time.time()
         message = storable_text(message)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)",
-                (job_id, now, level, message),
-            )
-            entry_id = cursor.lastrowid or 0
-        return LogEntry(entry_id, job_id, now, level, message)
+        cursor = await conn.execute(
+            "INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)", (job_id, at, level, message)
+        )
+        entry = LogEntry(cursor.lastrowid or 0, job_id, at, level, message)
+        await self.outbox.record(conn, JobLogged.model_validate(entry.to_wire().model_dump()), job_id=job_id)
+        return entry
 
     async def logs(
         self, job_id: str, *, before_id: int | None = None, limit: int = 200, min_level: str = "debug"
@@ -455,7 +469,8 @@ class JobStore:
                     location.stored_at,
                 ),
             )
-            await self._add_event(conn, "storage.write.completed", job_id, location.to_dict())
+            completed = StorageWriteCompleted.model_validate(location.to_wire().model_dump())
+            await self.outbox.record(conn, completed, job_id=job_id)
 
     async def mark_location_deleted(self, artifact_id: int, target: str) -> None:
         """Record that a stored copy was deleted (the row stays)."""
@@ -489,12 +504,3 @@ class JobStore:
             "GROUP BY target"
         ) as cur:
             return {row[0]: (row[1], row[2]) for row in await cur.fetchall()}
-
-    # -- events -------------------------------------------------------------------------------------------
-
-    @staticmethod
-    async def _add_event(conn: aiosqlite.Connection, kind: str, job_id: str | None, payload: dict[str, Any]) -> None:
-        await conn.execute(
-            "INSERT INTO events (kind, job_id, payload, created_at) VALUES (?, ?, ?, ?)",
-            (kind, job_id, json.dumps(payload), time.time()),
-        )

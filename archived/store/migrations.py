@@ -114,4 +114,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (job_id, stage, key)
     );
     """,
+    # 4: the outbox is read by the event dispatcher: each consumer's position (the last event id it was given), the
+    # schema version of each event, and an index for the retention sweep of job log lines by level and age.
+    """
+    ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE event_consumers (
+        name TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX job_logs_by_level_age ON job_logs(level, at);
+    """,
 ]

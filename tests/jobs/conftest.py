@@ -1,9 +1,10 @@
-"""An in-process engine with the test activity driver and real local storage."""
+"""An in-process engine with the test activity driver, real local storage and the event dispatcher feeding the
+live bus from the outbox (as in the daemon)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from archived_testplugins.slow_driver import SlowTestDriver
 from archived_testplugins.slow_storage import SlowLocalConfig, SlowLocalStorage
 
 from archived.config import parse_config
-from archived.events.bus import EventBus
+from archived.events.bus import BusConsumer, EventBus
+from archived.events.consumer import EventConsumer
+from archived.events.dispatcher import EventDispatcher
 from archived.interfaces.activity import DriverEnvironment
 from archived.interfaces.storage import Tier
 from archived.jobs.engine import Engine
@@ -28,10 +31,11 @@ OPERATOR = Initiator("operator", "tester", 1000)
 class EngineHarness:
     """An engine plus the handles tests need."""
 
-    def __init__(self, engine: Engine, store: JobStore, bus: EventBus, root: Path) -> None:
+    def __init__(self, engine: Engine, store: JobStore, bus: EventBus, events: EventDispatcher, root: Path) -> None:
         self.engine = engine
         self.store = store
         self.bus = bus
+        self.events = events
         self.root = root
         self.archive_dir = root / "archive"
         self.fail_file = root / "storage-down"
@@ -52,13 +56,25 @@ class EngineHarness:
                 raise TimeoutError(f"job stayed {job.state}, wanted {states}")
             await asyncio.sleep(0.02)
 
+    async def close(self) -> None:
+        """Stop the runners at once, then the dispatcher, then close the store (like a daemon stopped hard)."""
+        await self.engine.stop_hard()
+        await self.events.stop(flush_seconds=0)
+        await self.store.db.close()
+
     def runs(self, job_id: str) -> list[str]:
         """The lines the test driver logged: `start <pid> <time>` / `end <pid> <time>`."""
         path = self.root / "state" / "work" / job_id / f"{job_id}.runs.log"
         return path.read_text().splitlines() if path.exists() else []
 
 
-async def make_engine(root: Path, *, presets: dict[str, Any] | None = None, **daemon: Any) -> EngineHarness:
+async def make_engine(
+    root: Path,
+    *,
+    presets: dict[str, Any] | None = None,
+    consumers: Sequence[EventConsumer] = (),
+    **daemon: Any,
+) -> EngineHarness:
     config = parse_config(
         {
             "daemon": {"state_dir": str(root / "state"), "socket": str(root / "s.sock"), **daemon},
@@ -87,13 +103,14 @@ async def make_engine(root: Path, *, presets: dict[str, Any] | None = None, **da
         presets=preset_map,
         secrets=["s3cr3t-t0ken"],
     )
+    events = EventDispatcher(store.outbox, [BusConsumer(bus), *consumers])
+    await events.start()
     await engine.start()
-    return EngineHarness(engine, store, bus, root)
+    return EngineHarness(engine, store, bus, events, root)
 
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[EngineHarness]:
     h = await make_engine(tmp_path)
     yield h
-    await h.engine.stop_hard()
-    await h.store.db.close()
+    await h.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archived.jobs.context import PARTIAL_CHECKPOINT
-from tests.jobs.conftest import EngineHarness
+from tests.jobs.conftest import OPERATOR, EngineHarness
 
 
 async def test_items_add_up_and_replace_by_key(harness: EngineHarness):
@@ -40,6 +40,6 @@ async def test_a_deleted_job_keeps_no_items(harness: EngineHarness):
     job = await harness.create(delay_seconds=30)
     await store.add_checkpoint_items(job.id, PARTIAL_CHECKPOINT, {"1": 1})
 
-    await store.mark_deleted(job.id, event={"job_id": job.id})
+    await store.mark_deleted(job.id, by=OPERATOR, deleted=[])
 
     assert await store.checkpoint_items(job.id, PARTIAL_CHECKPOINT) == {}

@@ -21,8 +21,7 @@ S = JobState
 
 
 async def _close(harness: EngineHarness) -> None:
-    await harness.engine.stop_hard()
-    await harness.store.db.close()
+    await harness.close()
 
 
 async def test_a_full_store_disk_makes_jobs_wait_and_continue_once_it_can_be_written(tmp_path: Path) -> None:
@@ -45,7 +44,7 @@ async def test_a_full_store_disk_makes_jobs_wait_and_continue_once_it_can_be_wri
                 await harness.create(files=1)
             await asyncio.sleep(1.5)
             assert not (await harness.store.get(job.id)).state.is_terminal
-            assert job.id in harness.engine._live, "the job's runner must stay alive while the store is down"
+            assert job.id in harness.engine.runner._live, "the job's runner must stay alive while the store is down"
             filler.unlink()
             done = await harness.wait(job.id, {"completed", "failed"}, timeout=60)
             assert done.state is S.COMPLETED
@@ -74,7 +73,7 @@ async def test_a_full_store_disk_refuses_new_jobs_clearly_and_nothing_is_half_cr
             assert done.state is S.COMPLETED
             listed, _ = await harness.store.list_jobs()
             for other in listed:
-                assert other.state.is_terminal or other.id in harness.engine._live, f"{other.id} has no runner"
+                assert other.state.is_terminal or other.id in harness.engine.runner._live, f"{other.id} has no runner"
         finally:
             await _close(harness)
 

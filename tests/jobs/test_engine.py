@@ -25,6 +25,7 @@ async def test_a_job_runs_through_every_stage_and_stores_a_verified_archive(harn
     assert done.progress == 100.0
     timeline = [t.to_state for t in await harness.store.timeline(job.id)]
     assert timeline == [S.QUEUED, S.ACTIVITY_ARCHIVING, S.POST_PROCESSING, S.STORE, S.CLEANUP, S.COMPLETED]
+    assert await harness.events.flush(10)
     seen = []
     while events.pending():
         seen.append((await events.get()).data["job"]["state"])
@@ -80,8 +81,7 @@ async def test_timeout_is_its_own_end_state(tmp_path: Path) -> None:
         assert done.state is S.TIMED_OUT
         assert done.outcome and done.outcome.value == "timed_out"
     finally:
-        await h.engine.stop_hard()
-        await h.store.db.close()
+        await h.close()
 
 
 async def test_cancel_a_running_job(harness: EngineHarness) -> None:
@@ -103,8 +103,7 @@ async def test_cancel_a_queued_job(tmp_path: Path) -> None:
         assert (await h.engine.cancel(second.id, by=OPERATOR)).state is S.CANCELED
         assert h.runs(second.id) == []
     finally:
-        await h.engine.stop_hard()
-        await h.store.db.close()
+        await h.close()
 
 
 async def test_concurrency_limit(tmp_path: Path) -> None:
@@ -121,8 +120,7 @@ async def test_concurrency_limit(tmp_path: Path) -> None:
         assert peak == 2
         assert all(s is S.COMPLETED for s in states)
     finally:
-        await h.engine.stop_hard()
-        await h.store.db.close()
+        await h.close()
 
 
 async def test_retry_resumes_at_the_failed_stage(harness: EngineHarness) -> None:
@@ -179,8 +177,7 @@ async def test_locked_settings_are_forced_and_logged(tmp_path: Path) -> None:
         logs = [e.message for e in await h.store.logs(job.id)]
         assert any("flavour is locked" in m for m in logs)
     finally:
-        await h.engine.stop_hard()
-        await h.store.db.close()
+        await h.close()
 
 
 async def test_invalid_requests(harness: EngineHarness) -> None:
@@ -235,14 +232,14 @@ async def test_a_bug_in_the_engine_fails_the_job_instead_of_leaving_it_in_a_stag
 ) -> None:
     """The engine's own code failing (simulated: a bug cannot be made to happen on purpose) used to end the runner
     and leave the job in its stage with nothing running until a restart."""
-    original = harness.engine._acquire_slot
+    original = harness.engine.runner._acquire_slot
 
     async def buggy(job, live):  # type: ignore[no-untyped-def]
         if job.state is S.POST_PROCESSING:
             raise RuntimeError("simulated engine bug")
         await original(job, live)
 
-    monkeypatch.setattr(harness.engine, "_acquire_slot", buggy)
+    monkeypatch.setattr(harness.engine.runner, "_acquire_slot", buggy)
     job = await harness.create(files=1)
     done = await harness.wait(job.id, {"completed", "failed"})
     assert done.state is S.FAILED

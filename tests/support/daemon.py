@@ -63,6 +63,7 @@ class DaemonProcess:
         self.socket = root / "archived.sock"
         self.log_path = root / "daemon.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.argv = ["-m", "archived", "daemon", "--config", str(config)]  # after the Python interpreter
         self.umask = -1  # the umask the daemon starts with (-1: this process's)
         self.env = dict(os.environ)
         self.env["ARCHIVED_TEST_RUNS_DIR"] = str(root / "runs")
@@ -72,7 +73,7 @@ class DaemonProcess:
         """Start the daemon and wait until its socket answers `hello`."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "archived", "daemon", "--config", str(self.config)],
+            [sys.executable, *self.argv],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=self.env,

@@ -1,0 +1,101 @@
+"""Housekeeping on the daemon's tick: the retention sweep of delivered events and job log lines, so that the store
+stays bounded on a server that runs for years (`[retention]`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from archived.config import RetentionConfig
+from archived.store.database import StoreUnwritable
+from archived.store.events import EventOutbox
+from archived.store.log_retention import sweep_job_logs
+
+log = logging.getLogger("archived.housekeeping")
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one retention sweep deleted."""
+
+    events: int = 0
+    debug_lines: int = 0
+    info_lines: int = 0
+
+
+class Housekeeping:
+    """Runs the retention sweep every `sweep_interval_minutes` (the first at the first tick), in the background so
+    that the daemon's tick (watchdog, status) never waits for it."""
+
+    def __init__(
+        self,
+        config: RetentionConfig,
+        *,
+        outbox: EventOutbox,
+        delivered_up_to: Callable[[], int | None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self._delivered_up_to = delivered_up_to
+        self._clock = clock
+        self._last_sweep: float | None = None
+        self._task: asyncio.Task[SweepReport | None] | None = None
+
+    def tick(self) -> None:
+        """Start a sweep if one is due and none is running."""
+        now = self._clock()
+        if self._task is not None and not self._task.done():
+            return
+        if self.outbox.db.problem is not None:
+            return  # the store's disk is full or failing: sweep once it can be written again
+        if self._last_sweep is not None and now - self._last_sweep < self.config.sweep_interval_minutes * 60:
+            return
+        self._last_sweep = now
+        self._task = asyncio.create_task(self._sweep_logged(now), name="retention-sweep")
+
+    async def _sweep_logged(self, now: float) -> SweepReport | None:
+        try:
+            report = await self.sweep(now)
+        except StoreUnwritable:
+            return None  # the store's problem is reported by `archived status`; the next tick tries again
+        except Exception:
+            log.exception("the retention sweep failed; it runs again in %g min", self.config.sweep_interval_minutes)
+            return None
+        if report != SweepReport():
+            log.info(
+                "retention: deleted %d delivered event(s), %d debug and %d info job log line(s)",
+                report.events,
+                report.debug_lines,
+                report.info_lines,
+            )
+        return report
+
+    async def sweep(self, now: float | None = None) -> SweepReport:
+        """Delete what is past its retention at `now` (default: the clock's now)."""
+        now = self._clock() if now is None else now
+        config = self.config
+        events = debug = info = 0
+        delivered = self._delivered_up_to()
+        if config.delivered_events_days and delivered is not None:
+            events = await self.outbox.sweep_delivered(
+                before=now - config.delivered_events_days * DAY, delivered_up_to=delivered
+            )
+        if config.debug_log_days:
+            debug = await sweep_job_logs(self.outbox.db, level="debug", before=now - config.debug_log_days * DAY)
+        if config.info_log_days:
+            info = await sweep_job_logs(self.outbox.db, level="info", before=now - config.info_log_days * DAY)
+        return SweepReport(events, debug, info)
+
+    async def close(self) -> None:
+        """Stop a running sweep (each deleted chunk is committed on its own; the next start goes on)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
