@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -53,6 +53,8 @@ class StorageStatus:
     total_bytes: int | None = None
     probe_ok: bool = False
     message: str = ""
+    used_bytes: int | None = None  # what the target's archives take, where that is cheap to learn
+    details: dict[str, str] = field(default_factory=dict)  # driver facts in words, e.g. {"object_lock": "on"}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""

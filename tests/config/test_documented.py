@@ -16,6 +16,7 @@ from archived.plugins import storage_drivers
 from archived_ftp.config import FtpConfig
 from archived_local.storage import LocalDirectoryConfig
 from archived_quiz.settings import QuizSettings
+from archived_s3.config import S3Config
 from archived_sftp.config import SftpConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +39,7 @@ TARGET_KEYS = [
     *LocalDirectoryConfig.model_fields,
     *SftpConfig.model_fields,
     *FtpConfig.model_fields,
+    *S3Config.model_fields,
 ]
 SETTING_KEYS = [*JobSettings.model_fields, *QuizSettings.model_fields]
 
@@ -72,7 +74,7 @@ def _commented_targets() -> dict[str, dict[str, Any]]:
 
 def test_the_examples_commented_targets_are_valid_for_their_drivers() -> None:
     tables = _commented_targets()
-    assert {table["driver"] for table in tables.values()} >= {"sftp", "ftp"}
+    assert {table["driver"] for table in tables.values()} >= {"sftp", "ftp", "s3"}
     drivers = storage_drivers()
     for table in tables.values():
         target = StorageTargetConfig.model_validate(table)
