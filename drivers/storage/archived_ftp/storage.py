@@ -43,6 +43,7 @@ from archived.interfaces.storage import (
     StorageConflict,
     StorageDriver,
     StorageStatus,
+    StorageUnavailable,
     StoredObject,
     Tier,
 )
@@ -126,6 +127,13 @@ class FtpStorage(StorageDriver):
     async def _verify(self, session: FtpSession, temp: str, name: str, sha256: str, size: int) -> None:
         written_size = await session.size_of(temp) or 0
         digest = ""
+        if written_size != size:
+            # The server holds less (or more) than we sent: the transfer broke off (a data connection cut after
+            # the client's last write) — an outage to retry, not damaged content.
+            raise StorageUnavailable(
+                f"{self.where}: the server holds {written_size} of the {size} bytes sent for {name}: the transfer "
+                "broke off; the copy was removed and the upload is tried again"
+            )
         if written_size == size:
             written_size, digest = await session.read_back(temp)
         if (written_size, digest) != (size, sha256):

@@ -40,6 +40,7 @@ from archived.interfaces.storage import (
     StorageConflict,
     StorageDriver,
     StorageStatus,
+    StorageUnavailable,
     StoredObject,
     Tier,
 )
@@ -118,6 +119,13 @@ class SftpStorage(StorageDriver):
         written = await session.stat(temp)
         written_size = written.size if written else 0
         digest = ""
+        if written_size != size:
+            # The server holds less (or more) than we sent: the transfer broke off (a data connection cut after
+            # the client's last write) — an outage to retry, not damaged content.
+            raise StorageUnavailable(
+                f"{self.where}: the server holds {written_size} of the {size} bytes sent for {name}: the transfer "
+                "broke off; the copy was removed and the upload is tried again"
+            )
         if written_size == size:
             written_size, digest = await self._digest(session, temp, size)
         if (written_size, digest) != (size, sha256):

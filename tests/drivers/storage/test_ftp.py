@@ -240,3 +240,23 @@ def test_configuration_mistakes_are_named(settings: dict[str, Any], problem: str
     values.update(settings)
     with pytest.raises(ValueError, match=problem):
         FtpConfig(**{key: value for key, value in values.items() if value is not None})
+
+
+async def test_an_upload_the_server_lost_part_of_is_an_outage_to_retry(start_server: Any, tmp_path: Path) -> None:
+    """A data connection cut after the client's last write leaves the server with fewer bytes than were sent: that
+    is a transfer that broke off (retried), not damaged content (which fails the job)."""
+    server = start_server()
+    driver = driver_for(server, tmp_path, None)
+    source, sha, size = source_file(tmp_path)
+    server.gate.hold_after(size // 2)
+    store = asyncio.create_task(driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None))
+    assert await asyncio.to_thread(server.gate.wait_held, 30)
+    for partial in (server.root / "archive").iterdir():
+        partial.unlink()  # the server loses what it had written so far
+    server.gate.release()
+    with pytest.raises(StorageUnavailable, match="the transfer broke off") as caught:
+        await store
+    assert caught.value.recoverable
+    assert listing(server.root) == []
+    stored = await driver.store(source, "a.zip", sha256=sha, size=size, retain_until=None)
+    assert stored.sha256 == sha and listing(server.root) == ["a.zip"]
