@@ -176,6 +176,37 @@ class ArchiveConfig(_Section):
     contact_email: str | None = None
 
 
+class TimestampConfig(_Section):
+    """`[timestamp]`: RFC 3161 timestamps over every archive's tag manifest, from these authorities (TSAs)."""
+
+    tsa_urls: list[str] = Field(default_factory=list)  # tried in order; empty = archives get no timestamp
+    ca_file: Path | None = None  # the roots a TSA's reply must chain to (PEM); required with tsa_urls
+    intermediates_file: Path | None = None  # intermediate certificates a TSA does not send itself (PEM)
+    policy: Literal["required", "best_effort"] = "required"
+    username: str | None = None  # HTTP basic authentication at the TSA, with the password from password_file
+    password_file: Path | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("tsa_urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"expected http(s) URLs of time-stamping authorities, got {url!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _trust_anchor(self) -> TimestampConfig:
+        if self.tsa_urls and self.ca_file is None:
+            raise ValueError(
+                "ca_file is required with tsa_urls: the root certificates the TSAs' replies must chain to "
+                "(a reply that cannot be checked proves nothing)"
+            )
+        if (self.username is None) != (self.password_file is None):
+            raise ValueError("username and password_file go together (HTTP basic authentication at the TSA)")
+        return self
+
+
 class StorageTargetConfig(BaseModel):
     """`[storage.<name>]`: one storage target; keys other than these go to the driver."""
 
@@ -200,6 +231,7 @@ class Config(_Section):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     moodle: MoodleConfig | None = None
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
+    timestamp: TimestampConfig = Field(default_factory=TimestampConfig)
     storage: dict[str, StorageTargetConfig] = Field(default_factory=dict)
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -36,11 +36,20 @@ You need no special software. After unpacking the ZIP, in this folder:
 3. With archived itself, without unpacking:
        archived verify {bag_name}.zip
 
-4. Timestamps, if the folder timestamps/ exists: each *.tsr file is an RFC 3161 time-stamp response over
-   the file named next to it; the *.pem file is the certificate chain of the time-stamp authority. With OpenSSL:
-       openssl ts -verify -in timestamps/<name>.tsr -data <the file it covers> -CAfile timestamps/<chain>.pem
-   "Verification: OK" proves that the file existed, unchanged, at the time written in the response
-       (openssl ts -reply -in timestamps/<name>.tsr -text shows it).
+4. The timestamp, if the folder timestamps/ exists: timestamps/tagmanifest-sha512.txt.tsr is an RFC 3161
+   time-stamp response over tagmanifest-sha512.txt, signed by a time-stamp authority (TSA), and
+   timestamps/tagmanifest-sha512.txt.chain.pem the certificates that check it. With OpenSSL, in this folder:
+       openssl ts -verify -data tagmanifest-sha512.txt -in timestamps/tagmanifest-sha512.txt.tsr
+                          -CAfile timestamps/tagmanifest-sha512.txt.chain.pem
+   (one command on one line).
+   "Verification: OK" proves that tagmanifest-sha512.txt existed unchanged at the time the response states
+   (openssl ts -reply -in timestamps/tagmanifest-sha512.txt.tsr -text shows it and the TSA's name). That file
+   holds the checksums of the manifests, which hold the checksums of every file: with steps 1 or 2, the whole
+   archive is proven unchanged since then. If the TSA's certificate has expired since, add -attime followed by
+   that time in seconds since 1970 (date -d '<time>' +%s): the check is then made as of that moment. Compare
+   the root certificate in the .chain.pem with the one the TSA publishes
+   (openssl x509 -in timestamps/tagmanifest-sha512.txt.chain.pem -noout -fingerprint -sha256 shows the first
+   certificate; the root is the last one).
 
 PDF/A reports can be opened with any PDF reader and are made for long-term readability.
 """

@@ -33,7 +33,8 @@ from rfc3161_client import (
 )
 
 from archived.archive.bag import TIMESTAMP_FOLDER
-from archived.errors import FatalError, RecoverableError
+from archived.config import TimestampConfig, read_secret
+from archived.errors import ConfigError, FatalError, RecoverableError
 
 REQUEST_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -194,6 +195,11 @@ class TimestampClient:
         self._timeout = timeout_seconds
         self._transport = transport
 
+    @property
+    def secrets(self) -> list[str]:
+        """What logs and messages must never show (the TSA password)."""
+        return [self._auth[1]] if self._auth else []
+
     async def timestamp(self, data: bytes) -> Timestamp:
         """A verified timestamp over `data` from the first TSA that gives one."""
         request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA512).nonce(nonce=True)
@@ -229,6 +235,25 @@ class TimestampClient:
         if outages:
             raise TsaUnavailable("no time-stamping authority answered: " + "; ".join(outages + rejections))
         raise TimestampInvalid("no time-stamping authority gave a valid timestamp: " + "; ".join(rejections))
+
+
+def client_from_config(config: TimestampConfig) -> TimestampClient | None:
+    """The client `[timestamp]` describes (None when no TSA is configured); errors name the key."""
+    if not config.tsa_urls:
+        return None
+    assert config.ca_file is not None  # the configuration requires it with tsa_urls
+    try:
+        roots = load_certificates(config.ca_file)
+        intermediates = load_certificates(config.intermediates_file) if config.intermediates_file else []
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"timestamp.ca_file / intermediates_file: {exc}") from None
+    auth = None
+    if config.username is not None:
+        password = read_secret(file=config.password_file, env=None, what="timestamp.password_file")
+        auth = (config.username, password)
+    return TimestampClient(
+        config.tsa_urls, roots, intermediates=intermediates, auth=auth, timeout_seconds=config.timeout_seconds
+    )
 
 
 def timestamp_files(stamp: Timestamp) -> dict[str, bytes]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from rich.text import Text
 
+from archived.archive.timestamps import load_certificates
 from archived.archive.verify import verify_archive
-from archived.cli.common import console, human_bytes, print_json
+from archived.cli.common import console, fail, human_bytes, print_json
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
 
@@ -17,13 +18,25 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add `verify`."""
     parser = commands.add_parser("verify", help="verify archive ZIPs offline (BagIt structure and all checksums)")
     parser.add_argument("archives", nargs="+", type=Path, metavar="ARCHIVE.zip")
+    parser.add_argument(
+        "--tsa-roots",
+        type=Path,
+        metavar="FILE",
+        help="check timestamps against these root certificates (PEM) instead of the root the archive carries",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable report")
     parser.set_defaults(func=cmd_verify)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Exit 0 when every archive verifies, 1 when any has a defect."""
-    reports = [verify_archive(path) for path in args.archives]
+    roots = []
+    if args.tsa_roots:
+        try:
+            roots = load_certificates(args.tsa_roots)
+        except (OSError, ValueError) as exc:
+            return fail(f"--tsa-roots {args.tsa_roots}: {exc}", ExitCode.USAGE)
+    reports = [verify_archive(path, tsa_roots=roots) for path in args.archives]
     if args.json:
         print_json([r.to_dict() for r in reports] if len(reports) > 1 else reports[0].to_dict())
     else:
@@ -41,4 +54,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
             for check in report.checks:
                 mark = ("✓", "green") if check.ok else ("✗", "red")
                 console.print(Text.assemble("  ", mark, " ", data(f"{check.name}: {check.detail}")), soft_wrap=True)
+            if report.ok and report.proven:
+                console.print(Text.assemble("  proven: ", data(report.proven)))
     return ExitCode.OK if all(r.ok for r in reports) else ExitCode.FAILURE

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archived import __version__
+from archived.archive.timestamps import client_from_config
 from archived.config import Config, read_secret
 from archived.daemon.housekeeping import Housekeeping
 from archived.daemon.lock import InstanceLock
@@ -167,6 +168,8 @@ class Daemon:
             self._closers.append(target.driver.close)
         presets = build_presets(config, drivers)
         bus = EventBus()
+        timestamper = client_from_config(config.timestamp)
+        secrets += timestamper.secrets if timestamper else []
         engine = Engine(
             config=config,
             store=store,
@@ -176,6 +179,7 @@ class Daemon:
             presets=presets,
             secrets=secrets,
             moodle_site=config.moodle.url if config.moodle else "",
+            timestamper=timestamper,
         )
         self.engine = engine
         self.events = await self._event_dispatcher(store, bus)

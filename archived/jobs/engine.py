@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from archived.archive.timestamps import TimestampClient
 from archived.config import Config
 from archived.events.bus import EventBus
 from archived.interfaces.activity import ActivityDriver, DriverSettings
@@ -39,6 +40,7 @@ class Engine:
         presets: dict[str, Preset],
         secrets: list[str] | None = None,
         moodle_site: str = "",
+        timestamper: TimestampClient | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -56,6 +58,7 @@ class Engine:
             moodle_site=moodle_site,
             driver=lambda name: activity_driver(activity_drivers, name),
             recorder=self.recorder,
+            timestamper=timestamper,
         )
         self.runner = JobRunner(config=config, store=store, recorder=self.recorder, stages=self.stages)
         self.commands = JobCommands(

@@ -16,10 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from archived import __version__
-from archived.archive.bag import build_bag_zip
+from archived.archive.bag import build_bag_zip, tag_files_for
 from archived.archive.names import render_name, time_variables
 from archived.archive.payload import PayloadFile, scan_payload
 from archived.archive.readme import archive_readme
+from archived.archive.timestamps import (
+    STAMPED_FILE,
+    Timestamp,
+    TimestampClient,
+    TimestampInvalid,
+    TsaUnavailable,
+    timestamp_files,
+)
 from archived.archive.verify import verify_archive
 from archived.config import Config
 from archived.durable import sha256_of_file, write_atomic
@@ -52,6 +60,7 @@ class StageRunner:
         moodle_site: str,
         driver: Callable[[str], ActivityDriver],
         recorder: JobRecorder,
+        timestamper: TimestampClient | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -59,6 +68,7 @@ class StageRunner:
         self.moodle_site = moodle_site
         self._driver = driver
         self._recorder = recorder
+        self.timestamper = timestamper
         self._progress = recorder.progress
         self._log = recorder.log
 
@@ -167,6 +177,8 @@ class StageRunner:
                     lambda: asyncio.ensure_future(self._progress(job.id, 80 + 0.15 * percent, "packing archive"))
                 )
 
+        readme = archive_readme(bag_name=bag_name, job_id=job.id)
+        stamp = await self._timestamp(job, tag_files_for(payload=payload, bag_info=bag_info, readme=readme))
         built = await asyncio.to_thread(
             build_bag_zip,
             payload_dir=work / "payload",
@@ -174,7 +186,8 @@ class StageRunner:
             dest=dest,
             bag_name=bag_name,
             bag_info=bag_info,
-            readme=archive_readme(bag_name=bag_name, job_id=job.id),
+            readme=readme,
+            timestamp_files=timestamp_files(stamp) if stamp else None,
             on_progress=progress,
         )
         await self._progress(job.id, 95.0, "verifying archive")
@@ -189,7 +202,27 @@ class StageRunner:
             "size": built.size,
             "sha256": built.sha256,
             "retain_until": retain_until,
+            "timestamp": stamp.describe() if stamp else None,
         }
+
+    async def _timestamp(self, job: JobRecord, tag_files: dict[str, bytes]) -> Timestamp | None:
+        """A verified timestamp over the SHA-512 tag manifest, or None; `[timestamp] policy` decides what a TSA
+        outage or an invalid reply means: `required` fails the stage (an outage is retried with backoff),
+        `best_effort` archives without a timestamp and says so in the job log."""
+        if self.timestamper is None:
+            return None
+        await self._progress(job.id, 80.0, "requesting a timestamp")
+        try:
+            stamp = await self.timestamper.timestamp(tag_files[STAMPED_FILE])
+        except (TsaUnavailable, TimestampInvalid) as exc:
+            if self.config.timestamp.policy == "required":
+                raise
+            await self._log(
+                job.id, LogLevel.WARNING, f"archived WITHOUT a timestamp ([timestamp] policy = best_effort): {exc}"
+            )
+            return None
+        await self._log(job.id, LogLevel.INFO, f"timestamped: {stamp.describe()}")
+        return stamp
 
     async def run_store(self, job: JobRecord) -> dict[str, Any]:
         checkpoints = await self.store.checkpoints(job.id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 from archived.archive.bag import build_bag_zip, tag_files_for
 from archived.archive.payload import scan_payload
+from archived.archive.readme import archive_readme
 from archived.archive.timestamps import TimestampClient, load_certificates, timestamp_files
 from archived.archive.verify import verify_archive
 from tests.archive.test_bag import BAG_INFO, make_payload
@@ -28,11 +31,12 @@ def stamped_bag(root: Path, tsa: TimestampAuthority, name: str = "archive-stampe
     """A bag built as the post-processing stage builds one: tag files, a timestamp over their manifest, the ZIP."""
     payload = make_payload(root)
     files = scan_payload(payload)
-    tags = tag_files_for(payload=files, bag_info=BAG_INFO, readme="readme\n")
+    readme = archive_readme(bag_name=name, job_id="job-1")
+    tags = tag_files_for(payload=files, bag_info=BAG_INFO, readme=readme)
     client = TimestampClient([tsa.url], load_certificates(tsa.root_pem))
     stamp = asyncio.run(client.timestamp(tags["tagmanifest-sha512.txt"]))
     built = build_bag_zip(payload_dir=payload, payload=files, dest=root / f"{name}.zip", bag_name=name,
-                          bag_info=BAG_INFO, readme="readme\n", timestamp_files=timestamp_files(stamp))  # fmt: skip
+                          bag_info=BAG_INFO, readme=readme, timestamp_files=timestamp_files(stamp))  # fmt: skip
     return built.path
 
 
@@ -116,3 +120,29 @@ def test_a_bag_without_a_timestamp_says_so(tmp_path: Path) -> None:
 
     report = verify_archive(build(tmp_path))
     assert report.ok and report.proven.startswith("no timestamp")
+
+
+def test_the_commands_readme_txt_documents_work_as_written(tmp_path: Path, tsa: TimestampAuthority) -> None:
+    """What someone with neither archived nor Moodle does in ten years: follow README.txt to the letter."""
+    archive = stamped_bag(tmp_path, tsa)
+    with zipfile.ZipFile(archive) as bag:
+        bag.extractall(tmp_path / "unpacked")
+    folder = tmp_path / "unpacked" / "archive-stamped"
+    readme = (folder / "README.txt").read_text()
+    # The commands are the lines indented by seven spaces; a line indented further continues the one before.
+    commands: list[str] = []
+    for line in readme.splitlines():
+        if line.startswith(" " * 8) and commands:
+            commands[-1] += " " + line.strip()
+        elif line.startswith(" " * 7) and not line.startswith(" " * 8):
+            commands.append(line.strip())
+    commands = [re.split(r"\s{2,}\(", c)[0] for c in commands]  # without a trailing "(macOS: …)" remark
+    runnable = [c for c in commands if c.split()[0] in ("sha256sum", "sha512sum", "bagit.py", "openssl")]
+    assert len(runnable) == 5, commands  # three checksum lists, the BagIt validator, the timestamp
+    bin_dir = Path(sys.executable).parent  # bagit.py is installed next to this Python
+    for command in runnable:
+        result = subprocess.run(command, shell=True, cwd=folder, capture_output=True, text=True,
+                                env={"PATH": f"{bin_dir}:/usr/bin:/bin"})  # fmt: skip
+        assert result.returncode == 0, f"{command}\n{result.stdout}{result.stderr}"
+        if command.startswith("openssl"):
+            assert "Verification: OK" in result.stdout
