@@ -27,14 +27,14 @@ class Category(Answer):
 
 
 class CourseTree(Answer):
-    """`courses.tree`: categories in display order."""
+    """Categories in display order (each after its parent), with how many courses each holds."""
 
     categories: list[Category]
     refreshed_at: UtcTime | None = None
 
 
 class ListCoursesParams(Params):
-    """`courses.list`: by category (subcategories included), text and activity badge."""
+    """Which courses: by category (subcategories included), text and activity badge, a page at a time."""
 
     category_id: int | None = None
     search: str | None = Field(default=None, description="text in the course name, short name or id")
@@ -60,7 +60,7 @@ class Course(Answer):
 
 
 class CoursePage(Answer):
-    """`courses.list`."""
+    """A page of courses (by category, then name) and how many match in all."""
 
     courses: list[Course]
     total: int
@@ -68,7 +68,7 @@ class CoursePage(Answer):
 
 
 class CourseRefParams(Params):
-    """`courses.show`."""
+    """Which course."""
 
     course_id: int
 
@@ -98,7 +98,7 @@ class Activity(Answer):
 
 
 class CourseView(Answer):
-    """`courses.show`: one course and its activities."""
+    """One course and its activities, as the daemon last read them from Moodle."""
 
     course: Course
     activities: list[Activity]
@@ -107,7 +107,7 @@ class CourseView(Answer):
 
 
 class RefreshParams(Params):
-    """`courses.refresh`: everything, or one course's activities; `force` (operators only) skips the cooldown."""
+    """Everything, or one course's activities; `force` (operators only) skips the cooldown."""
 
     course_id: int | None = None
     force: bool = False

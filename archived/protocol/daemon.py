@@ -67,7 +67,7 @@ class ScheduledRun(Answer):
 
 
 class DaemonStatus(Answer):
-    """`daemon.status`."""
+    """The daemon at a glance."""
 
     version: str
     pid: int

@@ -18,13 +18,13 @@ class DriverInfo(Answer):
 
 
 class DriverList(Answer):
-    """`drivers.list`."""
+    """The installed activity drivers."""
 
     activity: list[DriverInfo]
 
 
 class DriverRef(Params):
-    """`settings.describe`."""
+    """Which activity driver."""
 
     driver: str
 
@@ -42,7 +42,7 @@ class SettingDescription(Answer):
 
 
 class SettingsDescription(Answer):
-    """`settings.describe`: the job's settings, then the driver's."""
+    """The settings every job has, then the driver's own."""
 
     driver: str
     settings: list[SettingDescription]

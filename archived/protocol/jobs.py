@@ -121,7 +121,7 @@ class JobRef(Params):
 
 
 class CreateJobParams(Params):
-    """`jobs.create`."""
+    """What to archive, and the settings requested for it."""
 
     course_id: int = Field(gt=0)
     cmid: int = Field(gt=0, description="the activity's course module id")
@@ -137,7 +137,7 @@ class CreateJobResult(Answer):
 
 
 class ListJobsParams(Params):
-    """`jobs.list`: newest first."""
+    """Which jobs, a page at a time (newest first)."""
 
     states: list[JobState] | None = None
     cmid: int | None = None
@@ -155,7 +155,7 @@ class JobPage(Answer):
 
 
 class JobView(Answer):
-    """`jobs.get`: the job, its timeline and its artifacts."""
+    """The job, its timeline and its artifacts."""
 
     job: JobDetail
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -163,7 +163,7 @@ class JobView(Answer):
 
 
 class LogsParams(JobRef):
-    """`jobs.logs`: a page of lines, newest first, older than `before_id`."""
+    """A page of a job's log lines, newest first, older than `before_id`."""
 
     before_id: int | None = None
     limit: int = Field(default=200, ge=1, le=5000)
@@ -185,7 +185,7 @@ class JobResult(Answer):
 
 
 class DeleteParams(JobRef):
-    """`jobs.delete`: archives still under retention are only deleted with `force`."""
+    """Which job; archives still under retention are only deleted with `force`."""
 
     force: bool = False
 

@@ -8,7 +8,7 @@ from archived.protocol.base import Answer, Params
 
 
 class HelloParams(Params):
-    """`hello`: the protocol version the client speaks, and its name for the daemon's log."""
+    """The protocol version the client speaks, and its name for the daemon's log."""
 
     protocol: int
     client: str = Field(default="", description='e.g. "archived-cli/0.1.0"')
@@ -33,7 +33,7 @@ class HelloResult(Answer):
 
 
 class SubscribeParams(Params):
-    """`events.subscribe`: kinds are exact (`job.state`) or families (`job`); no filter means everything."""
+    """Which events: kinds are exact (`job.state`) or families (`job`); no filter means every event."""
 
     kinds: list[str] | None = None
     job_ids: list[str] | None = None
@@ -49,7 +49,7 @@ class SubscribeResult(Answer):
 
 
 class UnsubscribeParams(Params):
-    """`events.unsubscribe`: one subscription (by the id `events.subscribe` returned), or all of them."""
+    """One subscription (by the id `events.subscribe` returned), or all of them."""
 
     subscription_id: int | None = None
 

@@ -8,7 +8,7 @@ from archived.protocol.base import Answer, Params, UtcTime
 
 
 class StorageStatusParams(Params):
-    """`storage.status`: with `probe`, each target runs its write/read/delete probe now; without, the last
+    """With `probe`, each target runs its write/read/delete probe now; without, the last
     probe's result (and its `checked_at`) is returned, probing only targets never probed."""
 
     probe: bool = True
@@ -44,6 +44,6 @@ class TargetStatus(Answer):
 
 
 class StorageStatusResult(Answer):
-    """`storage.status`."""
+    """Every storage target asked for."""
 
     targets: list[TargetStatus]

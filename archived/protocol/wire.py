@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from archived.protocol.errors import RpcError
 
 PROTOCOL_VERSION = 1
@@ -37,6 +39,12 @@ def request(method: str, params: dict[str, Any] | None, request_id: int | str | 
 def result(request_id: int | str | None, value: Any) -> dict[str, Any]:
     """A success answer."""
     return {"jsonrpc": "2.0", "id": request_id, "result": value}
+
+
+def encode_result(request_id: int | str | None, value: BaseModel) -> bytes:
+    """A success answer as a line, its result serialized straight from the model (pages of jobs are large)."""
+    head = json.dumps({"jsonrpc": "2.0", "id": request_id}, ensure_ascii=False, separators=(",", ":"))
+    return head[:-1].encode("utf-8") + b',"result":' + value.model_dump_json(by_alias=True).encode("utf-8") + b"}\n"
 
 
 def error(request_id: int | str | None, err: RpcError) -> dict[str, Any]:

@@ -36,11 +36,15 @@ class Connection:
 
     async def send(self, message: dict[str, Any]) -> None:
         """Write one message; a vanished client just closes the connection."""
+        await self.send_line(wire.encode(message))
+
+    async def send_line(self, line: bytes) -> None:
+        """Write one encoded message (`archived.protocol.wire`)."""
         if self.closed:
             return
         async with self.write_lock:
             try:
-                self.writer.write(wire.encode(message))
+                self.writer.write(line)
                 await self.writer.drain()
             except (ConnectionError, RuntimeError):
                 self.closed = True

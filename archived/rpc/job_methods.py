@@ -121,7 +121,10 @@ async def jobs_list(params: ListJobsParams, *, store: JobStore) -> JobPage:
         limit=params.limit,
         offset=params.offset,
     )
-    return JobPage(jobs=[job.to_summary() for job in jobs], total=total, offset=params.offset)
+    # One validation of the whole page (in pydantic's core) rather than a model per job.
+    return JobPage.model_validate(
+        {"jobs": [job.summary_fields() for job in jobs], "total": total, "offset": params.offset}
+    )
 
 
 async def jobs_get(params: JobRef, *, jobs: JobLookup, store: JobStore) -> JobView:

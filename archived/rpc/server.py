@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from archived.errors import ArchivedError
 from archived.events.bus import Subscription, SubscriptionOverflow
@@ -257,9 +257,9 @@ class RpcServer:
             if request_id is not None and not isinstance(request_id, int | str):
                 request_id = None
                 raise RpcError(ErrorCode.INVALID_REQUEST, "id must be a number or a string")
-            value = await self._call(connection, message["method"], message.get("params"))
+            answer = await self._call(connection, message["method"], message.get("params"))
             if request_id is not None:
-                await connection.send(wire.result(request_id, value))
+                await connection.send_line(wire.encode_result(request_id, answer))
         except RpcError as err:
             await connection.send(wire.error(request_id, err))
         except ArchivedError as exc:
@@ -270,7 +270,7 @@ class RpcServer:
                 wire.error(request_id, RpcError(ErrorCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}"))
             )
 
-    async def _call(self, connection: Connection, name: str, raw_params: Any) -> Any:
+    async def _call(self, connection: Connection, name: str, raw_params: Any) -> BaseModel:
         method = self.methods.get(name)
         if method is None:
             raise RpcError(ErrorCode.METHOD_NOT_FOUND, f"unknown method {name!r}")
@@ -291,8 +291,8 @@ class RpcServer:
             params = method.spec.params.model_validate(raw_params)
         except ValidationError as exc:
             raise RpcError(ErrorCode.INVALID_PARAMS, params_problems(exc)) from None
-        answer = await method.handler(params, Call(connection.peer, connection, may_mutate))
-        return answer.model_dump(mode="json", by_alias=True)
+        answer: BaseModel = await method.handler(params, Call(connection.peer, connection, may_mutate))
+        return answer
 
     def unsubscribe(self, connection: Connection, subscription_id: int | None) -> int:
         """End one subscription of a connection (or all with None); returns how many ended."""

@@ -56,40 +56,45 @@ class JobNotFound(LookupError):
 
 
 def _row_to_job(row: aiosqlite.Row, initiators: dict[str, Initiator] | None = None) -> JobRecord:
-    """A job from its row; `initiators` caches parsed initiators across the rows of one page (a page has few)."""
-    raw_initiator = row["initiator"]
+    """A job from its row (`_JOB_COLUMNS`, in order); `initiators` caches parsed initiators across the rows of one
+    page (a page has few). Unpacked by position: a page of 100 jobs is the socket's most frequent large answer."""
+    (
+        job_id, driver, course_id, cmid, course_name, activity_name, raw_initiator, settings, state, outcome,
+        failed_stage, retries, next_retry_at, progress, progress_text, error_code, error_message, error_recoverable,
+        run_seconds, timeout_seconds, created_at, updated_at, started_at, finished_at, deleted_at, fingerprint,
+    ) = row  # fmt: skip
     initiator = initiators.get(raw_initiator) if initiators is not None else None
     if initiator is None:
         initiator = Initiator.from_dict(json.loads(raw_initiator))
         if initiators is not None:
             initiators[raw_initiator] = initiator
     return JobRecord(
-        id=row["id"],
-        driver=row["driver"],
-        course_id=row["course_id"],
-        cmid=row["cmid"],
-        course_name=row["course_name"],
-        activity_name=row["activity_name"],
+        id=job_id,
+        driver=driver,
+        course_id=course_id,
+        cmid=cmid,
+        course_name=course_name,
+        activity_name=activity_name,
         initiator=initiator,
-        settings=json.loads(row["settings"]),
-        state=JobState(row["state"]),
-        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
-        failed_stage=JobState(row["failed_stage"]) if row["failed_stage"] else None,
-        retries=row["retries"],
-        next_retry_at=row["next_retry_at"],
-        progress=row["progress"],
-        progress_text=row["progress_text"],
-        error_code=row["error_code"],
-        error_message=row["error_message"],
-        error_recoverable=bool(row["error_recoverable"]),
-        run_seconds=row["run_seconds"],
-        timeout_seconds=row["timeout_seconds"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        deleted_at=row["deleted_at"],
-        fingerprint=row["fingerprint"],
+        settings=json.loads(settings) if settings != "{}" else {},  # lists leave the settings out
+        state=JobState(state),
+        outcome=Outcome(outcome) if outcome else None,
+        failed_stage=JobState(failed_stage) if failed_stage else None,
+        retries=retries,
+        next_retry_at=next_retry_at,
+        progress=progress,
+        progress_text=progress_text,
+        error_code=error_code,
+        error_message=error_message,
+        error_recoverable=bool(error_recoverable),
+        run_seconds=run_seconds,
+        timeout_seconds=timeout_seconds,
+        created_at=created_at,
+        updated_at=updated_at,
+        started_at=started_at,
+        finished_at=finished_at,
+        deleted_at=deleted_at,
+        fingerprint=fingerprint,
     )
 
 

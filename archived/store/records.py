@@ -3,6 +3,7 @@ copies. Each converts to the protocol's view of it (`archived.protocol.jobs`), t
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -17,6 +18,11 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))  # several times faster than datetime
+
+
+def _seconds(timestamp: float | None) -> int | None:
+    """A Unix time in whole seconds, as the protocol's times are (validation makes it a UTC time)."""
+    return None if timestamp is None else math.floor(timestamp)
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,9 @@ class JobRecord:
     deleted_at: float | None = None
     fingerprint: str | None = None
 
-    def _summary_fields(self) -> dict[str, Any]:
+    def summary_fields(self) -> dict[str, Any]:
+        """The values of `wire.JobSummary`, JSON-ready, for pydantic to validate in its core: `jobs.list` builds a
+        page of summaries at once (`wire.JobPage.model_validate`), the socket's most frequent large answer."""
         return {
             "id": self.id,
             "driver": self.driver,
@@ -83,13 +91,13 @@ class JobRecord:
             "cmid": self.cmid,
             "course_name": self.course_name,
             "activity_name": self.activity_name,
-            "state": self.state,
+            "state": self.state.value,
             "progress": round(self.progress, 1),
             "progress_text": self.progress_text,
-            "initiator": self.initiator.to_wire(),
-            "created_at": wire_time(self.created_at),
-            "started_at": wire_time(self.started_at),
-            "finished_at": wire_time(self.finished_at),
+            "initiator": self.initiator.to_dict(),
+            "created_at": _seconds(self.created_at),
+            "started_at": _seconds(self.started_at),
+            "finished_at": _seconds(self.finished_at),
             "run_seconds": round(self.run_seconds, 1),
             "error_code": self.error_code,
             "error_message": self.error_message,
@@ -98,21 +106,23 @@ class JobRecord:
 
     def to_summary(self) -> wire.JobSummary:
         """The compact view used by `jobs.list` and job events."""
-        return wire.JobSummary(**self._summary_fields())
+        return wire.JobSummary.model_validate(self.summary_fields())
 
     def to_detail(self) -> wire.JobDetail:
         """Everything about the job (without timeline, artifacts and logs, which come separately)."""
-        return wire.JobDetail(
-            **self._summary_fields(),
-            settings=self.settings,
-            outcome=self.outcome,
-            failed_stage=self.failed_stage,
-            retries=self.retries,
-            next_retry_at=wire_time(self.next_retry_at),
-            timeout_seconds=self.timeout_seconds,
-            updated_at=wire_time(self.updated_at),
-            deleted_at=wire_time(self.deleted_at),
-            fingerprint=self.fingerprint,
+        return wire.JobDetail.model_validate(
+            {
+                **self.summary_fields(),
+                "settings": self.settings,
+                "outcome": self.outcome,
+                "failed_stage": self.failed_stage,
+                "retries": self.retries,
+                "next_retry_at": _seconds(self.next_retry_at),
+                "timeout_seconds": self.timeout_seconds,
+                "updated_at": _seconds(self.updated_at),
+                "deleted_at": _seconds(self.deleted_at),
+                "fingerprint": self.fingerprint,
+            }
         )
 
     def summary(self) -> dict[str, Any]:

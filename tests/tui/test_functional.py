@@ -184,8 +184,7 @@ async def test_a_refused_action_shows_the_daemons_message(daemon_factory) -> Non
 
     app = make_app(daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.link.state.connected, "the connection")
-        assert "read-only" in screen_text(app)
+        await until(pilot, lambda: "read-only" in screen_text(app), "the connection, read-only")
         await pilot.press("3")
         await until(pilot, lambda: table_state(app, job_id) == "failed", "the failed job")
         await pilot.press("r")
