@@ -8,10 +8,15 @@ attempts per second, the time of each stage (from the job's timeline) and of eac
 stage's progress (equal quarters: the speed does not drop as the job goes on), the peak PSS of the daemon's whole
 process tree (daemon, render workers, their fork server, the MathJax Node process), sampled every 0.2 s, and
 the PSS of each kind of process when each quarter was reached (a process that grows with the number of
-attempts shows here; render workers are summed).
+attempts shows here; render workers are summed), and the CPU time of the whole tree per attempt (workers that
+ended included; it depends less on what else the host runs than the wall time does).
 The reference site's review showed no response history; the simulator adds a history table to every question
 unless told otherwise, so both variants are measured.
-Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2] [--history on|off|both]
+With `--jobs N`, N such quizzes (one course each) are archived at the same time by one daemon, sharing its render
+workers: the numbers are for all of them together (attempts/s over every attempt), plus each job's own time
+from creation to `completed` (equal times: the jobs took turns at the workers; quarters and stage times are the
+first job's).
+Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2] [--history on|off|both] [--jobs 1]
 """
 
 from __future__ import annotations
@@ -34,19 +39,20 @@ sys.path.insert(0, str(REPO))
 from archived.rpc.client import RpcClient  # noqa: E402
 from archived.simulator.simulator import MoodleSimulator  # noqa: E402
 from archived.simulator.size import SimulatorSize  # noqa: E402
-from bench.process_tree import PeakSampler, pss_by_role_mib  # noqa: E402
+from bench.process_tree import PeakSampler, pss_by_role_mib, tree_cpu_seconds  # noqa: E402
 
 
 def _ts(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-async def archive_once(attempts: int, workers: int, history: bool = True) -> dict[str, object]:
-    size = SimulatorSize(courses=1, students=attempts, attempts_per_student=1, inprogress=0.0)
+async def archive_once(attempts: int, workers: int, history: bool = True, jobs: int = 1) -> dict[str, object]:
+    size = SimulatorSize(courses=jobs, students=attempts, attempts_per_student=1, inprogress=0.0)
     with MoodleSimulator(seed=7, size=size) as sim, tempfile.TemporaryDirectory(prefix="archived-e2e-") as tmp:
         root = Path(tmp)
-        quiz = max(sim.world.quizzes.values(), key=lambda q: q.id)  # the generated one
-        quiz.review_history = history  # the reference site's review showed no response history
+        quizzes = sorted(sim.world.quizzes.values(), key=lambda q: q.id)[-jobs:]  # the generated ones
+        for quiz in quizzes:
+            quiz.review_history = history  # the reference site's review showed no response history
         token = root / "token"
         token.write_text(sim.token)
         token.chmod(0o600)
@@ -66,28 +72,40 @@ async def archive_once(attempts: int, workers: int, history: bool = True) -> dic
                 await asyncio.sleep(0.05)
             async with RpcClient(root / "s.sock", client_name="bench") as client, PeakSampler(daemon.pid) as memory:
                 started = time.perf_counter()
-                answer = await client.call(
-                    "jobs.create", {"course_id": quiz.course, "cmid": quiz.cmid, "driver": "quiz"}
-                )
-                job_id = answer["job"]["id"]
-                # When the rendering stage (0–80 % of a job's progress) first reached 25, 50, 75 and 100 %.
+                cpu_at_start = await asyncio.to_thread(tree_cpu_seconds, daemon.pid)
+                job_ids = []
+                for quiz in quizzes:
+                    answer = await client.call(
+                        "jobs.create", {"course_id": quiz.course, "cmid": quiz.cmid, "driver": "quiz"}
+                    )
+                    job_ids.append(answer["job"]["id"])
+                job_id = job_ids[0]
+                # When the first job's rendering stage (0–80 % of a job's progress) first reached 25, 50, 75, 100 %.
                 quarters: list[float] = []
                 memory_at_quarters: list[dict[str, float]] = []
-                while True:
-                    job = (await client.call("jobs.get", {"job_id": job_id}))["job"]
-                    while len(quarters) < 4 and job["progress"] >= 20 * (len(quarters) + 1):
-                        quarters.append(time.perf_counter() - started)
-                        memory_at_quarters.append(await asyncio.to_thread(pss_by_role_mib, daemon.pid))
-                    if job["state"] in ("completed", "failed", "canceled", "timed_out"):
-                        break
+                ended: dict[str, dict[str, object]] = {}
+                ended_after: dict[str, float] = {}
+                while len(ended) < len(job_ids):
+                    for each in job_ids:
+                        if each in ended:
+                            continue
+                        job = (await client.call("jobs.get", {"job_id": each}))["job"]
+                        while each == job_id and len(quarters) < 4 and job["progress"] >= 20 * (len(quarters) + 1):
+                            quarters.append(time.perf_counter() - started)
+                            memory_at_quarters.append(await asyncio.to_thread(pss_by_role_mib, daemon.pid))
+                        if job["state"] in ("completed", "failed", "canceled", "timed_out"):
+                            ended[each] = job
+                            ended_after[each] = time.perf_counter() - started
                     await asyncio.sleep(0.2)
                 elapsed = time.perf_counter() - started
+                cpu = await asyncio.to_thread(tree_cpu_seconds, daemon.pid) - cpu_at_start
                 detail = await client.call("jobs.get", {"job_id": job_id})
         finally:
             daemon.terminate()
             daemon.wait(60)
-    if job["state"] != "completed":
-        raise SystemExit(f"job ended {job['state']}: {job['error_message']}")
+    for job in ended.values():
+        if job["state"] != "completed":
+            raise SystemExit(f"job ended {job['state']}: {job['error_message']}")
     stages: dict[str, float] = {}
     timeline = detail["timeline"]
     for step, following in itertools.pairwise(timeline):
@@ -98,8 +116,13 @@ async def archive_once(attempts: int, workers: int, history: bool = True) -> dic
         "attempts": attempts,
         "workers": workers,
         "history": history,
+        "jobs": jobs,
         "seconds": round(elapsed, 1),
-        "attempts_per_second": round(attempts / elapsed, 2),
+        "job_seconds": [round(ended_after[each], 1) for each in job_ids],
+        "attempts_per_second": round(attempts * jobs / elapsed, 2),
+        # CPU time of the daemon's whole tree (workers that ended included) per attempt: what the load of the
+        # shared host changes least.
+        "cpu_ms_per_attempt": round(1000 * cpu / (attempts * jobs), 1),
         "stage_seconds": stages,
         # Seconds each quarter of the rendering took (the first includes listing the attempts and starting the
         # workers): equal later quarters = the speed does not drop as the job goes on.
@@ -119,11 +142,12 @@ async def main() -> None:
         "--history", choices=["on", "off", "both"], default="both",
         help="response history in the review HTML (the reference site's review had none; the simulator adds it)",
     )  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=1, help="quizzes archived at the same time, one job each")
     args = parser.parse_args()
     variants = {"on": [True], "off": [False], "both": [False, True]}[args.history]
     for count in (int(n) for n in args.attempts.split(",")):
         for history in variants:
-            print(json.dumps(await archive_once(count, args.workers, history)), flush=True)
+            print(json.dumps(await archive_once(count, args.workers, history, args.jobs)), flush=True)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class AttemptPipeline:
         files: dict[str, str] = {}
         if run.settings.section_attachments:
             files.update(await self._attachments(review, paths.attachments))
-        result = await self._render(student, attempt, header, document, paths)
+        result = await self._render(student, attempt, header, document, paths.pdf)
         if run.settings.keep_html:
             html = document.standalone_html().encode()
             await asyncio.to_thread(write_atomic, run.ctx.payload_dir / paths.html, html)
@@ -151,9 +151,8 @@ class AttemptPipeline:
         return header, document
 
     async def _render(
-        self, student: Student, attempt: AttemptRef, header: AttemptHeader, document: ReportDocument,
-        paths: AttemptPaths,
-    ) -> RenderResult:  # fmt: skip
+        self, student: Student, attempt: AttemptRef, header: AttemptHeader, document: ReportDocument, pdf: str
+    ) -> RenderResult:
         """The PDF/A, written by the render worker straight to its place in the payload."""
         run = self.run
         ctx, settings = run.ctx, run.settings
@@ -168,7 +167,7 @@ class AttemptPipeline:
             image_limits=ImageLimits(settings.image_max_width, settings.image_max_height, settings.image_jpeg_quality),
         )
         result = await run.render.render(
-            RenderTask(f"attempt {attempt.id}", document.html, document.resources, options, ctx.payload_dir / paths.pdf)
+            RenderTask(f"attempt {attempt.id}", document.html, document.resources, options, ctx.payload_dir / pdf)
         )
         for url in result.missing_resources:
             await run.warn(f"attempt {attempt.id}: resource not available to the renderer: {url}")

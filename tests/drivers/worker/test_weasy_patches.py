@@ -261,7 +261,7 @@ def test_environment_wins_over_the_setting_and_a_wrong_value_says_what_to_do(mon
 
 
 def test_daemon_hands_the_setting_to_its_render_pool(daemon_factory, monkeypatch) -> None:
-    """`[workers] weasyprint_patches = false` in the daemon's configuration reaches the quiz driver's render pool."""
+    """`[workers] weasyprint_patches = false` in the daemon's configuration reaches its render service (once)."""
     monkeypatch.delenv(ENV_VAR, raising=False)  # the daemon inherits this environment
     daemon = daemon_factory(**{"workers.weasyprint_patches": False})
     daemon.terminate()
