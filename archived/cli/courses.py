@@ -25,7 +25,7 @@ BADGES: dict[Badge, tuple[str, str]] = {
 }
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `courses`."""
     courses = commands.add_parser("courses", help="the course overview: what can be archived, what changed")
     sub = courses.add_subparsers(dest="courses_command", required=True, metavar="COMMAND")

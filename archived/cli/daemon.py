@@ -14,7 +14,7 @@ from archived.errors import ConfigError
 from archived.terminal_text import visible
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `daemon`."""
     parser = commands.add_parser("daemon", help="run the daemon in the foreground")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides daemon.log_level")

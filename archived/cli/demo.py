@@ -15,7 +15,7 @@ from archived.cli.safe_text import data
 from archived.terminal_text import visible
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `demo`."""
     demo = commands.add_parser(
         "demo", help="archive a quiz from the built-in Moodle simulator with a throw-away daemon, and verify it"

@@ -24,7 +24,7 @@ from archived_render.readiness import Finding, check_rendering
 MARKS = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "error": ("✗", "bold red")}
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `doctor`."""
     parser = commands.add_parser("doctor", help="check this installation: rendering stack, Node.js, MathJax, config")
     parser.add_argument("--no-sample", action="store_true", help="skip rendering a sample report")

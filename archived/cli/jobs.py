@@ -53,7 +53,7 @@ def _parse_setting(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `jobs` and its subcommands."""
     jobs = commands.add_parser("jobs", help="create, inspect and manage archive jobs")
     sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_global_options(commands: argparse._SubParsersAction) -> None:
+def _add_global_options(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Accept --config/--socket after the command too (`archived daemon --config FILE`)."""
     for sub in set(commands.choices.values()):
         nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]

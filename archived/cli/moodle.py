@@ -10,7 +10,7 @@ from archived.config import load_config, read_secret
 from archived.errors import ConfigError
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `moodle`."""
     moodle = commands.add_parser("moodle", help="check the Moodle site and token, or run the Moodle simulator")
     sub = moodle.add_subparsers(dest="moodle_command", required=True, metavar="COMMAND")

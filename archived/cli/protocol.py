@@ -11,7 +11,7 @@ from archived.cli.exit_codes import ExitCode
 from archived.protocol.reference import json_schemas, markdown, method_lines
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `protocol`."""
     parser = commands.add_parser(
         "protocol", help="the control socket's methods; --json: their JSON schemas; --markdown: the reference"

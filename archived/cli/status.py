@@ -17,7 +17,7 @@ from archived.protocol.storage import StorageStatusParams
 from archived.rpc.client import RpcClient
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `status`, `storage status` and `settings`."""
     status = commands.add_parser("status", help="daemon version, uptime, jobs, Moodle")
     status.add_argument("--json", action="store_true")

@@ -11,7 +11,7 @@ from archived.cli.common import console, socket_path
 from archived.cli.exit_codes import ExitCode
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `tui` (the socket comes from the global --socket / $ARCHIVED_SOCKET / the configuration)."""
     tui = commands.add_parser(
         "tui",

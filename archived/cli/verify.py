@@ -14,7 +14,7 @@ from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `verify`."""
     parser = commands.add_parser("verify", help="verify archive ZIPs offline (BagIt structure and all checksums)")
     parser.add_argument("archives", nargs="+", type=Path, metavar="ARCHIVE.zip")

@@ -79,4 +79,4 @@ def backoff_delay(attempt: int, *, base: float, maximum: float) -> float:
     """Exponential backoff before retry number `attempt` (1-based): base, 2·base, 4·base, … capped."""
     if attempt < 1:
         raise ValueError("attempt numbers start at 1")
-    return min(maximum, base * (2 ** (attempt - 1)))
+    return min(maximum, base * (1 << (attempt - 1)))
