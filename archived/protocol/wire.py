@@ -36,11 +36,6 @@ def request(method: str, params: dict[str, Any] | None, request_id: int | str | 
     return message
 
 
-def result(request_id: int | str | None, value: Any) -> dict[str, Any]:
-    """A success answer."""
-    return {"jsonrpc": "2.0", "id": request_id, "result": value}
-
-
 def encode_result(request_id: int | str | None, value: BaseModel) -> bytes:
     """A success answer as a line, its result serialized straight from the model (pages of jobs are large)."""
     head = json.dumps({"jsonrpc": "2.0", "id": request_id}, ensure_ascii=False, separators=(",", ":"))

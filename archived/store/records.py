@@ -125,10 +125,6 @@ class JobRecord:
             }
         )
 
-    def summary(self) -> dict[str, Any]:
-        """The compact view, JSON-ready (for event payloads)."""
-        return self.to_summary().model_dump(mode="json")
-
 
 @dataclass(frozen=True)
 class Transition:
@@ -143,10 +139,6 @@ class Transition:
         """The protocol's view."""
         entry = {"from": self.from_state, "to": self.to_state, "at": wire_time(self.at), "reason": self.reason}
         return wire.TimelineEntry.model_validate(entry)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return self.to_wire().model_dump(mode="json", by_alias=True)
 
 
 @dataclass(frozen=True)
@@ -163,10 +155,6 @@ class LogEntry:
         """The protocol's view."""
         level = cast(wire.LogLevel, self.level)  # the store admits only `LOG_LEVELS`
         return wire.LogEntry(id=self.id, at=wire_time(self.at), level=level, message=self.message)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for event payloads)."""
-        return self.to_wire().model_dump(mode="json")
 
 
 @dataclass
@@ -190,10 +178,6 @@ class StoredLocation:
             stored_at=wire_time(self.stored_at),
             deleted_at=wire_time(self.deleted_at),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for event payloads)."""
-        return self.to_wire().model_dump(mode="json")
 
 
 @dataclass
@@ -219,7 +203,3 @@ class Artifact:
             retain_until=wire_time(self.retain_until),
             locations=[location.to_wire() for location in self.locations],
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return self.to_wire().model_dump(mode="json")
