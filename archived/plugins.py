@@ -18,9 +18,11 @@ ACTIVITY_GROUP = "archived.activity"
 STORAGE_GROUP = "archived.storage"
 
 
-def _load(group: str, base: type) -> dict[str, Any]:
+def _load(group: str, base: type, only: set[str] | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for entry in sorted(entry_points(group=group), key=lambda e: e.name):
+        if only is not None and entry.name not in only:
+            continue  # not configured: its libraries (botocore, asyncssh, …) stay out of the daemon's memory
         try:
             cls = entry.load()
         except Exception as exc:  # a broken third-party plugin must not take the daemon down
@@ -38,6 +40,11 @@ def activity_drivers() -> dict[str, type[ActivityDriver]]:
     return _load(ACTIVITY_GROUP, ActivityDriver)
 
 
-def storage_drivers() -> dict[str, type[StorageDriver]]:
-    """Installed storage drivers by name."""
-    return _load(STORAGE_GROUP, StorageDriver)
+def storage_drivers(only: set[str] | None = None) -> dict[str, type[StorageDriver]]:
+    """Installed storage drivers by name (only those named in `only`, when given)."""
+    return _load(STORAGE_GROUP, StorageDriver, only)
+
+
+def storage_driver_names() -> list[str]:
+    """The names of every installed storage driver, without loading any."""
+    return sorted({entry.name for entry in entry_points(group=STORAGE_GROUP)})

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from archived.config import Config
 from archived.errors import ConfigError
 from archived.interfaces.storage import StorageDriver, Tier
+from archived.plugins import storage_driver_names
 
 
 @dataclass
@@ -27,7 +28,7 @@ def build_targets(config: Config, drivers: dict[str, type[StorageDriver]]) -> di
     targets = {}
     for name, target in config.storage.items():
         if target.driver not in drivers:
-            known = ", ".join(sorted(drivers)) or "none installed"
+            known = ", ".join(storage_driver_names()) or "none installed"
             raise ConfigError(f"storage.{name}.driver: unknown storage driver {target.driver!r} (known: {known})")
         cls = drivers[target.driver]
         try:

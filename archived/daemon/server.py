@@ -163,7 +163,7 @@ class Daemon:
         for driver in drivers.values():
             await driver.start()
             self._closers.append(driver.close)
-        targets = build_targets(config, storage_drivers())
+        targets = build_targets(config, storage_drivers({target.driver for target in config.storage.values()}))
         for target in targets.values():
             self._closers.append(target.driver.close)
         presets = build_presets(config, drivers)
