@@ -75,7 +75,7 @@ class Backoff:
         chosen = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
         if retry_after is not None:
             chosen = max(chosen, min(retry_after, max(self.cap, 120.0)))
-        return chosen
+        return float(chosen)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

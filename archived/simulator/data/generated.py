@@ -122,7 +122,7 @@ class IdCounters:
 
     def take(self, name: str, count: int = 1) -> int:
         """Reserve `count` ids of table `name` and return the first."""
-        first = getattr(self, name)
+        first: int = getattr(self, name)
         setattr(self, name, first + count)
         return first
 

@@ -88,7 +88,7 @@ def _resolve_context(call: Call, params: dict[str, Any]) -> int:
         return 1
     if contextid not in world.contexts:
         raise MoodleError("invalidcontext", message="Invalid context")
-    return contextid
+    return int(contextid)
 
 
 def _node(info: Any) -> dict[str, Any]:

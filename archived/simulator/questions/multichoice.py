@@ -83,7 +83,7 @@ class MultichoiceQuestion(QuestionDef):
         if response is None:
             return 0.0
         chosen = [response] if self.single else list(response)
-        total = sum(self.choices[i].fraction for i in chosen)
+        total = float(sum(self.choices[i].fraction for i in chosen))
         return round(max(0.0, min(1.0, total)), 7)
 
     def _chosen(self, response: Any) -> set[int]:

@@ -491,7 +491,8 @@ def serialise(root: lhtml.HtmlElement) -> str:
             _drop_block_whitespace(element)
         if element.tag not in _VOID and element.text is None and len(element) == 0:
             element.text = ""
-    return "<!DOCTYPE html>\n" + etree.tostring(root, method="xml", encoding="unicode")
+    serialised: str = etree.tostring(root, method="xml", encoding="unicode")
+    return "<!DOCTYPE html>\n" + serialised
 
 
 def _drop_block_whitespace(element: lhtml.HtmlElement) -> None:

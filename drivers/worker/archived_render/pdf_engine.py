@@ -74,7 +74,7 @@ ruby { display: ruby } rt { display: ruby-text }
 """
 
 
-class _ResourceFetcher(URLFetcher):
+class _ResourceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
     """Serves only the task's resources and `data:` URLs; records every other URL as missing."""
 
     def __init__(self, resources: dict[str, Resource], images: PreparedImageCache, task: RenderTask) -> None:
@@ -149,7 +149,7 @@ def _decode_data_url(url: str) -> Resource:
     return Resource(urllib.parse.unquote_to_bytes(payload), mime)
 
 
-class _ParsedHTML(HTML):
+class _ParsedHTML(HTML):  # type: ignore[misc]  # WeasyPrint ships no type information
     """A WeasyPrint document from an already parsed tree, with the report user-agent stylesheet."""
 
     def __init__(self, root: ET.Element, fetcher: URLFetcher, ua: CSS) -> None:  # no super(): no re-parse

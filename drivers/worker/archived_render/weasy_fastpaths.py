@@ -180,7 +180,8 @@ def _weasyprint_draw_first_line(
     if getattr(layout, "reused_for_drawing", False):
         _originals["reactivate"](layout, textbox.style)
         layout.reused_for_drawing = False
-    return _originals["draw_first_line"](stream, textbox, text_overflow, block_ellipsis, matrix)
+    drawn: list[Any] = _originals["draw_first_line"](stream, textbox, text_overflow, block_ellipsis, matrix)
+    return drawn
 
 
 def _draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsis: Any, matrix: Any) -> list[Any]:
