@@ -26,6 +26,7 @@ class ErrorCode(IntEnum):
     TOO_SLOW = -32010
     TOO_MANY_CONNECTIONS = -32011
     CONNECTION_TIMEOUT = -32012
+    MORE_MATCHES = -32013
 
 
 # What each code means to a client (the protocol reference prints these).
@@ -47,6 +48,8 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.TOO_SLOW: "a subscriber fell too far behind on events; the connection is closed, resubscribe",
     ErrorCode.TOO_MANY_CONNECTIONS: "the connection was refused (the message names the limit) and closed",
     ErrorCode.CONNECTION_TIMEOUT: "no `hello` in time, or idle too long without a subscription; connection closed",
+    ErrorCode.MORE_MATCHES: "a bulk action's filter now matches more jobs than `expected` (`data` has both); nothing "
+    "was done: show the new count and ask again",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field
@@ -136,22 +137,90 @@ class CreateJobResult(Answer):
     forced: list[str] = Field(default_factory=list)
 
 
-class ListJobsParams(Params):
-    """Which jobs, a page at a time (newest first)."""
+class JobSortKey(StrEnum):
+    """What `jobs.list` sorts by; jobs with equal values keep the order of their ids, so a sort is stable."""
 
-    states: list[JobState] | None = None
-    cmid: int | None = None
+    CREATED = "created"
+    FINISHED = "finished"
+    STATE = "state"
+    COURSE = "course"
+    ACTIVITY = "activity"
+    ERROR_CODE = "error_code"
+    INITIATOR = "initiator"
+    RUN_TIME = "run_time"
+
+
+class JobFilter(Params):
+    """Which jobs: every criterion given must hold (none given: every job that is not deleted)."""
+
+    search: str | None = Field(
+        default=None,
+        max_length=200,
+        description="text found (case-insensitive) in the course or activity name, the error code or the "
+        "initiator's name, or the start of the job id",
+    )
+    states: list[JobState] | None = Field(default=None, description="the job is in one of these states")
+    error_codes: list[str] | None = Field(default=None, description="the job's error code is one of these")
+    course_id: int | None = Field(default=None, description="the Moodle course's id")
+    cmid: int | None = Field(default=None, description="the activity's course module id")
+    created_since: UtcTime | None = Field(default=None, description="created at or after this time")
+    created_until: UtcTime | None = Field(default=None, description="created before this time")
+    include_deleted: bool = Field(default=False, description="also jobs whose archives were deleted")
+
+
+class ListJobsParams(JobFilter):
+    """Which jobs, sorted, a page at a time: pass `next_cursor` of a page as `cursor` for the next one (keyset
+    paging: no job is shown twice or skipped while jobs are added). `offset` is protocol 1's paging."""
+
+    sort: JobSortKey = Field(default=JobSortKey.CREATED, description="jobs with equal values stay in job id order")
+    descending: bool = Field(default=True, description="largest first (newest first for `created`)")
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
-    include_deleted: bool = False
+    cursor: str | None = Field(default=None, description="`next_cursor` of the page before; same filter and sort")
+    offset: int = Field(default=0, ge=0, description="rows to skip (not with `cursor`)")
 
 
 class JobPage(Answer):
-    """A page of jobs, newest first, and how many match in all."""
+    """A page of jobs in the requested order, how many match in all, and the cursor of the next page."""
 
     jobs: list[JobSummary]
-    total: int
+    total: int = Field(description="how many jobs match the filter in all")
     offset: int = 0
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; null: last page")
+
+
+class BulkParams(JobFilter):
+    """Act on every job that matches the filter; refused if it now matches more than the `expected` jobs that the
+    client showed the operator."""
+
+    expected: int = Field(ge=0, description="how many matching jobs the client showed (the total of `jobs.list`)")
+
+
+class BulkDeleteParams(BulkParams):
+    """Delete the archives of every matching job; archives still under retention only with `force`."""
+
+    force: bool = False
+
+
+class SkippedJobs(Answer):
+    """Matching jobs that were left alone, and why (e.g. `not failed (completed)`, `retained until 2029-03-01`)."""
+
+    reason: str
+    job_ids: list[str]
+
+
+class BulkResult(Answer):
+    """What a bulk action did: how many jobs matched, which it acted on, which it skipped and why."""
+
+    matched: int = Field(description="how many jobs the filter matched")
+    acted: int = Field(description="how many of them it acted on")
+    job_ids: list[str] = Field(default_factory=list, description="the jobs acted on")
+    skipped: list[SkippedJobs] = Field(default_factory=list, description="grouped by reason")
+
+
+class BulkDeleteResult(BulkResult):
+    """A bulk delete, and how many stored copies it removed."""
+
+    deleted_copies: int = 0
 
 
 class JobView(Answer):

@@ -21,6 +21,10 @@ from archived.protocol.courses import (
 from archived.protocol.daemon import DaemonStatus
 from archived.protocol.drivers import DriverList, DriverRef, SettingsDescription
 from archived.protocol.jobs import (
+    BulkDeleteParams,
+    BulkDeleteResult,
+    BulkParams,
+    BulkResult,
     CreateJobParams,
     CreateJobResult,
     DeleteParams,
@@ -71,12 +75,25 @@ DAEMON_STATUS = MethodSpec(
     "daemon.status", NoParams, DaemonStatus, "version, uptime, job counts, Moodle reachability, the store's health"
 )
 JOBS_CREATE = MethodSpec("jobs.create", CreateJobParams, CreateJobResult, "queue a new archive job", mutating=True)
-JOBS_LIST = MethodSpec("jobs.list", ListJobsParams, JobPage, "jobs, newest first")
+JOBS_LIST = MethodSpec("jobs.list", ListJobsParams, JobPage, "jobs by filter and search, sorted, a page at a time")
 JOBS_GET = MethodSpec("jobs.get", JobRef, JobView, "one job with its timeline and artifacts")
 JOBS_LOGS = MethodSpec("jobs.logs", LogsParams, LogPage, "a page of a job's log")
 JOBS_CANCEL = MethodSpec("jobs.cancel", JobRef, JobResult, "cancel a job", mutating=True)
 JOBS_RETRY = MethodSpec("jobs.retry", JobRef, JobResult, "retry a failed/canceled job", mutating=True)
 JOBS_DELETE = MethodSpec("jobs.delete", DeleteParams, DeleteResult, "delete a job's archives", mutating=True)
+JOBS_RETRY_MATCHING = MethodSpec(
+    "jobs.retry_matching", BulkParams, BulkResult, "retry every failed/canceled job the filter matches", mutating=True
+)
+JOBS_CANCEL_MATCHING = MethodSpec(
+    "jobs.cancel_matching", BulkParams, BulkResult, "cancel every active job the filter matches", mutating=True
+)
+JOBS_DELETE_MATCHING = MethodSpec(
+    "jobs.delete_matching",
+    BulkDeleteParams,
+    BulkDeleteResult,
+    "delete the archives of every ended job the filter matches",
+    mutating=True,
+)
 SETTINGS_DESCRIBE = MethodSpec("settings.describe", DriverRef, SettingsDescription, "a driver's settings and presets")
 DRIVERS_LIST = MethodSpec("drivers.list", NoParams, DriverList, "installed activity drivers")
 STORAGE_STATUS = MethodSpec("storage.status", StorageStatusParams, StorageStatusResult, "storage targets and probes")
@@ -99,6 +116,9 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     JOBS_CANCEL,
     JOBS_RETRY,
     JOBS_DELETE,
+    JOBS_RETRY_MATCHING,
+    JOBS_CANCEL_MATCHING,
+    JOBS_DELETE_MATCHING,
     SETTINGS_DESCRIBE,
     DRIVERS_LIST,
     STORAGE_STATUS,
