@@ -125,4 +125,116 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX job_logs_by_level_age ON job_logs(level, at);
     """,
+    # 5: finding jobs (`jobs.list` filters, sorts and keyset pages, the bulk actions): the initiator's name as a
+    # column of its own (searched and sorted), and an index per filter that pages in created order by (created_at, id)
+    # (replacing the two that lacked the id).
+    """
+    ALTER TABLE jobs ADD COLUMN initiator_name TEXT NOT NULL DEFAULT '';
+    UPDATE jobs SET initiator_name = COALESCE(json_extract(initiator, '$.name'), '');
+    DROP INDEX jobs_by_created;
+    DROP INDEX jobs_by_state;
+    CREATE INDEX jobs_by_created_id ON jobs(created_at, id);
+    CREATE INDEX jobs_by_state_created_id ON jobs(state, created_at, id);
+    CREATE INDEX jobs_by_error_created_id ON jobs(error_code, created_at, id) WHERE error_code IS NOT NULL;
+    CREATE INDEX jobs_by_course_created_id ON jobs(course_id, created_at, id);
+    """,
+    # 6: what becomes of stored archives after they were made: tombstones of deleted copies, renewals of their
+    # timestamps (the replies and where each is stored), the people inside each archive (for GDPR requests) and
+    # the audit trail of who looked up or exported whose data and who deleted what early.
+    """
+    CREATE TABLE tombstones (
+        id INTEGER PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+        object TEXT NOT NULL,
+        target TEXT NOT NULL,
+        location TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        retain_until REAL,
+        deleted_at REAL NOT NULL,
+        reason TEXT NOT NULL,
+        forced INTEGER NOT NULL DEFAULT 0,
+        by TEXT NOT NULL
+    );
+    CREATE INDEX tombstones_by_job ON tombstones(job_id, id);
+
+    CREATE TABLE timestamp_renewals (
+        id INTEGER PRIMARY KEY,
+        artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+        number INTEGER NOT NULL,
+        reply BLOB NOT NULL,
+        chain BLOB NOT NULL,
+        stamped_sha512 TEXT NOT NULL,
+        gen_time REAL NOT NULL,
+        authority TEXT NOT NULL,
+        holds_until REAL,
+        created_at REAL NOT NULL,
+        UNIQUE (artifact_id, number)
+    );
+
+    CREATE TABLE renewal_copies (
+        renewal_id INTEGER NOT NULL REFERENCES timestamp_renewals(id),
+        target TEXT NOT NULL,
+        reply_location TEXT NOT NULL,
+        chain_location TEXT NOT NULL,
+        stored_at REAL NOT NULL,
+        deleted_at REAL,
+        PRIMARY KEY (renewal_id, target)
+    );
+
+    CREATE TABLE people_index (
+        artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+        site TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        username TEXT NOT NULL DEFAULT '',
+        idnumber TEXT NOT NULL DEFAULT '',
+        firstname TEXT NOT NULL DEFAULT '',
+        lastname TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (artifact_id, site, userid)
+    );
+    CREATE INDEX people_by_userid ON people_index(userid);
+    CREATE INDEX people_by_username ON people_index(username);
+    CREATE INDEX people_by_idnumber ON people_index(idnumber);
+
+    CREATE TABLE people_indexed (
+        artifact_id INTEGER PRIMARY KEY REFERENCES artifacts(id),
+        attempted_at REAL NOT NULL,
+        indexed_at REAL,
+        source TEXT NOT NULL DEFAULT '',
+        people INTEGER NOT NULL DEFAULT 0,
+        problem TEXT
+    );
+
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        details TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_by_action ON audit_log(action, id);
+    """,
+    # 7: copies an optional storage target missed, retried in the background until they exist (or the job is
+    # deleted); an index to list the archives a target holds.
+    """
+    CREATE TABLE pending_copies (
+        id INTEGER PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+        target TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        next_try_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (artifact_id, target)
+    );
+    CREATE INDEX pending_copies_by_next_try ON pending_copies(next_try_at);
+    CREATE INDEX pending_copies_by_job ON pending_copies(job_id);
+    CREATE INDEX artifact_locations_by_target ON artifact_locations(target, artifact_id) WHERE deleted_at IS NULL;
+    """,
 ]
