@@ -11,7 +11,10 @@ from archived import __version__
 from archived.cli.exit_codes import ExitCode
 
 # One module per command group; each has `register(subparsers)`.
-COMMAND_MODULES = ("daemon", "jobs", "status", "verify", "moodle", "courses", "demo", "tui", "doctor", "protocol")
+COMMAND_MODULES = (
+    "daemon", "jobs", "archives", "retention", "people", "status", "verify", "moodle", "courses", "demo", "tui",
+    "doctor", "protocol",
+)  # fmt: skip
 
 EPILOG = """\
 exit codes: 0 ok, 1 failed (e.g. verify found defects), 2 usage or configuration error,

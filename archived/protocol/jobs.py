@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from archived.protocol.base import Answer, Params, UtcTime
+from archived.protocol.copies import PendingCopy
 from archived.protocol.states import JobState, Outcome
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -103,6 +104,9 @@ class Artifact(Answer):
     timestamp: dict[str, Any] | None = Field(
         default=None,
         description='RFC 3161 timestamp status, e.g. {"status": "ok", "tsa": …, "at": …}; null: not timestamped',
+    )
+    pending: list[PendingCopy] = Field(
+        default_factory=list, description="copies on optional targets that failed and are retried in the background"
     )
 
 

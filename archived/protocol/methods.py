@@ -8,6 +8,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from archived.protocol.archives import (
+    ArchiveChunk,
+    ArchivePage,
+    ArchiveTransfer,
+    GetArchiveParams,
+    ListArchivesParams,
+    ReadArchiveParams,
+)
 from archived.protocol.base import NoParams
 from archived.protocol.courses import (
     CoursePage,
@@ -36,6 +44,13 @@ from archived.protocol.jobs import (
     ListJobsParams,
     LogPage,
     LogsParams,
+)
+from archived.protocol.retention import (
+    RetentionDeleteParams,
+    RetentionResult,
+    RetentionRunParams,
+    TombstonePage,
+    TombstonesParams,
 )
 from archived.protocol.session import (
     HelloParams,
@@ -105,6 +120,33 @@ COURSES_SHOW = MethodSpec("courses.show", CourseRefParams, CourseView, "a course
 COURSES_REFRESH = MethodSpec(
     "courses.refresh", RefreshParams, RefreshResult, "fetch the overview from Moodle again (force: operators only)"
 )
+ARCHIVES_LIST = MethodSpec(
+    "archives.list", ListArchivesParams, ArchivePage, "stored archives by course, activity and target, newest first"
+)
+# Operators only: these hand over the archive itself (students' answers), not just facts about it.
+ARCHIVES_GET = MethodSpec(
+    "archives.get",
+    GetArchiveParams,
+    ArchiveTransfer,
+    "fetch an archive from a target that holds it and verify it; read it with archives.read",
+    mutating=True,
+)
+ARCHIVES_READ = MethodSpec(
+    "archives.read", ReadArchiveParams, ArchiveChunk, "a chunk of a verified archive (archives.get)", mutating=True
+)
+RETENTION_RUN = MethodSpec(
+    "retention.run", RetentionRunParams, RetentionResult, "delete the archives whose retention is over", mutating=True
+)
+RETENTION_DELETE = MethodSpec(
+    "retention.delete",
+    RetentionDeleteParams,
+    RetentionResult,
+    "delete a job's archives from every target (before their date only with force; audited)",
+    mutating=True,
+)
+RETENTION_TOMBSTONES = MethodSpec(
+    "retention.tombstones", TombstonesParams, TombstonePage, "what remains of deleted archives", mutating=True
+)
 
 METHODS: tuple[MethodSpec[Any, Any], ...] = (
     HELLO,
@@ -128,4 +170,7 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     COURSES_LIST,
     COURSES_SHOW,
     COURSES_REFRESH,
+    ARCHIVES_LIST,
+    ARCHIVES_GET,
+    ARCHIVES_READ,
 )
