@@ -36,6 +36,7 @@ LAYERS: list[set[str]] = [
     {"archived.store"},
     {"archived.events"},
     {"archived.jobs"},
+    {"archived.retention", "archived.people"},
     {"archived.rpc"},
     {"archived.overview"},
     {"archived.daemon"},

@@ -1,5 +1,6 @@
 """Housekeeping on the daemon's tick: the retention sweep of delivered events and job log lines, so that the store
-stays bounded on a server that runs for years (`[retention]`)."""
+stays bounded on a server that runs for years (`[retention]`), and the hourly sweep of stored archives whose
+retention is over (`archived.retention.sweep`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from archived.config import RetentionConfig
@@ -18,6 +19,7 @@ from archived.store.log_retention import sweep_job_logs
 log = logging.getLogger("archived.housekeeping")
 
 DAY = 86_400.0
+ARCHIVE_SWEEP_SECONDS = 3600.0  # stored archives expire by the day: an hourly look is soon enough
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,12 @@ class Housekeeping:
         outbox: EventOutbox,
         delivered_up_to: Callable[[], int | None],
         clock: Callable[[], float] = time.time,
+        archive_sweep: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.config = config
+        self._archive_sweep = archive_sweep
+        self._last_archive_sweep: float | None = None
+        self._archive_task: asyncio.Task[None] | None = None
         self.outbox = outbox
         self._delivered_up_to = delivered_up_to
         self._clock = clock
@@ -51,6 +57,7 @@ class Housekeeping:
     def tick(self) -> None:
         """Start a sweep if one is due and none is running."""
         now = self._clock()
+        self._tick_archives(now)
         if self._task is not None and not self._task.done():
             return
         if self.outbox.db.problem is not None:
@@ -59,6 +66,24 @@ class Housekeeping:
             return
         self._last_sweep = now
         self._task = asyncio.create_task(self._sweep_logged(now), name="retention-sweep")
+
+    def _tick_archives(self, now: float) -> None:
+        if self._archive_sweep is None or self.outbox.db.problem is not None:
+            return
+        if self._archive_task is not None and not self._archive_task.done():
+            return
+        if self._last_archive_sweep is not None and now - self._last_archive_sweep < ARCHIVE_SWEEP_SECONDS:
+            return
+        self._last_archive_sweep = now
+        self._archive_task = asyncio.create_task(self._archives_logged(self._archive_sweep), name="archive-retention")
+
+    async def _archives_logged(self, sweep: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await sweep()
+        except StoreUnwritable:
+            pass  # reported by `archived status`; the next hour tries again
+        except Exception:
+            log.exception("the retention sweep of stored archives failed; it runs again in an hour")
 
     async def _sweep_logged(self, now: float) -> SweepReport | None:
         try:
@@ -95,7 +120,8 @@ class Housekeeping:
 
     async def close(self) -> None:
         """Stop a running sweep (each deleted chunk is committed on its own; the next start goes on)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        for task in (self._task, self._archive_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task

@@ -40,17 +40,20 @@ from archived.moodle.factory import build_moodle_api
 from archived.overview.index import CourseIndex
 from archived.overview.methods import overview_methods
 from archived.plugins import activity_drivers, storage_drivers
+from archived.retention.sweep import ArchiveRetention
 from archived.rpc.daemon_methods import daemon_methods
 from archived.rpc.driver_methods import driver_methods
 from archived.rpc.identity import DaemonIdentity
 from archived.rpc.job_methods import job_methods
 from archived.rpc.limits import ConnectionLimits
 from archived.rpc.peer import AccessPolicy
+from archived.rpc.retention_methods import retention_methods
 from archived.rpc.server import RpcServer
 from archived.rpc.session_methods import session_methods
 from archived.rpc.target_probes import TargetProbes
 from archived.store.database import Database
 from archived.store.jobs import JobStore
+from archived.store.records import Initiator
 from archived.targets import build_targets
 from archived_render.service import RenderLimits, RenderService
 
@@ -102,6 +105,7 @@ class Daemon:
         self._open_files_limit: int | None = None
         self._log_limits: RepeatLimits | None = None
         self.render: RenderService | None = None
+        self.retention: ArchiveRetention | None = None
 
     def request_stop(self, *, hard: bool = False) -> None:
         """Begin the shutdown as if signalled (used when the daemon runs inside another command)."""
@@ -182,6 +186,7 @@ class Daemon:
             timestamper=timestamper,
         )
         self.engine = engine
+        self.retention = ArchiveRetention(db=db, outbox=store.outbox, targets=targets, job_log=store)
         self.events = await self._event_dispatcher(store, bus)
         overview = await self._overview(moodle_api, drivers, store, bus)
         resumed = await engine.start()
@@ -196,6 +201,7 @@ class Daemon:
         )  # fmt: skip
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
         rpc.register(driver_methods(drivers=drivers, catalogue=engine))
+        rpc.register(retention_methods(retention=self.retention, jobs=engine))
         if overview is not None:
             rpc.register(overview_methods(overview))
         inherited = inherited_socket()
@@ -231,10 +237,16 @@ class Daemon:
         await dispatcher.start()
         self._closers.append(dispatcher.stop)
         self.housekeeping = Housekeeping(
-            self.config.retention, outbox=store.outbox, delivered_up_to=dispatcher.delivered_up_to
-        )
+            self.config.retention, outbox=store.outbox, delivered_up_to=dispatcher.delivered_up_to,
+            archive_sweep=self._sweep_archives,
+        )  # fmt: skip
         self._closers.append(self.housekeeping.close)
         return dispatcher
+
+    async def _sweep_archives(self) -> None:
+        """The hourly retention sweep of stored archives."""
+        if self.retention is not None:
+            await self.retention.sweep(by=Initiator(kind="schedule", name="retention"))
 
     def _render_service(self) -> RenderService:
         """The one render service of every job and driver (`[workers]`); its processes start on first use."""
