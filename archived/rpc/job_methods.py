@@ -1,17 +1,28 @@
-"""The `jobs.*` methods: create, list, show, page through logs, cancel, retry and delete archive jobs."""
+"""The `jobs.*` methods: create, find (filter, search, sort, page), show, page through logs, cancel, retry and
+delete archive jobs, one at a time or every job a filter matches."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any, Protocol
 
+from pydantic import PrivateAttr
+
 from archived.errors import ArchivedError
+from archived.jobs.bulk import BulkCommands, BulkOutcome, MoreMatches
 from archived.protocol.errors import ErrorCode, RpcError
 from archived.protocol.jobs import (
+    BulkDeleteParams,
+    BulkDeleteResult,
+    BulkParams,
+    BulkResult,
     CreateJobParams,
     CreateJobResult,
     DeleteParams,
     DeleteResult,
+    JobFilter,
     JobPage,
     JobRef,
     JobResult,
@@ -19,19 +30,27 @@ from archived.protocol.jobs import (
     ListJobsParams,
     LogPage,
     LogsParams,
+    SkippedJobs,
 )
 from archived.protocol.methods import (
     JOBS_CANCEL,
+    JOBS_CANCEL_MATCHING,
     JOBS_CREATE,
     JOBS_DELETE,
+    JOBS_DELETE_MATCHING,
     JOBS_GET,
     JOBS_LIST,
     JOBS_LOGS,
     JOBS_RETRY,
+    JOBS_RETRY_MATCHING,
 )
 from archived.rpc.method import Method, method, method_by_initiator
+from archived.store.job_queries import InvalidCursor, SortOrder
 from archived.store.jobs import JobStore
+from archived.store.pending_copies import PendingCopyStore
 from archived.store.records import Initiator, JobRecord
+
+_FILTER_FIELDS = set(JobFilter.model_fields)
 
 
 class JobLookup(Protocol):
@@ -112,18 +131,47 @@ async def jobs_create(
     return CreateJobResult(job=job.to_summary(), forced=forced)
 
 
-async def jobs_list(params: ListJobsParams, *, store: JobStore) -> JobPage:
-    """A page of jobs, newest first, with the number of all that match."""
-    jobs, total = await store.list_jobs(
-        states=params.states,
-        cmid=params.cmid,
-        include_deleted=params.include_deleted,
-        limit=params.limit,
-        offset=params.offset,
-    )
-    # One validation of the whole page (in pydantic's core) rather than a model per job.
-    return JobPage.model_validate(
-        {"jobs": [job.summary_fields() for job in jobs], "total": total, "offset": params.offset}
+class WrittenJobPage(JobPage):
+    """A page of jobs whose summaries are JSON already (each written once per change of its job, by the store):
+    the answer is those texts joined, not a page of models serialised again. `jobs` stays empty; `page()` reads
+    the texts back into a `JobPage` for callers in the daemon."""
+
+    _summaries: list[str] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def of(cls, summaries: list[str], *, total: int, offset: int, next_cursor: str | None) -> WrittenJobPage:
+        """A page from its summaries' JSON texts."""
+        page = cls.model_construct(jobs=[], total=total, offset=offset, next_cursor=next_cursor)
+        page._summaries = summaries
+        return page
+
+    def model_dump_json(self, **_: Any) -> str:
+        """The page as the protocol writes it (`JobPage`), its summaries spliced in as written."""
+        tail = json.dumps({"total": self.total, "offset": self.offset, "next_cursor": self.next_cursor})
+        return '{"jobs":[' + ",".join(self._summaries) + "]," + tail[1:]
+
+    def page(self) -> JobPage:
+        """The page as models."""
+        return JobPage.model_validate_json(self.model_dump_json())
+
+
+async def jobs_list(params: ListJobsParams, *, store: JobStore) -> WrittenJobPage:
+    """A page of the jobs that match the filter, in the requested order, with the number of all that match."""
+    if params.cursor is not None and params.offset:
+        raise RpcError(ErrorCode.INVALID_PARAMS, "cursor and offset: give one (cursor pages after a job, offset skips)")
+    criteria = JobFilter.model_construct(**{name: getattr(params, name) for name in _FILTER_FIELDS})
+    try:
+        listing = await store.list_summaries(
+            criteria,
+            sort=SortOrder(params.sort, params.descending),
+            limit=params.limit,
+            offset=params.offset,
+            cursor=params.cursor,
+        )
+    except InvalidCursor as exc:
+        raise RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from None
+    return WrittenJobPage.of(
+        listing.summaries, total=listing.total, offset=params.offset, next_cursor=listing.next_cursor
     )
 
 
@@ -133,10 +181,16 @@ async def jobs_get(params: JobRef, *, jobs: JobLookup, store: JobStore) -> JobVi
     job = await jobs.get_job(job_id)
     timeline = await store.timeline(job_id)
     artifacts = await store.artifacts(job_id)
+    pending = await PendingCopyStore(store.db).of_job(job_id)  # copies optional targets still miss
     return JobView(
         job=job.to_detail(),
         timeline=[step.to_wire() for step in timeline],
-        artifacts=[artifact.to_wire() for artifact in artifacts],
+        artifacts=[
+            artifact.to_wire().model_copy(
+                update={"pending": [copy.to_wire() for copy in pending if copy.artifact_id == artifact.id]}
+            )
+            for artifact in artifacts
+        ],
     )
 
 
@@ -169,8 +223,52 @@ async def jobs_delete(params: DeleteParams, initiator: Initiator, *, commands: J
     return DeleteResult(job=job.to_summary(), deleted=deleted)
 
 
+def _bulk_result(outcome: BulkOutcome) -> BulkResult:
+    return BulkResult(
+        matched=outcome.matched,
+        acted=len(outcome.acted),
+        job_ids=outcome.acted,
+        skipped=[SkippedJobs(reason=reason, job_ids=ids) for reason, ids in outcome.skipped.items()],
+    )
+
+
+async def _refused_if_more(action: Awaitable[BulkOutcome]) -> BulkOutcome:
+    """A bulk action's outcome; `MORE_MATCHES` (with both counts) if the filter matches more than expected."""
+    try:
+        return await action
+    except MoreMatches as exc:
+        raise RpcError(ErrorCode.MORE_MATCHES, str(exc), {"expected": exc.expected, "matched": exc.matched}) from None
+
+
+def _criteria(params: BulkParams) -> JobFilter:
+    return JobFilter.model_construct(**{name: getattr(params, name) for name in _FILTER_FIELDS})
+
+
+async def jobs_retry_matching(params: BulkParams, initiator: Initiator, *, bulk: BulkCommands) -> BulkResult:
+    """Retry every failed, canceled or timed-out job the filter matches."""
+    action = bulk.retry_matching(_criteria(params), expected=params.expected, by=initiator)
+    return _bulk_result(await _refused_if_more(action))
+
+
+async def jobs_cancel_matching(params: BulkParams, initiator: Initiator, *, bulk: BulkCommands) -> BulkResult:
+    """Cancel every job the filter matches that has not ended."""
+    action = bulk.cancel_matching(_criteria(params), expected=params.expected, by=initiator)
+    return _bulk_result(await _refused_if_more(action))
+
+
+async def jobs_delete_matching(
+    params: BulkDeleteParams, initiator: Initiator, *, bulk: BulkCommands
+) -> BulkDeleteResult:
+    """Delete the archives of every ended job the filter matches (retained ones only with `force`)."""
+    action = bulk.delete_matching(_criteria(params), expected=params.expected, by=initiator, force=params.force)
+    outcome = await _refused_if_more(action)
+    result = _bulk_result(outcome)
+    return BulkDeleteResult(**dict(result), deleted_copies=outcome.deleted_copies)
+
+
 def job_methods(*, commands: JobCommands, store: JobStore, activities: ActivityLookup | None) -> list[Method[Any, Any]]:
     """The `jobs.*` methods, bound to the engine, the store and (with Moodle) the course overview."""
+    bulk = BulkCommands(commands=commands, store=store)
     return [
         method_by_initiator(JOBS_CREATE, partial(jobs_create, commands=commands, activities=activities)),
         method(JOBS_LIST, partial(jobs_list, store=store)),
@@ -179,4 +277,7 @@ def job_methods(*, commands: JobCommands, store: JobStore, activities: ActivityL
         method_by_initiator(JOBS_CANCEL, partial(jobs_cancel, commands=commands)),
         method_by_initiator(JOBS_RETRY, partial(jobs_retry, commands=commands)),
         method_by_initiator(JOBS_DELETE, partial(jobs_delete, commands=commands)),
+        method_by_initiator(JOBS_RETRY_MATCHING, partial(jobs_retry_matching, bulk=bulk)),
+        method_by_initiator(JOBS_CANCEL_MATCHING, partial(jobs_cancel_matching, bulk=bulk)),
+        method_by_initiator(JOBS_DELETE_MATCHING, partial(jobs_delete_matching, bulk=bulk)),
     ]

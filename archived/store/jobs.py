@@ -7,26 +7,25 @@ import dataclasses
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from archived.protocol.events import JobCreated, JobDeleted, JobLogged, StorageWriteCompleted, transition_events
+from archived.protocol.jobs import JobFilter
 from archived.protocol.states import JobState, Outcome
 from archived.storable_text import storable_text
 from archived.store.database import Database
 from archived.store.events import EventOutbox
+from archived.store.job_queries import JOB_COLUMNS, NEWEST_FIRST, SortOrder
+from archived.store.job_reader import JobReader
 from archived.store.records import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition
 from archived.store.state_chart import check_transition
+from archived.store.summary_cache import SummaryCache
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
-_JOB_COLUMNS = (
-    "id, driver, course_id, cmid, course_name, activity_name, initiator, settings, state, outcome, "
-    "failed_stage, retries, next_retry_at, progress, progress_text, error_code, error_message, error_recoverable, "
-    "run_seconds, "
-    "timeout_seconds, created_at, updated_at, started_at, finished_at, deleted_at, fingerprint"
-)
 _UPDATABLE = {
     "outcome",
     "failed_stage",
@@ -55,8 +54,26 @@ class JobNotFound(LookupError):
     """No job with that id."""
 
 
-def _row_to_job(row: aiosqlite.Row, initiators: dict[str, Initiator] | None = None) -> JobRecord:
-    """A job from its row (`_JOB_COLUMNS`, in order); `initiators` caches parsed initiators across the rows of one
+@dataclass(frozen=True)
+class JobListing:
+    """A page of jobs, how many match in all, and the cursor of the next page (None: the last page)."""
+
+    jobs: list[JobRecord]
+    total: int
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class SummaryListing:
+    """A page of jobs as `jobs.list` sends it: each job's summary as JSON text, the total and the next cursor."""
+
+    summaries: list[str]
+    total: int
+    next_cursor: str | None
+
+
+def _row_to_job(row: aiosqlite.Row | tuple[Any, ...], initiators: dict[str, Initiator] | None = None) -> JobRecord:
+    """A job from its row (`JOB_COLUMNS`, in order); `initiators` caches parsed initiators across the rows of one
     page (a page has few). Unpacked by position: a page of 100 jobs is the socket's most frequent large answer."""
     (
         job_id, driver, course_id, cmid, course_name, activity_name, raw_initiator, settings, state, outcome,
@@ -112,6 +129,14 @@ class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.outbox = EventOutbox(db)
+        if db.path is None:
+            raise ValueError("the job store needs the path of its database (its reads open their own connection)")
+        self.reader = JobReader(db.path)
+        self.summaries = SummaryCache()
+
+    def close(self) -> None:
+        """Close the connection the store's job-finding reads use."""
+        self.reader.close()
 
     # -- jobs ---------------------------------------------------------------------------------------------
 
@@ -132,12 +157,12 @@ class JobStore:
         entries: list[LogEntry] = []
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 26)})",
+                f"INSERT INTO jobs ({JOB_COLUMNS}, initiator_name) VALUES ({', '.join('?' * 27)})",
                 (
                     job.id, job.driver, job.course_id, job.cmid, _encode(job.course_name), _encode(job.activity_name),
                     json.dumps(job.initiator.to_dict()), json.dumps(job.settings), job.state.value,
                     None, None, 0, None, 0.0, job.progress_text, None, None, None, 0.0, job.timeout_seconds,
-                    job.created_at, job.updated_at, None, None, None, None,
+                    job.created_at, job.updated_at, None, None, None, None, _encode(job.initiator.name),
                 ),
             )  # fmt: skip
             await conn.executemany(
@@ -241,7 +266,7 @@ class JobStore:
     async def last_completed_job(self, cmid: int) -> JobRecord | None:
         """The newest completed, not deleted job of an activity."""
         async with self.db.connection.execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE cmid = ? AND state = 'completed' AND deleted_at IS NULL "
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE cmid = ? AND state = 'completed' AND deleted_at IS NULL "
             "ORDER BY finished_at DESC LIMIT 1",
             (cmid,),
         ) as cur:
@@ -257,7 +282,7 @@ class JobStore:
 
     async def get(self, job_id: str) -> JobRecord:
         """One job; `JobNotFound` if there is none."""
-        async with self.db.connection.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)) as cur:
+        async with self.db.connection.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)) as cur:
             row = await cur.fetchone()
         if row is None:
             raise JobNotFound(job_id)
@@ -265,47 +290,59 @@ class JobStore:
 
     async def list_jobs(
         self,
+        criteria: JobFilter | None = None,
         *,
-        states: Iterable[JobState] | None = None,
-        cmid: int | None = None,
-        include_deleted: bool = False,
+        sort: SortOrder = NEWEST_FIRST,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[JobRecord], int]:
-        """Jobs, newest first (without their settings), and the total number matching the filter."""
-        where, params = self._filter(states=states, cmid=cmid, include_deleted=include_deleted)
-        total = await self._count(where, params)
-        # Listing rows never need the settings; skipping their JSON halves the cost of a page.
-        columns = _JOB_COLUMNS.replace(" settings,", " '{}' AS settings,")
-        async with self.db.connection.execute(
-            f"SELECT {columns} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        ) as cur:
-            rows = await cur.fetchall()
+        cursor: str | None = None,
+    ) -> JobListing:
+        """A page of matching jobs (without their settings) in `sort` order, after `cursor` or `offset`, with the
+        total number matching and the cursor of the next page. `InvalidCursor` for a cursor of another sort."""
+        page = await self.reader.page(criteria or JobFilter(), sort, limit=limit, offset=offset, cursor=cursor)
         initiators: dict[str, Initiator] = {}
-        return [_row_to_job(row, initiators) for row in rows], total
+        jobs = [_row_to_job(page.rows[job_id], initiators) for job_id, _ in page.keys if job_id in page.rows]
+        return JobListing(jobs, page.total, page.next_cursor)
 
-    async def _count(self, where: str, params: tuple[Any, ...]) -> int:
-        async with self.db.connection.execute(f"SELECT COUNT(*) FROM jobs {where}", params) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+    async def list_summaries(
+        self,
+        criteria: JobFilter,
+        *,
+        sort: SortOrder = NEWEST_FIRST,
+        limit: int = 100,
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> SummaryListing:
+        """`list_jobs` as `jobs.list` sends it: each job's summary as JSON, written once per change of the job."""
+        cache = self.summaries
+        page = await self.reader.page(
+            criteria,
+            sort,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+            wanted=lambda job_id, updated_at: cache.get(job_id, updated_at) is None,
+        )
+        texts: list[str] = []
+        initiators: dict[str, Initiator] = {}
+        for job_id, updated_at in page.keys:
+            text = cache.get(job_id, updated_at)
+            if text is None:
+                row = page.rows.get(job_id)
+                # None: the cached text was dropped after the page was read; the job is summarised as it is now
+                job = _row_to_job(row, initiators) if row is not None else await self.get(job_id)
+                text = job.to_summary().model_dump_json(by_alias=True)
+                cache.put(job_id, job.updated_at, text)
+            texts.append(text)
+        return SummaryListing(texts, page.total, page.next_cursor)
 
-    @staticmethod
-    def _filter(
-        *, states: Iterable[JobState] | None, cmid: int | None, include_deleted: bool
-    ) -> tuple[str, tuple[Any, ...]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if states is not None:
-            values = [s.value for s in states]
-            clauses.append(f"state IN ({', '.join('?' * len(values))})")
-            params += values
-        if cmid is not None:
-            clauses.append("cmid = ?")
-            params.append(cmid)
-        if not include_deleted:
-            clauses.append("deleted_at IS NULL")
-        return ("WHERE " + " AND ".join(clauses)) if clauses else "", tuple(params)
+    async def count_matching(self, criteria: JobFilter) -> int:
+        """How many jobs match a filter."""
+        return await self.reader.count(criteria)
+
+    async def ids_matching(self, criteria: JobFilter) -> list[str]:
+        """The ids of every job that matches a filter, oldest first."""
+        return await self.reader.ids(criteria)
 
     async def count_by_state(self, *, since: float | None = None) -> dict[str, int]:
         """How many (non-deleted) jobs are in each state, optionally only those updated since a time."""
@@ -321,7 +358,7 @@ class JobStore:
         """Every job that is not in a terminal state (resumed after a restart), oldest first."""
         terminal = [s.value for s in JobState if s.is_terminal]
         async with self.db.connection.execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state NOT IN ({', '.join('?' * len(terminal))}) "
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ({', '.join('?' * len(terminal))}) "
             "AND deleted_at IS NULL ORDER BY created_at",
             terminal,
         ) as cur:

@@ -71,7 +71,7 @@ async def test_a_full_store_disk_refuses_new_jobs_clearly_and_nothing_is_half_cr
             job = await harness.create(files=1)
             done = await harness.wait(job.id, {"completed", "failed"}, timeout=60)
             assert done.state is S.COMPLETED
-            listed, _ = await harness.store.list_jobs()
+            listed = (await harness.store.list_jobs()).jobs
             for other in listed:
                 assert other.state.is_terminal or other.id in harness.engine.runner._live, f"{other.id} has no runner"
         finally:

@@ -11,6 +11,7 @@ import pytest
 from archived.archive.verify import verify_archive
 from archived.jobs.engine import InvalidJobState, ShuttingDown, UnknownJob
 from archived.jobs.settings import InvalidSetting
+from archived.protocol.jobs import JobFilter
 from archived.protocol.states import JobState
 
 from .conftest import OPERATOR, EngineHarness, make_engine
@@ -159,10 +160,8 @@ async def test_delete_respects_retention_unless_forced(harness: EngineHarness) -
     assert deleted_job.deleted_at is not None
     [artifact] = await harness.store.artifacts(job.id)
     assert artifact.locations[0].deleted_at is not None  # the record stays as evidence
-    _, total = await harness.store.list_jobs()
-    assert total == 0
-    _, total = await harness.store.list_jobs(include_deleted=True)
-    assert total == 1
+    assert (await harness.store.list_jobs()).total == 0
+    assert (await harness.store.list_jobs(JobFilter(include_deleted=True))).total == 1
 
 
 async def test_locked_settings_are_forced_and_logged(tmp_path: Path) -> None:

@@ -140,12 +140,12 @@ async def test_jobs_list_pages_newest_first_and_filters_by_state(harness: Engine
     ids = [await create(harness, files=1) for _ in range(3)]
     for job_id in ids:
         await harness.wait(job_id, {"completed"})
-    page = await jobs_list(ListJobsParams(limit=2), store=harness.store)
+    page = (await jobs_list(ListJobsParams(limit=2), store=harness.store)).page()
     assert page.total == 3 and [job.id for job in page.jobs] == ids[::-1][:2]
     assert all(job.state is JobState.COMPLETED and job.progress == 100 for job in page.jobs)
-    rest = await jobs_list(ListJobsParams(limit=2, offset=2), store=harness.store)
+    rest = (await jobs_list(ListJobsParams(limit=2, offset=2), store=harness.store)).page()
     assert [job.id for job in rest.jobs] == ids[:1] and rest.offset == 2
-    none = await jobs_list(ListJobsParams(states=[JobState.FAILED]), store=harness.store)
+    none = (await jobs_list(ListJobsParams(states=[JobState.FAILED]), store=harness.store)).page()
     assert none.total == 0 and none.jobs == []
 
 
