@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from archived.config import RetentionConfig
-from archived.store.database import StoreUnwritable
+from archived.store.database import Database, StoreUnwritable
 from archived.store.events import EventOutbox
 from archived.store.log_retention import sweep_job_logs
 
@@ -125,3 +125,34 @@ class Housekeeping:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
+
+
+class PendingCopySweep:
+    """Tries the pending copies of optional storage targets on every tick (`archived.jobs.copy_catchup`: each copy
+    waits out its own backoff), in the background so that the tick never waits for a slow target."""
+
+    def __init__(self, sweep: Callable[[], Awaitable[object]], *, db: Database) -> None:
+        self._sweep = sweep
+        self._db = db
+        self._task: asyncio.Task[None] | None = None
+
+    def tick(self) -> None:
+        """Start a sweep unless one is running or the store cannot be written."""
+        if self._db.problem is not None or (self._task is not None and not self._task.done()):
+            return
+        self._task = asyncio.create_task(self._run(), name="pending-copies")
+
+    async def _run(self) -> None:
+        try:
+            await self._sweep()
+        except StoreUnwritable:
+            pass  # reported by `archived status`; the next tick tries again
+        except Exception:
+            log.exception("the sweep of pending copies failed; it runs again at the next tick")
+
+    async def close(self) -> None:
+        """Stop a running sweep (a copy half-written to a target is never recorded; its next try starts over)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task

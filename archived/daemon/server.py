@@ -23,7 +23,7 @@ from typing import Any
 from archived import __version__
 from archived.archive.timestamps import client_from_config
 from archived.config import Config, read_secret
-from archived.daemon.housekeeping import Housekeeping
+from archived.daemon.housekeeping import Housekeeping, PendingCopySweep
 from archived.daemon.lock import InstanceLock
 from archived.daemon.logging_limits import RepeatLimits
 from archived.daemon.open_files import open_file_count, raise_open_file_limit
@@ -40,6 +40,7 @@ from archived.moodle.factory import build_moodle_api
 from archived.overview.index import CourseIndex
 from archived.overview.methods import overview_methods
 from archived.plugins import activity_drivers, storage_drivers
+from archived.rpc.archive_methods import ArchiveTransfers, archive_methods
 from archived.retention.sweep import ArchiveRetention
 from archived.rpc.daemon_methods import daemon_methods
 from archived.rpc.driver_methods import driver_methods
@@ -105,6 +106,7 @@ class Daemon:
         self._open_files_limit: int | None = None
         self._log_limits: RepeatLimits | None = None
         self.render: RenderService | None = None
+        self.pending_copies: PendingCopySweep | None = None
         self.retention: ArchiveRetention | None = None
 
     def request_stop(self, *, hard: bool = False) -> None:
@@ -193,6 +195,10 @@ class Daemon:
         identity = DaemonIdentity()
         rpc = RpcServer(AccessPolicy(config.access), self._connection_limits())
         rpc.register(session_methods(identity=identity, bus=bus, host=rpc))
+        rpc.register(archive_methods(store=store, targets=targets, copies=engine.stages.copies,
+                                     transfers=await self._transfers()))  # fmt: skip
+        self.pending_copies = PendingCopySweep(engine.stages.copies.sweep, db=db)
+        self._closers.append(self.pending_copies.close)
         rpc.register(
             daemon_methods(
                 identity=identity, store=store, engine=engine, connections=rpc, drivers=drivers, targets=targets,
@@ -247,6 +253,13 @@ class Daemon:
         """The hourly retention sweep of stored archives."""
         if self.retention is not None:
             await self.retention.sweep(by=Initiator(kind="schedule", name="retention"))
+
+    async def _transfers(self) -> ArchiveTransfers:
+        """Where retrieved archives wait, verified, for their client to read them (emptied at start and stop)."""
+        transfers = ArchiveTransfers(self.config.daemon.state_dir / "transfers")
+        await transfers.start()
+        self._closers.append(transfers.close)
+        return transfers
 
     def _render_service(self) -> RenderService:
         """The one render service of every job and driver (`[workers]`); its processes start on first use."""
@@ -326,6 +339,8 @@ class Daemon:
                 self._log_limits.flush()
             if self.housekeeping is not None:
                 self.housekeeping.tick()
+            if self.pending_copies is not None:
+                self.pending_copies.tick()
 
     async def _shutdown(self) -> None:
         self.notifier.stopping()

@@ -33,8 +33,10 @@ from archived.config import Config
 from archived.durable import sha256_of_file, write_atomic
 from archived.errors import ArchivedError, FatalError, IntegrityError
 from archived.interfaces.activity import ActivityDriver, ActivityResult, LogLevel
-from archived.interfaces.storage import StorageConflict
 from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
+from archived.jobs.copy_catchup import CopyCatchUp
+from archived.jobs.copy_spool import CopySpool
+from archived.jobs.copy_writer import write_copy
 from archived.jobs.recorder import JobRecorder
 from archived.jobs.results import result_from_dict, result_to_dict
 from archived.jobs.settings import JobSettings
@@ -42,7 +44,7 @@ from archived.protocol.events import StorageWriteCreated, StorageWriteFailed
 from archived.protocol.states import JobState
 from archived.storable_text import storable_text
 from archived.store.jobs import JobStore
-from archived.store.records import JobRecord, StoredLocation
+from archived.store.records import JobRecord
 from archived.targets import StorageTarget
 
 S = JobState
@@ -71,6 +73,11 @@ class StageRunner:
         self.timestamper = timestamper
         self._progress = recorder.progress
         self._log = recorder.log
+        # Copies optional targets missed: recorded here, made later by the daemon's housekeeping.
+        self.copies = CopyCatchUp(
+            store=store, targets=targets, recorder=recorder, retry=config.retry,
+            spool=CopySpool(config.daemon.state_dir / "pending-copies"),
+        )  # fmt: skip
 
     def work_dir(self, job_id: str) -> Path:
         """The job's working folder (payload, the unfinished ZIP)."""
@@ -246,7 +253,10 @@ class StageRunner:
             created = StorageWriteCreated(target=name, name=archive["name"], size=size, sha256=sha256)
             await self.store.outbox.append(created, job_id=job.id)
             try:
-                location = await self._store_on(job, target, path, archive["name"], sha256, size, retain_until)
+                location = await write_copy(
+                    target, path, archive["name"], sha256=sha256, size=size, retain_until=retain_until,
+                    job_id=job.id, recorder=self._recorder,
+                )  # fmt: skip
             except ArchivedError as exc:
                 failed = StorageWriteFailed(
                     target=name,
@@ -258,34 +268,25 @@ class StageRunner:
                 await self.store.outbox.append(failed, job_id=job.id)
                 if target.required:
                     raise
-                await self._log(job.id, LogLevel.WARNING, f"optional target {name} failed, skipped: {exc}")
+                await self._missed(job, artifact_id, archive["name"], path, name, failed.error_message)
                 continue
             await self.store.add_location(artifact_id, location, job_id=job.id)
+            await self.copies.made(job.id, artifact_id, name)
             stored[name] = location.location
             await self.store.save_checkpoint(job.id, "store.partial", stored)
             await self._log(job.id, LogLevel.INFO, f"stored on {name} as {location.location} (verified)")
         return {"targets": stored}
 
-    async def _store_on(
-        self,
-        job: JobRecord,
-        target: StorageTarget,
-        path: Path,
-        name: str,
-        sha256: str,
-        size: int,
-        retain_until: datetime,
-    ) -> StoredLocation:
-        try:
-            obj = await target.driver.store(path, name, sha256=sha256, size=size, retain_until=retain_until)
-        except StorageConflict:
-            # Another archive already has this name (same activity, same second): never overwrite, rename ours.
-            alternative = f"{Path(name).stem}_{job.id[:8]}{Path(name).suffix}"
-            await self._log(job.id, LogLevel.WARNING, f"{target.name}: {name} exists; storing as {alternative}")
-            obj = await target.driver.store(path, alternative, sha256=sha256, size=size, retain_until=retain_until)
-        if (obj.size, obj.sha256) != (size, sha256):
-            raise IntegrityError(f"{target.name} confirmed {obj.size} bytes sha256 {obj.sha256[:12]}… for {name}")
-        return StoredLocation(target.name, obj.location, obj.size, obj.sha256, time.time())
+    async def _missed(self, job: JobRecord, artifact_id: int, name: str, path: Path, target: str, error: str) -> None:
+        """An optional target missed its copy: the job goes on; the copy is made later in the background."""
+        next_try_at = await self.copies.missed(
+            job_id=job.id, artifact_id=artifact_id, name=name, source=path, target=target, error=error
+        )
+        wait = max(0.0, next_try_at - time.time())
+        await self._log(
+            job.id, LogLevel.WARNING,
+            f"optional target {target} failed: {error}; its copy is pending, next try in {wait:.0f} s",
+        )  # fmt: skip
 
 
 def add_years(moment: datetime, years: int) -> datetime:
