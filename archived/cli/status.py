@@ -85,7 +85,8 @@ def cmd_storage_status(args: argparse.Namespace) -> int:
                 latency = f"{t.latency_ms:.1f} ms" if t.latency_ms is not None else ""
                 table.add_row(
                     data(t.name), data(t.driver), data(t.tier), state, latency, human_bytes(t.free_bytes),
-                    str(t.archives), human_bytes(t.bytes), data(t.message, newlines=True),
+                    f"{t.archives} (+{t.pending_copies} pending)" if t.pending_copies else str(t.archives),
+                    human_bytes(t.bytes), data(t.message, newlines=True),
                 )  # fmt: skip
             console.print(table)
         if args.no_probe:

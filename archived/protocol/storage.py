@@ -24,6 +24,9 @@ class TargetStatus(Answer):
     required: bool = True
     archives: int = 0
     bytes: int = 0
+    pending_copies: int = Field(
+        default=0, description="copies of archives this target missed, retried in the background until they exist"
+    )
     reachable: bool | None = None
     latency_ms: float | None = None
     free_bytes: int | None = None

@@ -19,6 +19,7 @@ from archived.rpc.limits import ConnectionLimits
 from archived.rpc.method import Method, method
 from archived.rpc.target_probes import TargetProbes
 from archived.store.jobs import JobStore
+from archived.store.pending_copies import PendingCopyStore
 from archived.targets import StorageTarget
 from archived_render.service import RenderStatus
 
@@ -109,7 +110,10 @@ async def storage_status(
             for name in names
         )
     )  # fmt: skip
-    return StorageStatusResult(targets=list(statuses))
+    pending = await PendingCopyStore(store.db).count_by_target()
+    return StorageStatusResult(
+        targets=[status.model_copy(update={"pending_copies": pending.get(status.name, 0)}) for status in statuses]
+    )
 
 
 def daemon_methods(

@@ -63,6 +63,13 @@ async def wait_for_copy(daemon: DaemonProcess, job_id: str, target: str) -> dict
             await asyncio.sleep(0.1)
 
 
+def pending_by_target(daemon: DaemonProcess) -> dict[str, int]:
+    """What `archived storage status` says each target still misses."""
+    answer = cli(daemon, "storage", "status", "--no-probe", "--json")
+    assert answer.returncode == 0, answer.stderr
+    return {t["name"]: t["pending_copies"] for t in json.loads(answer.stdout)["targets"]}
+
+
 @pytest.fixture
 def s3_down() -> S3Server:
     """An S3 server that is not started yet: its port refuses connections until the test starts it."""
@@ -91,6 +98,7 @@ async def test_a_copy_missed_by_an_optional_target_is_made_once_the_server_is_ba
     assert [p.name for p in (tmp_path / "state" / "pending-copies" / job_id).iterdir()] == [artifact["name"]]
     listed = json.loads(cli(daemon, "archives", "list", "--json").stdout)
     assert [a["pending"][0]["target"] for a in listed["archives"]] == ["worm"]
+    assert pending_by_target(daemon) == {"local": 0, "worm": 1}
 
     with s3_down as s3:
         s3.client().create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
@@ -107,6 +115,7 @@ async def test_a_copy_missed_by_an_optional_target_is_made_once_the_server_is_ba
             kinds = [row[0] for row in store.execute("SELECT kind FROM events WHERE job_id = ? ORDER BY id", (job_id,))]
         assert "storage.write.failed" in kinds and kinds.count("storage.write.completed") == 2
 
+        assert pending_by_target(daemon) == {"local": 0, "worm": 0}
         shown = cli(daemon, "jobs", "show", job_id)
         assert "pending" not in shown.stdout and "worm" in shown.stdout
 

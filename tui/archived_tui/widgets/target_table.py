@@ -73,7 +73,11 @@ class TargetTable(FittedTable[TargetStatus]):
             "latency": f"{target.latency_ms:.1f} ms" if target.latency_ms is not None else "",
             "free": human_bytes(target.free_bytes) if target.free_bytes is not None else not_reported,
             "used": usage_text(used, target.total_bytes, width=4) if target.total_bytes else not_reported,
-            "archives": Text(f"{target.archives:,}", justify="right"),
+            "archives": Text.assemble(
+                f"{target.archives:,}",
+                (f" +{target.pending_copies} pending", "yellow") if target.pending_copies else "",
+                justify="right",
+            ),
             "stored": Text(human_bytes(target.bytes), justify="right"),
         }
         return [values[c.key] for c in self.fitted]
