@@ -39,6 +39,8 @@ from archived.moodle.api import MoodleApi
 from archived.moodle.factory import build_moodle_api
 from archived.overview.index import CourseIndex
 from archived.overview.methods import overview_methods
+from archived.people.index import ArchiveReader, PeopleIndexer
+from archived.people.requests import PeopleRequests
 from archived.plugins import activity_drivers, storage_drivers
 from archived.rpc.archive_methods import ArchiveTransfers, archive_methods
 from archived.retention.sweep import ArchiveRetention
@@ -48,6 +50,7 @@ from archived.rpc.identity import DaemonIdentity
 from archived.rpc.job_methods import job_methods
 from archived.rpc.limits import ConnectionLimits
 from archived.rpc.peer import AccessPolicy
+from archived.rpc.people_methods import people_methods
 from archived.rpc.retention_methods import retention_methods
 from archived.rpc.server import RpcServer
 from archived.rpc.session_methods import session_methods
@@ -55,7 +58,7 @@ from archived.rpc.target_probes import TargetProbes
 from archived.store.database import Database
 from archived.store.jobs import JobStore
 from archived.store.records import Initiator
-from archived.targets import build_targets
+from archived.targets import StorageTarget, build_targets
 from archived_render.service import RenderLimits, RenderService
 
 log = logging.getLogger("archived.daemon")
@@ -108,6 +111,7 @@ class Daemon:
         self.render: RenderService | None = None
         self.pending_copies: PendingCopySweep | None = None
         self.retention: ArchiveRetention | None = None
+        self.people: PeopleRequests | None = None
 
     def request_stop(self, *, hard: bool = False) -> None:
         """Begin the shutdown as if signalled (used when the daemon runs inside another command)."""
@@ -195,8 +199,8 @@ class Daemon:
         identity = DaemonIdentity()
         rpc = RpcServer(AccessPolicy(config.access), self._connection_limits())
         rpc.register(session_methods(identity=identity, bus=bus, host=rpc))
-        rpc.register(archive_methods(store=store, targets=targets, copies=engine.stages.copies,
-                                     transfers=await self._transfers()))  # fmt: skip
+        transfers = await self._transfers()
+        rpc.register(archive_methods(store=store, targets=targets, copies=engine.stages.copies, transfers=transfers))
         self.pending_copies = PendingCopySweep(engine.stages.copies.sweep, db=db)
         self._closers.append(self.pending_copies.close)
         rpc.register(
@@ -208,6 +212,8 @@ class Daemon:
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
         rpc.register(driver_methods(drivers=drivers, catalogue=engine))
         rpc.register(retention_methods(retention=self.retention, jobs=engine))
+        self.people = self._people(db, store, targets)
+        rpc.register(people_methods(requests=self.people, transfers=transfers))
         if overview is not None:
             rpc.register(overview_methods(overview))
         inherited = inherited_socket()
@@ -253,6 +259,13 @@ class Daemon:
         """The hourly retention sweep of stored archives."""
         if self.retention is not None:
             await self.retention.sweep(by=Initiator(kind="schedule", name="retention"))
+        if self.people is not None:
+            await self.people.indexer.index_pending()  # new archives (and older ones never read) join the index
+
+    def _people(self, db: Database, store: JobStore, targets: dict[str, StorageTarget]) -> PeopleRequests:
+        """GDPR requests, reading verified copies of stored archives into the work folder."""
+        reader = ArchiveReader(store=store, targets=targets, folder=self.config.work_dir / "people")
+        return PeopleRequests(db=db, reader=reader, indexer=PeopleIndexer(db=db, reader=reader))
 
     async def _transfers(self) -> ArchiveTransfers:
         """Where retrieved archives wait, verified, for their client to read them (emptied at start and stop)."""

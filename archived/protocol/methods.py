@@ -45,6 +45,7 @@ from archived.protocol.jobs import (
     LogPage,
     LogsParams,
 )
+from archived.protocol.people import PeopleExportParams, PeopleExportResult, PeopleFindParams, PeopleFindResult
 from archived.protocol.retention import (
     RetentionDeleteParams,
     RetentionResult,
@@ -147,6 +148,16 @@ RETENTION_DELETE = MethodSpec(
 RETENTION_TOMBSTONES = MethodSpec(
     "retention.tombstones", TombstonesParams, TombstonePage, "what remains of deleted archives", mutating=True
 )
+PEOPLE_FIND = MethodSpec(
+    "people.find", PeopleFindParams, PeopleFindResult, "every archive holding a person's data (audited)", mutating=True
+)
+PEOPLE_EXPORT = MethodSpec(
+    "people.export",
+    PeopleExportParams,
+    PeopleExportResult,
+    "only one person's files from every archive holding them, verified, read with archives.read (audited)",
+    mutating=True,
+)
 
 METHODS: tuple[MethodSpec[Any, Any], ...] = (
     HELLO,
@@ -173,4 +184,9 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     ARCHIVES_LIST,
     ARCHIVES_GET,
     ARCHIVES_READ,
+    RETENTION_RUN,
+    RETENTION_DELETE,
+    RETENTION_TOMBSTONES,
+    PEOPLE_FIND,
+    PEOPLE_EXPORT,
 )

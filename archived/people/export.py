@@ -1,0 +1,144 @@
+"""One person's data out of verified archives, into one ZIP: their attempt reports and attachments, their rows of
+each attempts.csv, their entry of each job.json with the job's facts, and `manifest.json` saying where every file came
+from (archive, target, location, the archive's SHA-256, the file's SHA-256 as its manifest lists it).
+
+Every file is checked against the manifest of the archive it comes from while it is copied (the archive as a whole
+was verified before); a file that does not match stops the export of that archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archived.archive.people_files import ATTEMPTS_CSV, JOB_JSON, ArchiveContents, attempts_csv_of
+
+CHUNK = 1024 * 1024
+MANIFEST = "manifest.json"
+
+
+class ExportMismatch(ValueError):
+    """A file of a verified archive does not match its manifest (the message names it); nothing of it is exported."""
+
+
+class ExportChanged(OSError):
+    """A file changed between its check and its copy: the export as a whole is abandoned."""
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """A verified copy of one archive holding the person's data, and where it came from."""
+
+    path: Path
+    contents: ArchiveContents
+    job_id: str
+    archive: str
+    target: str
+    location: str
+    sha256: str
+    checks: Sequence[str] = ()
+
+
+@dataclass
+class ExportedArchive:
+    """What the export took from one archive."""
+
+    job_id: str
+    archive: str
+    target: str
+    location: str
+    sha256: str
+    files: list[dict[str, str]] = field(default_factory=list)  # {"path", "from", "sha256"}
+
+
+@dataclass(frozen=True)
+class Unexported:
+    """An archive holding the person's data that is not in the export, and why."""
+
+    job_id: str
+    archive: str
+    reason: str
+
+
+def folder_of(archive: str) -> str:
+    """The export's folder for one archive: its file name without `.zip`."""
+    return archive[: -len(".zip")] if archive.lower().endswith(".zip") else archive
+
+
+def write_export(
+    dest: Path,
+    *,
+    person: dict[str, Any],
+    sources: Sequence[ExportSource],
+    refused: Sequence[Unexported],
+    requested_by: str,
+) -> tuple[list[ExportedArchive], list[Unexported]]:
+    """Write the export ZIP to `dest` (a new file; blocking); archives whose files do not check out join `refused`
+    in the manifest and are left out whole. Returns what was exported and what was not."""
+    userid = int(person["userid"])
+    exported: list[ExportedArchive] = []
+    left_out = list(refused)
+    with zipfile.ZipFile(dest, "x", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        for source in sources:
+            try:
+                exported.append(_export_one(out, source, userid))
+            except ExportMismatch as exc:
+                left_out.append(Unexported(source.job_id, source.archive, str(exc)))
+        manifest = {
+            "format": "archived-person-export/1",
+            "person": person,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "requested_by": requested_by,
+            "archives": [vars(a) for a in exported],
+            "not_exported": [vars(u) for u in left_out],
+        }
+        out.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return exported, left_out
+
+
+def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int) -> ExportedArchive:
+    contents = source.contents
+    folder = folder_of(source.archive)
+    done = ExportedArchive(source.job_id, source.archive, source.target, source.location, source.sha256)
+    staged: list[tuple[str, bytes | None, str, str]] = []  # (name in export, bytes or None to stream, from, sha256)
+    with zipfile.ZipFile(source.path) as archive:
+        for path in contents.files_of(userid):
+            expected = contents.payload[path]
+            digest = hashlib.sha256()
+            with archive.open(f"{contents.bag}/{path}") as handle:
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+            if digest.hexdigest() != expected:
+                raise ExportMismatch(f"{source.archive}: {path} has sha256 {digest.hexdigest()}, its manifest says "
+                                     f"{expected}")  # fmt: skip
+            staged.append((f"{folder}/{path}", None, path, expected))
+        rows = attempts_csv_of(contents, userid)
+        staged.append((f"{folder}/{ATTEMPTS_CSV}", rows, f"{ATTEMPTS_CSV} (this person's rows)", _sha(rows)))
+        job = dict(contents.job)
+        job["users"] = [u for u in [contents.user_of(userid)] if u is not None]
+        job_bytes = (json.dumps(job, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        staged.append((f"{folder}/{JOB_JSON}", job_bytes, f"{JOB_JSON} (this person's entry)", _sha(job_bytes)))
+        for name, data, origin, sha in staged:
+            if data is None:
+                with archive.open(f"{contents.bag}/{origin}") as handle, out.open(name, "w", force_zip64=True) as sink:
+                    digest = hashlib.sha256()
+                    while chunk := handle.read(CHUNK):
+                        digest.update(chunk)
+                        sink.write(chunk)
+                if digest.hexdigest() != sha:  # read twice: the file must not change in between
+                    raise ExportChanged(f"{source.archive}: {origin} changed while it was copied")
+            else:
+                out.writestr(name, data)
+            done.files.append({"path": name, "from": posixpath.join(source.archive, origin), "sha256": sha})
+    return done
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
