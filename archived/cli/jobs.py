@@ -1,10 +1,12 @@
-"""`archived jobs …`: create, list, show, logs, watch, cancel, retry, delete."""
+"""`archived jobs …`: create, list (filter, search, sort), show, logs, watch, cancel, retry, delete — one job by
+id, or every job a filter matches after confirming the count."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +16,8 @@ from rich.text import Text
 
 from archived.cli.common import (
     console,
+    err_console,
+    fail,
     human_bytes,
     human_duration,
     print_json,
@@ -23,15 +27,22 @@ from archived.cli.common import (
     with_client,
 )
 from archived.cli.exit_codes import ExitCode
+from archived.cli.moments import moment
 from archived.cli.safe_text import data
 from archived.protocol import methods as rpc
+from archived.protocol.errors import ErrorCode, RpcError
 from archived.protocol.jobs import (
     LOG_LEVELS,
     Artifact,
+    BulkDeleteParams,
+    BulkDeleteResult,
+    BulkParams,
+    BulkResult,
     CreateJobParams,
     DeleteParams,
     JobDetail,
     JobRef,
+    JobSortKey,
     JobSummary,
     ListJobsParams,
     LogEntry,
@@ -70,12 +81,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     create.add_argument("--wait", action="store_true", help="wait until the job ends, showing progress")
     create.set_defaults(func=cmd_create)
 
-    listing = sub.add_parser("list", help="list jobs, newest first")
-    listing.add_argument("--state", action="append", choices=[s.value for s in JobState], help="filter (repeatable)")
-    listing.add_argument("--activity", type=int, help="only jobs of this cmid")
+    listing = sub.add_parser("list", help="list jobs by filter and search, newest first")
+    _add_filters(listing)
+    listing.add_argument("--all", action="store_true", help="include deleted jobs")
+    listing.add_argument(
+        "--sort", choices=[key.value for key in JobSortKey], default=JobSortKey.CREATED.value,
+        help="sort by (default: created); jobs with equal values stay in job id order",
+    )  # fmt: skip
+    listing.add_argument("--ascending", action="store_true", help="smallest (oldest) first")
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--offset", type=int, default=0)
-    listing.add_argument("--all", action="store_true", help="include deleted jobs")
     listing.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="a job's details, stage timeline and stored archives")
@@ -94,18 +109,88 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     watch.add_argument("job_ids", nargs="*", help="jobs to watch (default: every active job)")
     watch.set_defaults(func=cmd_watch)
 
-    for name, help_text in (("cancel", "cancel a job"), ("retry", "retry a failed, canceled or timed-out job")):
+    for name, help_text in (
+        ("cancel", "cancel a job, or every active job a filter matches"),
+        ("retry", "retry a failed, canceled or timed-out job, or every such job a filter matches"),
+    ):
         action = sub.add_parser(name, help=help_text)
-        action.add_argument("job_id")
+        action.add_argument("job_id", nargs="?", help="a job id or unique prefix; or give a filter instead")
+        _add_filters(action)
+        _add_confirmation(action)
         action.set_defaults(func=cmd_action, action=name)
 
-    delete = sub.add_parser("delete", help="delete an ended job's stored archives (the job record stays)")
-    delete.add_argument("job_id")
+    delete = sub.add_parser(
+        "delete", help="delete an ended job's stored archives, or those of every job a filter matches (records stay)"
+    )
+    delete.add_argument("job_id", nargs="?", help="a job id or unique prefix; or give a filter instead")
+    _add_filters(delete)
+    _add_confirmation(delete)
     delete.add_argument("--force", action="store_true", help="also delete archives still under retention")
-    delete.set_defaults(func=cmd_delete)
+    delete.set_defaults(func=cmd_delete, action="delete")
 
     for parser in (create, listing, show, logs, watch, delete, *[sub.choices["cancel"], sub.choices["retry"]]):
         parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    """The options that choose jobs (`jobs list` and the commands that act on every matching job)."""
+    states = [s.value for s in JobState]
+    parser.add_argument("--state", action="append", choices=states, help="only jobs in this state (repeatable)")
+    parser.add_argument(
+        "--error", action="append", metavar="CODE", help="only jobs that failed with this error code (repeatable)"
+    )
+    parser.add_argument("--course", type=int, metavar="ID", help="only jobs of this Moodle course")
+    parser.add_argument("--activity", type=int, metavar="CMID", help="only jobs of this activity (course module id)")
+    parser.add_argument(
+        "--since", type=moment, metavar="TIME",
+        help="only jobs created since: an age (30m, 2h, 3d, 1w) or a date/time (2026-12-01T08:00, local time)",
+    )  # fmt: skip
+    parser.add_argument("--until", type=moment, metavar="TIME", help="only jobs created before this time")
+    parser.add_argument(
+        "--search", metavar="TEXT",
+        help="text in the course or activity name, error code or initiator, or the start of the job id",
+    )  # fmt: skip
+
+
+def _add_confirmation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", "-y", action="store_true",
+        help="act on every matching job without asking (needed when stdin is not a terminal)",
+    )  # fmt: skip
+
+
+def _filter_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The filter the options give, as `JobFilter` values (None: not given)."""
+    return {
+        "states": args.state or None,
+        "error_codes": args.error or None,
+        "course_id": args.course,
+        "cmid": args.activity,
+        "created_since": args.since,
+        "created_until": args.until,
+        "search": args.search,
+        "include_deleted": getattr(args, "all", False) or None,
+    }
+
+
+def _describe_filter(args: argparse.Namespace) -> str:
+    """The filter in words, e.g. `state failed, error moodle_access_denied, course 12`."""
+    parts = []
+    if args.state:
+        parts.append("state " + " or ".join(args.state))
+    if args.error:
+        parts.append("error " + " or ".join(args.error))
+    if args.course is not None:
+        parts.append(f"course {args.course}")
+    if args.activity is not None:
+        parts.append(f"activity {args.activity}")
+    if args.since is not None:
+        parts.append(f"created since {wire_text(args.since)}")
+    if args.until is not None:
+        parts.append(f"created before {wire_text(args.until)}")
+    if args.search:
+        parts.append(f"search {args.search!r}")
+    return ", ".join(parts)
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -142,15 +227,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     async def action(client: RpcClient) -> int:
         params = request_params(
-            ListJobsParams, limit=args.limit, offset=args.offset, include_deleted=args.all, states=args.state or None,
-            cmid=args.activity or None,
+            ListJobsParams, limit=args.limit, offset=args.offset or None, sort=args.sort,
+            descending=not args.ascending, **_filter_values(args),
         )  # fmt: skip
         answer = await client.request(rpc.JOBS_LIST, params)
         if args.json:
             print_json(answer)
             return ExitCode.OK
         table = Table(box=None, header_style="bold")
-        for column in ("id", "state", "progress", "course", "activity", "initiator", "created", "duration"):
+        for column in ("id", "state", "progress", "course", "activity", "initiator", "created", "duration", "error"):
             table.add_column(column)
         for job in answer.jobs:
             table.add_row(
@@ -162,6 +247,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 data(job.initiator.name),
                 wire_text(job.created_at).replace("T", " ").rstrip("Z"),
                 human_duration(job.run_seconds),
+                data(job.error_code or ""),
             )
         console.print(table)
         console.print(data(f"{len(answer.jobs)} of {answer.total} job(s)", "dim"))
@@ -371,7 +457,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_action(args: argparse.Namespace) -> int:
-    """`jobs cancel` / `jobs retry`."""
+    """`jobs cancel` / `jobs retry`: one job by id, or every job a filter matches."""
+    if args.job_id is None or _describe_filter(args):
+        return _act_on_matching(args)
 
     async def action(client: RpcClient) -> int:
         spec = rpc.JOBS_CANCEL if args.action == "cancel" else rpc.JOBS_RETRY
@@ -386,7 +474,9 @@ def cmd_action(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    """`jobs delete`."""
+    """`jobs delete`: one job by id, or every job a filter matches."""
+    if args.job_id is None or _describe_filter(args):
+        return _act_on_matching(args)
 
     async def action(client: RpcClient) -> int:
         answer = await client.request(rpc.JOBS_DELETE, request_params(DeleteParams, job_id=args.job_id,
@@ -401,3 +491,84 @@ def cmd_delete(args: argparse.Namespace) -> int:
         return ExitCode.OK
 
     return with_client(args, action)
+
+
+_DONE = {"retry": "retried", "cancel": "canceled", "delete": "deleted the archives of"}
+
+
+def _act_on_matching(args: argparse.Namespace) -> int:
+    """`jobs retry|cancel|delete` with a filter: count the matching jobs, confirm the count (or `--yes`), then act
+    on them in one request that the daemon refuses if the filter matches more jobs by then."""
+    described = _describe_filter(args)
+    if args.job_id is not None:
+        return fail(f"give a job id or a filter ({described}), not both", ExitCode.USAGE)
+    if not described:
+        return fail(
+            f"jobs {args.action}: give a job id, or a filter (--state, --error, --course, --activity, --since, "
+            "--until, --search) to act on every job it matches",
+            ExitCode.USAGE,
+        )
+    values = _filter_values(args)
+    # Messages go to stderr with --json, so that stdout holds the answer alone.
+    say = err_console if args.json else console
+    counted: list[int] = []
+
+    async def count(client: RpcClient) -> int:
+        page = await client.request(rpc.JOBS_LIST, request_params(ListJobsParams, limit=1, **values))
+        counted.append(page.total)
+        return ExitCode.OK
+
+    code = with_client(args, count)
+    if code != ExitCode.OK:
+        return code
+    [total] = counted
+    if total == 0:
+        if args.json:
+            print_json(BulkResult(matched=0, acted=0))
+        say.print(data(f"no job matches {described}; nothing to {args.action}"))
+        return ExitCode.OK
+    say.print(data(f"{total} job(s) match {described}"))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            return fail(
+                f"not going to {args.action} {total} job(s) unasked: stdin is not a terminal to confirm on; "
+                "add --yes to confirm",
+                ExitCode.USAGE,
+            )
+        try:
+            answer = input(f"{args.action} all {total}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            say.print("nothing done")
+            return ExitCode.FAILURE
+
+    async def act(client: RpcClient) -> int:
+        result: BulkResult
+        try:
+            if args.action == "delete":
+                params = request_params(BulkDeleteParams, expected=total, force=args.force, **values)
+                deleted = await client.request(rpc.JOBS_DELETE_MATCHING, params)
+                result = deleted
+            else:
+                spec = rpc.JOBS_RETRY_MATCHING if args.action == "retry" else rpc.JOBS_CANCEL_MATCHING
+                result = await client.request(spec, request_params(BulkParams, expected=total, **values))
+        except RpcError as exc:
+            if exc.code != ErrorCode.MORE_MATCHES:
+                raise
+            return fail(f"{exc.message} (run the command again to see and confirm them)", ExitCode.REFUSED)
+        if args.json:
+            print_json(result)
+            return ExitCode.OK
+        line = f"{_DONE[args.action]} {result.acted} of {result.matched} matching job(s)"
+        if isinstance(result, BulkDeleteResult):
+            line += f"; removed {result.deleted_copies} stored copies"
+        console.print(data(line))
+        for group in result.skipped:
+            shown = " ".join(job_id[:8] for job_id in group.job_ids[:5])
+            more = f" and {len(group.job_ids) - 5} more" if len(group.job_ids) > 5 else ""
+            console.print(Text.assemble(f"  skipped {len(group.job_ids)}: ", data(group.reason, "yellow"), "  ",
+                                        data(shown + more, "dim")))  # fmt: skip
+        return ExitCode.OK
+
+    return with_client(args, act)
