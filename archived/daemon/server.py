@@ -85,6 +85,13 @@ def build_presets(config: Config, drivers: dict[str, ActivityDriver]) -> dict[st
             f"(known: {', '.join(sorted([JOB_PRESET, *drivers]))})"
         )
     presets = {JOB_PRESET: Preset.from_config(JOB_PRESET, config.presets.get(JOB_PRESET), JobSettings)}
+    # A preset (perhaps locked: "always local + S3") naming a target that is not configured would fail every job.
+    unknown_targets = [t for t in presets[JOB_PRESET].values.get("storage_targets", []) if t not in config.storage]
+    if unknown_targets:
+        raise ConfigError(
+            f"presets.job.storage_targets: no storage target named {unknown_targets[0]!r} "
+            f"(configured: {', '.join(sorted(config.storage)) or 'none'}; add a [storage.{unknown_targets[0]}] table)"
+        )
     for name, driver in drivers.items():
         presets[name] = Preset.from_config(name, config.presets.get(name), driver.settings_model)
     return presets
