@@ -2,15 +2,19 @@
 
 Starts the Moodle simulator on a free loopback port, a daemon with a SQLite store and a local-directory storage
 target in a fresh folder, archives one quiz through the daemon's socket (like an operator would), verifies the
-archive offline and says where it is. With `keep`, the daemon and the simulator stay up for the TUI.
+archive offline and says where it is. With `keep`, the daemon and the simulator stay up for the TUI. With `s3`, the
+archive is also stored on WORM storage: a local S3 server with Object Lock (`archived.demo_worm`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import logging
+import secrets
+import socket
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -38,9 +42,10 @@ class DemoResult:
     report: VerifyReport | None
     folder: Path
     socket: Path
+    copies: list[dict[str, Any]] | None = None  # every stored copy: target, location, size, sha256, stored_at
 
 
-def write_demo_config(folder: Path, moodle_url: str, token: str) -> Path:
+def write_demo_config(folder: Path, moodle_url: str, token: str, *, extra_targets: str = "") -> Path:
     """The daemon configuration of the demo (everything inside `folder`)."""
     token_file = folder / "moodle-token"
     token_file.write_text(token + "\n")
@@ -69,22 +74,30 @@ source_organization = "archived demo"
 [storage.local]
 driver = "local"
 path = "{folder / "archive"}"
-"""
+{extra_targets}"""
     path = folder / "archived.toml"
     path.write_text(config)
     return path
 
 
 async def run_demo(
-    *, folder: Path | None, keep: bool, on_event: Any = None, release: str = "4.5", ready: Any = None
+    *,
+    folder: Path | None,
+    keep: bool,
+    on_event: Any = None,
+    release: str = "4.5",
+    ready: Any = None,
+    s3: bool = False,
 ) -> DemoResult:
-    """Run the demo; `on_event(event)` sees every job event (for progress output)."""
+    """Run the demo; `on_event(event)` sees every job event (for progress output); `s3`: store on WORM too."""
     folder = folder or Path(tempfile.mkdtemp(prefix="archived-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("archived").setLevel(logging.WARNING)
+    worm = DemoWormServer(folder).start() if s3 else None  # first: without moto, say so before anything starts
     simulator = MoodleSimulator(release=release).start()
     try:
-        config_path = write_demo_config(folder, simulator.url, simulator.token)
+        extra = worm.target_config() if worm else ""
+        config_path = write_demo_config(folder, simulator.url, simulator.token, extra_targets=extra)
         import tomllib
 
         config = parse_config(tomllib.loads(config_path.read_text()), str(config_path))
@@ -105,6 +118,8 @@ async def run_demo(
                 await daemon_task
     finally:
         simulator.stop()
+        if worm is not None:
+            worm.stop()
 
 
 async def _connect(socket: Path, daemon_task: asyncio.Task[None]) -> RpcClient:
@@ -137,12 +152,15 @@ async def _archive_quiz(client: RpcClient, folder: Path, socket: Path, on_event:
                 break
     detail = await client.call("jobs.get", {"job_id": job_id})
     archive = None
+    copies = []
     for artifact in detail["artifacts"]:
         for location in artifact["locations"]:
-            archive = folder / "archive" / location["location"]
+            copies.append(location)
+            if location["target"] == "local":
+                archive = folder / "archive" / location["location"]
     report = verify_archive(archive) if archive else None
     attempts = _attempts_in(archive) if archive else 0
-    return DemoResult(detail["job"], archive, attempts, report, folder, socket)
+    return DemoResult(detail["job"], archive, attempts, report, folder, socket, copies)
 
 
 def _attempts_in(archive: Path) -> int:
@@ -152,4 +170,90 @@ def _attempts_in(archive: Path) -> int:
     return 0
 
 
-__all__ = ["DemoResult", "iso", "run_demo"]
+DEMO_BUCKET = "archived-demo-worm"
+MOTO_MISSING = (
+    "archived demo --s3 needs moto, the S3 server the tests use (a test dependency, not installed with archived): "
+    "install it into archived's environment with `pip install 'moto[server]'` (in a checkout: "
+    "`.venv/bin/pip install -e '.[test]'`), or run the demo without --s3"
+)
+
+
+class WormDemoUnavailable(RuntimeError):
+    """moto is not installed (the message says how to get it)."""
+
+
+def moto_installed() -> bool:
+    """Whether `archived demo --s3` can start its S3 server."""
+    return importlib.util.find_spec("moto") is not None
+
+
+class DemoWormServer:
+    """moto's S3 on loopback, a bucket with Object Lock, and credentials for it in a file only its owner reads."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = _free_port()
+        self.access_key = "AKIADEMO" + secrets.token_hex(6).upper()
+        self.secret_key = secrets.token_urlsafe(30)
+        self._server: Any = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The server's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> DemoWormServer:
+        """Start the server and make the bucket (Object Lock on, hence versioned)."""
+        if not moto_installed():
+            raise WormDemoUnavailable(MOTO_MISSING)
+        from moto.server import ThreadedMotoServer  # optional: only `--s3` needs it
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        import boto3  # botocore comes with the S3 driver; boto3 with moto
+
+        client = boto3.client(
+            "s3", endpoint_url=self.endpoint_url, region_name="us-east-1", aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+        )  # fmt: skip
+        client.create_bucket(Bucket=DEMO_BUCKET, ObjectLockEnabledForBucket=True)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (and with it every object it held)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def write_credentials(self) -> Path:
+        """The credentials file of the demo's `[storage.worm]` target."""
+        path = self.folder / "s3-credentials"
+        keys = f"aws_access_key_id = {self.access_key}\naws_secret_access_key = {self.secret_key}\n"
+        path.write_text("[default]\n" + keys)
+        path.chmod(0o600)
+        return path
+
+    def target_config(self) -> str:
+        """The `[storage.worm]` table: required, COMPLIANCE lock until each archive's retain-until date."""
+        return f"""
+[storage.worm]
+driver = "s3"
+tier = "remote-fast"
+required = true
+endpoint_url = "{self.endpoint_url}"
+bucket = "{DEMO_BUCKET}"
+prefix = "demo/"
+addressing_style = "path"
+credentials_file = "{self.write_credentials()}"
+lock_mode = "COMPLIANCE"
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+__all__ = ["DemoResult", "DemoWormServer", "iso", "run_demo"]

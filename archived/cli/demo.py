@@ -23,6 +23,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--dir", type=Path, help="folder for the demo's store and archives (default: a new temp folder)")
     demo.add_argument("--keep", action="store_true", help="keep the daemon and the simulator running (for the TUI)")
     demo.add_argument("--release", choices=["4.1", "4.5", "5.0"], default="4.5", help="Moodle version to simulate")
+    demo.add_argument(
+        "--s3", action="store_true",
+        help="also store on WORM storage: a local S3 server with Object Lock (needs moto: pip install 'moto[server]')",
+    )  # fmt: skip
     demo.add_argument("--json", action="store_true", help="machine-readable result")
     demo.set_defaults(func=cmd_demo)
 
@@ -50,6 +54,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(f"  CLI:      archived --socket {result.socket} jobs list")
         console.print(f"  config:   {config_path}")
         console.print(f"  Moodle:   {simulator.url}  (token in {config_path.parent / 'moodle-token'})")
+        if args.s3:
+            console.print("  WORM:     the TUI's storage screen (key 4) shows target worm with its Object Lock")
 
     if not args.json:
         console.print(Text.assemble(("archived demo", "bold"), ": Moodle simulator → daemon → quiz archive → "
@@ -67,13 +73,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print_json({
             "ok": ok, "job": job, "archive": str(result.archive) if result.archive else None,
             "attempts": result.attempts, "verify": result.report.to_dict() if result.report else None,
-            "folder": str(result.folder),
+            "folder": str(result.folder), "copies": result.copies,
         })  # fmt: skip
         return ExitCode.OK if ok else ExitCode.FAILURE
     if job["state"] != "completed" or result.archive is None:
         return fail(f"job {job['id']} ended {job['state']}: {job.get('error_message') or 'no archive'}")
     console.print(f"job:       {job['id']} ({job['state']}, {job['run_seconds']:.1f} s)")
     console.print(f"archive:   {result.archive}", soft_wrap=True)
+    for copy in result.copies or []:
+        console.print(Text.assemble(f"  copy on {copy['target']}: ", data(copy["location"]), " (verified)"))
     console.print(f"attempts:  {result.attempts} quiz attempt report(s) (PDF/A) in the archive")
     assert result.report is not None
     verdict = ("OK", "bold green") if result.report.ok else ("DEFECTS FOUND", "bold red")
@@ -86,4 +94,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _run(run_demo: Any, args: argparse.Namespace, on_event: Any, ready: Any) -> Any:
-    return await run_demo(folder=args.dir, keep=args.keep, on_event=on_event, release=args.release, ready=ready)
+    return await run_demo(
+        folder=args.dir, keep=args.keep, on_event=on_event, release=args.release, ready=ready, s3=args.s3
+    )
