@@ -45,12 +45,12 @@ def destination(path: Path, name: str) -> Path:
 def check_destination(dest: Path) -> None:
     """Refuse a destination that exists or whose folder this user cannot write to (before anything is fetched)."""
     if dest.exists() or dest.is_symlink():
-        raise DownloadRefused(f"{dest} exists; archives are never written over a file (choose another --to)")
+        raise DownloadRefused(f"{dest} exists; archives are never written over a file: choose another path")
     folder = dest.parent
     if not folder.is_dir():
-        raise DownloadRefused(f"{folder} is not a folder; create it first or choose another --to")
+        raise DownloadRefused(f"{folder} is not a folder; create it first or choose another path")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise DownloadRefused(f"{folder} is not writable by this user; choose another --to")
+        raise DownloadRefused(f"{folder} is not writable by this user; choose another path")
 
 
 async def download_archive(

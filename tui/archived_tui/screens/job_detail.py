@@ -21,6 +21,7 @@ from archived_tui.format import compact_time, human_duration, local_time, progre
 from archived_tui.job_states import ACTIVE, CANCELABLE, RETRYABLE, TERMINAL
 from archived_tui.safe_text import plain
 from archived_tui.screens import job_actions
+from archived_tui.screens.archive_retrieval import retrieve_archive, stored_artifact
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.widgets.artifacts import ArtifactList
 from archived_tui.widgets.live_text import LiveText
@@ -37,6 +38,7 @@ class JobDetailScreen(DaemonScreen):
         Binding("r", "retry", "Retry", id="job.retry"),
         Binding("c", "cancel", "Cancel", id="job.cancel"),
         Binding("d", "delete", "Delete", id="job.delete"),
+        Binding("g", "retrieve", "Retrieve", id="job.retrieve", tooltip="Get the archive back from storage, verified"),
         Binding("o", "older_logs", "Older log", id="job.older_logs"),
         Binding("v", "log_level", "Log level", id="job.log_level"),
         Binding("t", "tab('timeline')", "Timeline", id="job.tab_timeline", show=False),
@@ -210,6 +212,11 @@ class JobDetailScreen(DaemonScreen):
         if (job := self._job()) is not None:
             self.background(partial(self._delete, job.id), group="action", exclusive=False)
 
+    def action_retrieve(self) -> None:
+        """Get this job's archive back from a target that holds it, verified, into a new file."""
+        if self.view is not None:
+            self.background(partial(retrieve_archive, self, self.view), group="action", exclusive=False)
+
     async def _delete(self, job_id: str) -> None:
         if await job_actions.delete_job(self, job_id) is not None:
             await self._load_job()
@@ -225,6 +232,8 @@ class JobDetailScreen(DaemonScreen):
                 yield SystemCommand(f"job: cancel {label}", "Stop the job; it ends as canceled", self.action_cancel)
             if job.state in TERMINAL and not job.deleted:
                 yield SystemCommand(f"job: delete {label}", "Delete its stored archives", self.action_delete)
+            if self.view is not None and stored_artifact(self.view) is not None:
+                yield SystemCommand(f"job: retrieve {label}", "Get the archive back, verified", self.action_retrieve)
         yield SystemCommand("job: load older log lines", "Page the log backwards", self.action_older_logs)
         yield SystemCommand("job: change log level", "debug → info → warning → error", self.action_log_level)
         for tab in ("timeline", "log", "artifacts", "settings"):
