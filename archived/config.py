@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from archived.errors import ConfigError
+from archived.protocol.events import DURABLE_KINDS
 
 DEFAULT_CONFIG_PATH = Path("/etc/archived/archived.toml")
 DEFAULT_SOCKET_PATH = Path("/run/archived/archived.sock")
@@ -221,6 +223,38 @@ class StorageTargetConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ConnectorConfig(BaseModel):
+    """`[connectors.<name>]`: one event connector; keys other than these go to its driver (webhook, mail, command)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    driver: Literal["webhook", "mail", "command"]
+    events: list[str]  # event kinds, with wildcards: "job.*", "storage.write.completed", "*"
+    courses: list[int] = Field(default_factory=list)  # only events about jobs of these courses (empty = any)
+    categories: list[int] = Field(default_factory=list)  # only courses in these categories, subcategories included
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8  # then the event becomes a dead letter
+    retry_base_seconds: Annotated[float, Field(ge=0)] = 5.0
+    retry_max_seconds: Annotated[float, Field(ge=0)] = 600.0
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("events")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('name at least one event kind, e.g. ["job.failed"] or ["job.*"]')
+        for pattern in value:
+            if not any(fnmatchcase(kind, pattern) for kind in DURABLE_KINDS):
+                raise ValueError(
+                    f"{pattern!r} matches no event a connector receives "
+                    f"(known: {', '.join(sorted(DURABLE_KINDS))}; wildcards such as job.* work)"
+                )
+        return value
+
+    def driver_options(self) -> dict[str, Any]:
+        """The keys meant for the connector's driver."""
+        return dict(self.model_extra or {})
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -233,6 +267,7 @@ class Config(_Section):
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
     timestamp: TimestampConfig = Field(default_factory=TimestampConfig)
     storage: dict[str, StorageTargetConfig] = Field(default_factory=dict)
+    connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property

@@ -22,6 +22,7 @@ from tests.support.daemon import DaemonProcess, write_config  # noqa: E402
 SLOW_MODULES = frozenset({
     "archive/test_verify_hostile.py",
     "cli/test_hostile_names.py",
+    "connectors/test_daemon.py",
     "daemon/test_crash.py",
     "daemon/test_event_delivery.py",
     "daemon/test_hostile_site.py",

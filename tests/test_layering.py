@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
     {"archived.plugins", "archived.targets", *DRIVERS},
     {"archived.store"},
     {"archived.events"},
+    {"archived.connectors"},
     {"archived.jobs"},
     {"archived.retention", "archived.people"},
     {"archived.rpc"},

@@ -23,6 +23,7 @@ from typing import Any
 from archived import __version__
 from archived.archive.timestamps import client_from_config
 from archived.config import Config, read_secret
+from archived.connectors.service import Connectors
 from archived.daemon.housekeeping import Housekeeping, PendingCopySweep
 from archived.daemon.lock import InstanceLock
 from archived.daemon.logging_limits import RepeatLimits
@@ -42,8 +43,10 @@ from archived.overview.methods import overview_methods
 from archived.people.index import ArchiveReader, PeopleIndexer
 from archived.people.requests import PeopleRequests
 from archived.plugins import activity_drivers, storage_drivers
-from archived.rpc.archive_methods import ArchiveTransfers, archive_methods
+from archived.retention.evidence import EvidenceRenewal
 from archived.retention.sweep import ArchiveRetention
+from archived.rpc.archive_methods import ArchiveTransfers, archive_methods
+from archived.rpc.connector_methods import connector_methods
 from archived.rpc.daemon_methods import daemon_methods
 from archived.rpc.driver_methods import driver_methods
 from archived.rpc.identity import DaemonIdentity
@@ -51,6 +54,7 @@ from archived.rpc.job_methods import job_methods
 from archived.rpc.limits import ConnectionLimits
 from archived.rpc.peer import AccessPolicy
 from archived.rpc.people_methods import people_methods
+from archived.rpc.renewal_methods import renewal_methods
 from archived.rpc.retention_methods import retention_methods
 from archived.rpc.server import RpcServer
 from archived.rpc.session_methods import session_methods
@@ -185,6 +189,9 @@ class Daemon:
             self._closers.append(target.driver.close)
         presets = build_presets(config, drivers)
         bus = EventBus()
+        connectors = Connectors(config, store)  # secrets read and templates compiled before anything runs
+        self._closers.append(connectors.close)
+        secrets += connectors.secrets
         timestamper = client_from_config(config.timestamp)
         secrets += timestamper.secrets if timestamper else []
         engine = Engine(
@@ -200,8 +207,9 @@ class Daemon:
         )
         self.engine = engine
         self.retention = ArchiveRetention(db=db, outbox=store.outbox, targets=targets, job_log=store)
-        self.events = await self._event_dispatcher(store, bus)
+        self.events = await self._event_dispatcher(store, bus, [*connectors.consumers.values()])
         overview = await self._overview(moodle_api, drivers, store, bus)
+        connectors.use_course_overview(overview)
         resumed = await engine.start()
         identity = DaemonIdentity()
         rpc = RpcServer(AccessPolicy(config.access), self._connection_limits())
@@ -218,7 +226,12 @@ class Daemon:
         )  # fmt: skip
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
         rpc.register(driver_methods(drivers=drivers, catalogue=engine))
+        rpc.register(connector_methods(connectors=connectors))
         rpc.register(retention_methods(retention=self.retention, jobs=engine))
+        renewal = EvidenceRenewal(
+            db=db, store=store, targets=targets, timestamper=timestamper, work_dir=config.work_dir
+        )
+        rpc.register(renewal_methods(renewal=renewal, jobs=engine))
         self.people = self._people(db, store, targets)
         rpc.register(people_methods(requests=self.people, transfers=transfers))
         if overview is not None:
@@ -249,10 +262,13 @@ class Daemon:
         )
         self.notifier.ready(self._status_line())
 
-    async def _event_dispatcher(self, store: JobStore, bus: EventBus) -> EventDispatcher:
-        """The one path from the outbox to the live bus and every other consumer (started before jobs resume, so
-        that their events flow), and the retention sweep of the outbox and the job logs."""
-        dispatcher = EventDispatcher(store.outbox, [BusConsumer(bus), *self._event_consumers])
+    async def _event_dispatcher(
+        self, store: JobStore, bus: EventBus, connectors: Sequence[EventConsumer]
+    ) -> EventDispatcher:
+        """The one path from the outbox to the live bus, the connectors and every other consumer (started before
+        jobs resume, so that their events flow), and the retention sweep of the outbox and the job logs."""
+        consumers = [BusConsumer(bus), *connectors, *self._event_consumers]
+        dispatcher = EventDispatcher(store.outbox, consumers)
         await dispatcher.start()
         self._closers.append(dispatcher.stop)
         self.housekeeping = Housekeeping(

@@ -17,6 +17,14 @@ from archived.protocol.archives import (
     ReadArchiveParams,
 )
 from archived.protocol.base import NoParams
+from archived.protocol.connectors import (
+    ConnectorList,
+    ConnectorTestParams,
+    DeadLetterPage,
+    DeadLettersParams,
+    DeliveryAttempt,
+    RedeliverParams,
+)
 from archived.protocol.courses import (
     CoursePage,
     CourseRefParams,
@@ -46,6 +54,7 @@ from archived.protocol.jobs import (
     LogsParams,
 )
 from archived.protocol.people import PeopleExportParams, PeopleExportResult, PeopleFindParams, PeopleFindResult
+from archived.protocol.renewal import RetimestampParams, RetimestampResult
 from archived.protocol.retention import (
     RetentionDeleteParams,
     RetentionResult,
@@ -148,6 +157,18 @@ RETENTION_DELETE = MethodSpec(
 RETENTION_TOMBSTONES = MethodSpec(
     "retention.tombstones", TombstonesParams, TombstonePage, "what remains of deleted archives", mutating=True
 )
+CONNECTORS_LIST = MethodSpec(
+    "connectors.list", NoParams, ConnectorList, "event connectors: filters, lanes, deliveries, dead letters"
+)
+CONNECTORS_DEAD_LETTERS = MethodSpec(
+    "connectors.dead_letters", DeadLettersParams, DeadLetterPage, "events a connector gave up on, newest first"
+)
+CONNECTORS_REDELIVER = MethodSpec(
+    "connectors.redeliver", RedeliverParams, DeliveryAttempt, "try a dead letter once more, now", mutating=True
+)
+CONNECTORS_TEST = MethodSpec(
+    "connectors.test", ConnectorTestParams, DeliveryAttempt, "send a test event through a connector", mutating=True
+)
 PEOPLE_FIND = MethodSpec(
     "people.find", PeopleFindParams, PeopleFindResult, "every archive holding a person's data (audited)", mutating=True
 )
@@ -156,6 +177,13 @@ PEOPLE_EXPORT = MethodSpec(
     PeopleExportParams,
     PeopleExportResult,
     "only one person's files from every archive holding them, verified, read with archives.read (audited)",
+    mutating=True,
+)
+ARCHIVES_RETIMESTAMP = MethodSpec(
+    "archives.retimestamp",
+    RetimestampParams,
+    RetimestampResult,
+    "renew stored archives' timestamps, each renewal stored next to the archive on every target",
     mutating=True,
 )
 
@@ -184,9 +212,14 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     ARCHIVES_LIST,
     ARCHIVES_GET,
     ARCHIVES_READ,
+    CONNECTORS_LIST,
+    CONNECTORS_DEAD_LETTERS,
+    CONNECTORS_REDELIVER,
+    CONNECTORS_TEST,
     RETENTION_RUN,
     RETENTION_DELETE,
     RETENTION_TOMBSTONES,
     PEOPLE_FIND,
     PEOPLE_EXPORT,
+    ARCHIVES_RETIMESTAMP,
 )

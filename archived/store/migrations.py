@@ -126,8 +126,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX job_logs_by_level_age ON job_logs(level, at);
     """,
     # 5: finding jobs (`jobs.list` filters, sorts and keyset pages, the bulk actions): the initiator's name as a
-    # column of its own (searched and sorted), and an index per filter that pages in created order by (created_at, id)
-    # (replacing the two that lacked the id).
+    # column of its own (searched and sorted), an index per filter that pages in created order by (created_at, id)
+    # (replacing the two that lacked the id), and one per sort key (its expression as `job_queries` sorts by it).
     """
     ALTER TABLE jobs ADD COLUMN initiator_name TEXT NOT NULL DEFAULT '';
     UPDATE jobs SET initiator_name = COALESCE(json_extract(initiator, '$.name'), '');
@@ -137,6 +137,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_by_state_created_id ON jobs(state, created_at, id);
     CREATE INDEX jobs_by_error_created_id ON jobs(error_code, created_at, id) WHERE error_code IS NOT NULL;
     CREATE INDEX jobs_by_course_created_id ON jobs(course_id, created_at, id);
+    CREATE INDEX jobs_by_finished_id ON jobs(COALESCE(finished_at, 0), id);
+    CREATE INDEX jobs_by_state_id ON jobs(state, id);
+    CREATE INDEX jobs_by_course_name_id ON jobs(course_name COLLATE NOCASE, id);
+    CREATE INDEX jobs_by_activity_name_id ON jobs(activity_name COLLATE NOCASE, id);
+    CREATE INDEX jobs_by_error_code_id ON jobs(COALESCE(error_code, ''), id);
+    CREATE INDEX jobs_by_initiator_name_id ON jobs(initiator_name COLLATE NOCASE, id);
+    CREATE INDEX jobs_by_run_time_id ON jobs(run_seconds, id);
     """,
     # 6: what becomes of stored archives after they were made: tombstones of deleted copies, renewals of their
     # timestamps (the replies and where each is stored), the people inside each archive (for GDPR requests) and
@@ -236,5 +243,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX pending_copies_by_next_try ON pending_copies(next_try_at);
     CREATE INDEX pending_copies_by_job ON pending_copies(job_id);
     CREATE INDEX artifact_locations_by_target ON artifact_locations(target, artifact_id) WHERE deleted_at IS NULL;
+    """,
+    # 8: what each event connector did with each event it was given: delivered, or a dead letter after its attempts
+    # ran out (kept with the event's body, so it can be delivered again after the outbox swept the event).
+    """
+    CREATE TABLE connector_deliveries (
+        id INTEGER PRIMARY KEY,
+        connector TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        job_id TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        output TEXT NOT NULL DEFAULT '',
+        body TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (connector, event_id)
+    );
+    CREATE INDEX connector_deliveries_by_state ON connector_deliveries(state, connector, id);
     """,
 ]
