@@ -36,7 +36,8 @@ from rfc3161_client import TimeStampResponse
 
 from archived.archive.bag import ALGORITHMS, TIMESTAMP_FOLDER, decode_manifest_path
 from archived.archive.payload import CHUNK
-from archived.archive.timestamps import CHAIN_SUFFIX, TOKEN_SUFFIX, TimestampInvalid, verify_reply
+from archived.archive.renewal import StampFacts, check_renewals, sidecar_files, stamp_facts
+from archived.archive.timestamps import CHAIN_SUFFIX, STAMPED_FILE, TOKEN_SUFFIX, TimestampInvalid, verify_reply
 
 # Bounds on what a hostile archive can make the verifier hold in memory (real archives stay far below them).
 MAX_ENTRIES = 1_000_000
@@ -106,6 +107,8 @@ class VerifyReport:
     checks: list[Check] = field(default_factory=list)
     timestamps: list[dict[str, str]] = field(default_factory=list)  # each verified timestamp: file, time, authority
     proven: str = ""  # what a passing verdict proves, in plain words
+    renewals: list[dict[str, str]] = field(default_factory=list)  # each verified renewal: file, time, authority
+    holds_until: str = ""  # until when the timestamp (or its newest renewal) can be checked; renew before then
 
     @property
     def defects(self) -> list[str]:
@@ -181,11 +184,15 @@ class _EndRecord:
     problems: list[str]
 
 
-def verify_archive(path: Path, *, tsa_roots: Sequence[x509.Certificate] = ()) -> VerifyReport:
+def verify_archive(
+    path: Path, *, tsa_roots: Sequence[x509.Certificate] = (), sidecars: Path | None = None
+) -> VerifyReport:
     """Verify one archive ZIP; never raises for a defect (or a bug), only records it.
 
     Timestamps are checked against `tsa_roots` when given (roots the reader trusts on their own), else against
-    the root certificates the archive carries next to each timestamp (the report says which).
+    the root certificates the archive carries next to each timestamp (the report says which). Renewals of the
+    archive's timestamp (`<archive>.zip.ts-<n>.tsr`, `archived.archive.renewal`) are looked for in `sidecars`, or
+    next to the ZIP.
     """
     report = VerifyReport(archive=shown(str(path)))
     try:
@@ -198,7 +205,8 @@ def verify_archive(path: Path, *, tsa_roots: Sequence[x509.Certificate] = ()) ->
         return report
     with handle:
         try:
-            _verify(handle, report, tsa_roots)
+            base = _verify(handle, report, tsa_roots)
+            _check_renewals(report, base, sidecar_files(sidecars or path.parent, path.name), tsa_roots)
         except OSError as exc:
             report.add("zip", False, f"reading {shown(str(path))} failed: {shown(str(exc))}; check the disk or copy")
         except Exception as exc:  # a bug must fail the verdict, never pass it or end in a traceback
@@ -211,21 +219,24 @@ def verify_archive(path: Path, *, tsa_roots: Sequence[x509.Certificate] = ()) ->
     return report
 
 
-def _verify(handle: BinaryIO, report: VerifyReport, tsa_roots: Sequence[x509.Certificate]) -> None:
+def _verify(
+    handle: BinaryIO, report: VerifyReport, tsa_roots: Sequence[x509.Certificate]
+) -> tuple[bytes, StampFacts] | None:
+    """The checks of the ZIP and its bag; returns the archive's own timestamp (reply and facts) if it verified."""
     size = handle.seek(0, 2)
     end = _read_end_record(handle, size, report)
     if end is None:
-        return
+        return None
     try:
         with zipfile.ZipFile(handle) as archive:
             infos, directory_start = archive.infolist(), archive.start_dir
     except UnicodeDecodeError as exc:
         bad = shown(exc.object.decode("utf-8", "backslashreplace")) if isinstance(exc.object, bytes) else "?"
         report.add("entry names", False, f"an entry name is marked as UTF-8 but is not valid UTF-8: {bad}")
-        return
+        return None
     except Exception as exc:  # zipfile raises many kinds of errors for a malformed directory
         report.add("zip", False, f"not a readable ZIP file: {type(exc).__name__}: {shown(str(exc))}")
-        return
+        return None
     entries = [_entry(info) for info in infos]
     problems = end.problems
     if len(entries) != end.entries:
@@ -243,7 +254,8 @@ def _verify(handle: BinaryIO, report: VerifyReport, tsa_roots: Sequence[x509.Cer
     _check_formats(entries, report)
     bag = _check_layout(entries, report)
     if bag is not None:  # an unsafe name cannot be listed in a manifest (those paths are refused), so go on
-        _verify_bag(handle, bag, entries, report, tsa_roots)
+        return _verify_bag(handle, bag, entries, report, tsa_roots)
+    return None
 
 
 def _entry(info: zipfile.ZipInfo) -> _Entry:
@@ -605,7 +617,7 @@ def _stream(handle: BinaryIO, entry: _Entry, sink: Callable[[bytes], None]) -> s
 
 def _verify_bag(
     handle: BinaryIO, bag: str, entries: list[_Entry], report: VerifyReport, tsa_roots: Sequence[x509.Certificate]
-) -> None:
+) -> tuple[bytes, StampFacts] | None:
     report.bag_name = shown(bag)
     files = {e.name[len(bag) + 1 :]: e for e in entries if not e.is_dir}
     reader = _BagReader(handle, files)
@@ -645,17 +657,19 @@ def _verify_bag(
         entries_listed, problems = parsed[name]
         scope = payload if name.startswith("manifest-") else tag_files
         _check_manifest(report, name, entries_listed, problems, scope, files, reader)
-    _check_timestamps(report, files, reader, tsa_roots)
+    return _check_timestamps(report, files, reader, tsa_roots)
 
 
 def _check_timestamps(
     report: VerifyReport, files: dict[str, _Entry], reader: _BagReader, tsa_roots: Sequence[x509.Certificate]
-) -> None:
-    """Each `timestamps/<file>.tsr` must prove `<file>` of this bag, checked with `<file>.chain.pem`."""
+) -> tuple[bytes, StampFacts] | None:
+    """Each `timestamps/<file>.tsr` must prove `<file>` of this bag, checked with `<file>.chain.pem`; returns the
+    timestamp over the SHA-512 tag manifest (the first link of a renewal chain) when it verified."""
     stamps = sorted(name for name in files if name.startswith(f"{TIMESTAMP_FOLDER}/"))
     if not stamps:
         report.proven = "no timestamp: the dates in this archive are the archiving server's own"
-        return
+        return None
+    base: tuple[bytes, StampFacts] | None = None
     problems: list[str] = []
     proven: list[str] = []
     known = {n for n in stamps if n.endswith(TOKEN_SUFFIX) or n.endswith(CHAIN_SUFFIX)}
@@ -698,11 +712,44 @@ def _check_timestamps(
         proven.append(f"{shown(covered)} existed unchanged at {when} per {authority} (chain to {trust})")
         report.timestamps.append({"file": shown(covered), "time": info.gen_time.astimezone(UTC).isoformat(),
                                   "authority": authority, "serial": str(info.serial_number)})  # fmt: skip
+        if covered == STAMPED_FILE:
+            base = reply, stamp_facts(response, [*carried, *roots])
     detail = "; ".join(problems[:_SHOWN]) if problems else "; ".join(proven)
     report.add("timestamps", not problems and bool(proven), detail or "no timestamp reply found")
     if proven and not problems:
         first = report.timestamps[0]
         report.proven = f"complete and unaltered since {first['time']} per {first['authority']}"
+        return base
+    return None
+
+
+def _check_renewals(
+    report: VerifyReport,
+    base: tuple[bytes, StampFacts] | None,
+    files: dict[int, dict[str, Path]],
+    tsa_roots: Sequence[x509.Certificate],
+) -> None:
+    """The renewals of the archive's timestamp found next to it (a check only when there are any), and until when
+    the evidence holds."""
+    findings = check_renewals(base[0] if base else None, base[1] if base else None, files, tsa_roots)
+    if findings.holds_until is not None:
+        report.holds_until = findings.holds_until.isoformat()
+    for link in findings.links:
+        if link.facts is not None and not link.problem:
+            facts = link.facts
+            report.renewals.append({"file": shown(link.reply_file), "time": facts.gen_time.isoformat(),
+                                    "authority": shown(facts.authority), "serial": str(facts.serial)})  # fmt: skip
+    if not files:
+        return
+    if not findings.ok:
+        report.add("renewals", False, shown("; ".join(findings.problems[:_SHOWN])))
+        return
+    newest = report.renewals[-1]
+    until = f"; the chain holds until {report.holds_until}" if report.holds_until else ""
+    report.add("renewals", True, f"{len(findings.links)} renewal(s), each over the timestamp before it, the newest at "
+                                 f"{newest['time']} per {newest['authority']}{until}")  # fmt: skip
+    if report.proven.startswith("complete and unaltered"):
+        report.proven += f"; evidence renewed {len(findings.links)} time(s), it holds until {report.holds_until}"
 
 
 def _signer_name(response: TimeStampResponse) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.table import Table
@@ -14,6 +15,7 @@ from archived.cli.safe_text import data
 from archived.protocol import methods as rpc
 from archived.protocol.archive_download import DownloadRefused, check_destination, destination, download_archive
 from archived.protocol.archives import ArchiveSummary, GetArchiveParams, ListArchivesParams
+from archived.protocol.renewal import RetimestampParams
 from archived.rpc.client import RpcClient
 
 
@@ -39,6 +41,57 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     get.add_argument("--from", dest="from_target", metavar="TARGET", help="take it from this storage target only")
     get.add_argument("--json", action="store_true", help="machine-readable output")
     get.set_defaults(func=cmd_get)
+
+    renew = sub.add_parser(
+        "retimestamp", help="renew archives' timestamps (a new timestamp over the newest), stored next to each archive"
+    )
+    renew.add_argument(
+        "--before",
+        type=utc_date,
+        metavar="DATE",
+        help="only archives whose newest timestamp holds until before DATE (YYYY-MM-DD; default: all)",
+    )
+    renew.add_argument("--job", dest="job_id", metavar="JOB", help="only this job's archive")
+    renew.add_argument("--dry-run", action="store_true", help="only say which archives would be renewed")
+    renew.add_argument("--json", action="store_true", help="machine-readable output")
+    renew.set_defaults(func=cmd_retimestamp)
+
+
+def utc_date(text: str) -> datetime:
+    """A `--before` date: YYYY-MM-DD (midnight UTC) or an ISO 8601 moment."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2030-01-31") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_retimestamp(args: argparse.Namespace) -> int:
+    """`archives retimestamp`: exit 0 when every archive due was renewed and stored everywhere, 1 otherwise."""
+
+    async def action(client: RpcClient) -> int:
+        params = request_params(RetimestampParams, before=args.before, job_id=args.job_id, dry_run=args.dry_run)
+        result = await client.request(rpc.ARCHIVES_RETIMESTAMP, params)
+        code = ExitCode.OK if not result.failed else ExitCode.FAILURE
+        if args.json:
+            print_json(result)
+            return code
+        for item in result.archives:
+            style = {"renewed": "green", "would_renew": "yellow", "failed": "red"}.get(item.outcome, "dim")
+            line = Text.assemble((item.outcome.replace("_", " "), style), " ", data(item.archive))
+            if item.outcome in ("renewed", "would_renew", "not_due"):
+                until = wire_text(item.holds_until)
+                line.append_text(Text.assemble(f" (ts-{item.number} at {wire_text(item.gen_time)} by ",
+                                               data(item.authority), f", holds until {until})"))  # fmt: skip
+            if item.detail:
+                line.append_text(Text.assemble(": ", data(item.detail)))
+            console.print(line, soft_wrap=True)
+            for stored in item.stored:
+                console.print(Text.assemble("  stored ", data(stored)))
+        console.print(f"{result.renewed} renewed, {result.failed} failed, {len(result.archives)} archive(s) looked at")
+        return code
+
+    return with_client(args, action)
 
 
 def copies_text(archive: ArchiveSummary) -> Text:

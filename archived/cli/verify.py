@@ -24,6 +24,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="FILE",
         help="check timestamps against these root certificates (PEM) instead of the root the archive carries",
     )
+    parser.add_argument(
+        "--sidecars",
+        type=Path,
+        metavar="DIR",
+        help="folder holding the timestamp renewals (ARCHIVE.zip.ts-N.tsr and .chain.pem; default: next to the ZIP)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable report")
     parser.set_defaults(func=cmd_verify)
 
@@ -36,7 +42,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             roots = load_certificates(args.tsa_roots)
         except (OSError, ValueError) as exc:
             return fail(f"--tsa-roots {args.tsa_roots}: {exc}", ExitCode.USAGE)
-    reports = [verify_archive(path, tsa_roots=roots) for path in args.archives]
+    reports = [verify_archive(path, tsa_roots=roots, sidecars=args.sidecars) for path in args.archives]
     if args.json:
         print_json([r.to_dict() for r in reports] if len(reports) > 1 else reports[0].to_dict())
     else:
@@ -56,4 +62,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 console.print(Text.assemble("  ", mark, " ", data(f"{check.name}: {check.detail}")), soft_wrap=True)
             if report.ok and report.proven:
                 console.print(Text.assemble("  proven: ", data(report.proven)))
+            if report.ok and report.holds_until:
+                console.print(Text.assemble("  timestamp checkable until: ", data(report.holds_until),
+                                            " (renew before then: archived archives retimestamp)"))  # fmt: skip
     return ExitCode.OK if all(r.ok for r in reports) else ExitCode.FAILURE

@@ -1,2 +1,3 @@
-"""Retention of stored archives: deleting them from every target once their retain-until date has passed (or earlier,
-forced and audited), keeping a tombstone of each deleted copy."""
+"""Stored archives over their retention: their timestamps renewed while they are kept (evidence renewal), and their
+deletion from every target once their retain-until date has passed (or earlier, forced and audited), each deleted
+copy kept as a tombstone."""

@@ -28,6 +28,7 @@ from archived_tui.screens.courses import CoursesScreen
 from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.help import HelpRow, HelpScreen
 from archived_tui.screens.jobs import JobsScreen
+from archived_tui.screens.people import PeopleScreen
 from archived_tui.screens.storage import StorageScreen
 from archived_tui.settings_file import TuiSettings
 
@@ -36,6 +37,7 @@ SCREENS = {
     "courses": CoursesScreen,
     "jobs": JobsScreen,
     "storage": StorageScreen,
+    "people": PeopleScreen,
 }
 
 
