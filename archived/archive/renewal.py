@@ -213,8 +213,8 @@ def check_renewals(
             link.problem = f"{token_path.name} does not renew the timestamp before it: {exc}"
             break
         link.facts = facts
-        if facts.gen_time <= previous.gen_time:
-            link.problem = f"{token_path.name} is dated {_when(facts.gen_time)}, not after the timestamp it renews"
+        if facts.gen_time < previous.gen_time:  # the same second is fine: TSAs state whole seconds
+            link.problem = f"{token_path.name} is dated {_when(facts.gen_time)}, before the timestamp it renews"
             break
         if previous.holds_until is not None and facts.gen_time > previous.holds_until:
             link.problem = (
