@@ -20,10 +20,11 @@ from archived.connectors.facts import EventFacts
 from archived.connectors.filters import EventFilter
 from archived.connectors.records import DeliveryRecords
 from archived.connectors.transport import Delivery, DeliveryFailed, Transport, redact, truncate
-from archived.store.events import StoredEvent
+from archived.store.events import EventOutbox, StoredEvent
 
 log = logging.getLogger("archived.connectors")
 
+TRIM_INTERVAL_SECONDS = 3600.0  # how often a lane forgets the records of events the outbox's retention swept
 ERROR_LIMIT = 1000  # characters of an error kept in a record
 OUTPUT_LIMIT = 4000  # characters of a receiver's answer or a command's output kept in a record
 
@@ -52,16 +53,25 @@ class ConnectorConsumer:
     """Delivers the events a connector's filter takes through its driver, with retries and dead letters."""
 
     def __init__(
-        self, name: str, config: ConnectorConfig, transport: Transport, *, records: DeliveryRecords, facts: EventFacts
+        self,
+        name: str,
+        config: ConnectorConfig,
+        transport: Transport,
+        *,
+        outbox: EventOutbox,
+        records: DeliveryRecords,
+        facts: EventFacts,
     ) -> None:
         self.connector = name
         self.name = f"connector:{name}"  # the dispatcher's key for this lane's position
         self.config = config
         self.transport = transport
         self.filter = EventFilter(config)
+        self.outbox = outbox
         self.records = records
         self.facts = facts
         self.state = LaneState()
+        self._trimmed_at: float | None = None  # monotonic time of the last trim of old delivery records
 
     async def deliver(self, events: Sequence[StoredEvent]) -> None:
         """Deliver every event the filter takes; each is delivered or a dead letter when this returns."""
@@ -77,6 +87,18 @@ class ConnectorConsumer:
             if not await self.filter.takes_scope(job, self.facts):
                 continue
             await self._deliver_with_retries(body, job)
+        await self._trim_records()
+
+    async def _trim_records(self) -> None:
+        """Now and then, forget the delivery records of events the outbox no longer keeps (its retention swept
+        them), so the records stay as bounded as the outbox; dead letters are kept until they are delivered."""
+        now = time.monotonic()
+        if self._trimmed_at is not None and now - self._trimmed_at < TRIM_INTERVAL_SECONDS:
+            return
+        self._trimmed_at = now
+        oldest = await self.outbox.oldest_id()
+        if oldest is not None:
+            await self.records.forget_delivered_before(self.connector, oldest)
 
     async def _deliver_with_retries(self, body: EventBody, job: dict[str, object] | None) -> None:
         attempt = 0

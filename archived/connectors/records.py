@@ -106,6 +106,17 @@ class DeliveryRecords:
                 ),
             )  # fmt: skip
 
+    async def forget_delivered_before(self, connector: str, event_id: int) -> int:
+        """Delete the connector's records of delivered events older than `event_id` (the oldest event the outbox
+        still keeps: older ones can never come again, so nothing needs to know they went out); dead letters stay.
+        Returns how many were deleted."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM connector_deliveries WHERE connector = ? AND state = 'delivered' AND event_id < ?",
+                (connector, event_id),
+            )
+            return cursor.rowcount
+
     async def get(self, record_id: int) -> DeliveryRecord | None:
         """One record by id."""
         async with (

@@ -44,7 +44,9 @@ class Connectors:
                     "category holds); filter by courses instead, or configure Moodle"
                 )
             transport = DRIVERS[connector.driver](name, connector)
-            self.consumers[name] = ConnectorConsumer(name, connector, transport, records=self.records, facts=self.facts)
+            self.consumers[name] = ConnectorConsumer(
+                name, connector, transport, outbox=self.outbox, records=self.records, facts=self.facts
+            )
 
     @property
     def secrets(self) -> list[str]:

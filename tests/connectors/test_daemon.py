@@ -13,6 +13,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from archived.protocol.errors import ErrorCode, RpcError
 from tests.support.daemon import REPO, TESTS, DaemonProcess, write_config
 from tests.support.jobs import create_job, wait_for_state
 
@@ -105,3 +108,23 @@ async def test_deliveries_pending_at_a_sigkill_are_made_after_the_restart_none_t
     assert redelivered.returncode == 0, redelivered.stdout + redelivered.stderr
     assert "delivered" in redelivered.stdout and list(broken.accepted) == [str(letters[-1]["event_id"])]
     assert listing.returncode == 0 and "campus" in listing.stdout and campus.url in listing.stdout
+
+
+async def test_redelivery_and_test_events_need_an_operator(tmp_path: Path) -> None:
+    table = '[connectors.ledger]\ndriver = "command"\nevents = ["job.*"]\nargv = ["true"]\n'
+    config = write_config(
+        tmp_path, extra=table,
+        **{"access.operator_users": [], "access.operator_groups": [], "access.allow_daemon_user": False},
+    )  # fmt: skip
+    daemon = DaemonProcess(config, tmp_path)
+    daemon.start()
+    try:
+        async with daemon.client() as client:
+            [lane] = (await client.call("connectors.list", {}))["connectors"]
+            assert lane["name"] == "ledger" and lane["target"] == "true"
+            for method, params in (("connectors.redeliver", {"id": 1}), ("connectors.test", {"name": "ledger"})):
+                with pytest.raises(RpcError) as refused:
+                    await client.call(method, params)
+                assert refused.value.code == ErrorCode.PERMISSION_DENIED
+    finally:
+        daemon.kill()

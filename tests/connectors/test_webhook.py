@@ -7,11 +7,13 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from archived.connectors import consumer as consumer_module
 from archived.protocol.connectors import ConnectorTestParams, DeadLettersParams, RedeliverParams
 from archived.store.jobs import JobStore
 
@@ -191,3 +193,39 @@ async def test_a_template_that_fails_on_an_event_is_a_dead_letter_naming_the_key
         [dead] = (await c.dead_letters(DeadLettersParams())).dead_letters
     assert dead.attempts == 1 and "connectors.campus.body_template" in dead.error and "no_such_field" in dead.error
     assert receiver.requests == []
+
+
+async def test_delivery_records_are_kept_as_long_as_the_outbox_keeps_their_event_dead_letters_longer(
+    store: JobStore, receiver: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer_module, "TRIM_INTERVAL_SECONDS", 0.0)  # trim after every batch
+    async with running(store, {"campus": webhook(tmp_path, receiver, events=["job.created"])}) as c:
+        await add_job(store, "job-1")
+        await until(lambda: len(receiver.accepted) == 1, "the first event")
+        receiver.down, receiver.fail_status = True, 422
+        await add_job(store, "job-2")
+        await until_async(lambda: _dead_count(c, 1), "a dead letter")
+        receiver.down = False
+        await add_job(store, "job-3")
+        await until(lambda: len(receiver.accepted) == 2, "the third event")
+        first, second, third = sorted(int(i) for i in [*receiver.accepted, receiver.requests[1].event_id])
+        assert await store.outbox.sweep_delivered(before=time.time() + 1, delivered_up_to=second) == 2
+        await add_job(store, "job-4")
+        await until(lambda: len(receiver.accepted) == 3, "the fourth event")
+        fourth = max(int(i) for i in receiver.accepted)
+
+        async def recorded() -> list[tuple[int, str]]:
+            async with (
+                store.db.committed_view() as conn,
+                conn.execute("SELECT event_id, state FROM connector_deliveries ORDER BY event_id") as cur,
+            ):
+                return [(int(row[0]), str(row[1])) for row in await cur.fetchall()]
+
+        await until_async(lambda: _first_recorded_is(recorded, second), "the swept event's record forgotten")
+        assert await recorded() == [(second, "dead"), (third, "delivered"), (fourth, "delivered")]
+        assert first < second
+
+
+async def _first_recorded_is(recorded, event_id: int) -> bool:  # type: ignore[no-untyped-def]
+    rows = await recorded()
+    return bool(rows) and rows[0][0] == event_id
