@@ -48,7 +48,7 @@ def runs(tmp_path: Path) -> list[dict[str, object]]:
 
 
 async def test_the_program_gets_the_event_on_stdin_and_a_failed_run_is_tried_again(
-    store: JobStore, tmp_path: Path, monkeypatch
+    store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ARCHIVED_TEST_SECRET_IN_DAEMON_ENV", "moodle-token")  # the daemon's env is not passed on
     async with running(store, {"campus": command(tmp_path, "fail-once")}) as c:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from archived.connectors import consumer as consumer_module
+from archived.connectors.service import Connectors
 from archived.protocol.connectors import ConnectorTestParams, DeadLettersParams, RedeliverParams
 from archived.store.jobs import JobStore
 
@@ -96,7 +97,7 @@ async def test_an_endpoint_that_never_recovers_ends_in_dead_letters_then_redeliv
         assert status.delivered == 1 and status.dead_letters == 1
 
 
-async def _dead_count(connectors, count: int) -> bool:  # type: ignore[no-untyped-def]
+async def _dead_count(connectors: Connectors, count: int) -> bool:
     return (await connectors.dead_letters(DeadLettersParams())).total >= count
 
 
