@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,10 +43,11 @@ class WebhookReceiver:
     accepted: dict[str, Request] = field(default_factory=dict)  # by X-Archived-Event-Id: each once
     repeats: int = 0  # accepted ids that came again
     _server: ThreadingHTTPServer | None = None
+    _scheme: str = "http"
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> WebhookReceiver:
-        """Listen on a free loopback port."""
+    def start(self, tls: ssl.SSLContext | None = None) -> WebhookReceiver:
+        """Listen on a free loopback port (HTTPS with `tls`)."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +64,9 @@ class WebhookReceiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self._scheme = "https" if tls is not None else "http"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -70,7 +75,7 @@ class WebhookReceiver:
         """Where to POST."""
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return f"{self._scheme}://{host!s}:{port}/hook"
 
     def _take(self, headers: dict[str, str], body: bytes) -> int:
         signature_ok = True
