@@ -124,3 +124,24 @@ async def test_a_refused_recipient_is_a_dead_letter_at_once(
         [letter] = (await c.dead_letters(DeadLettersParams())).dead_letters
     assert letter.attempts == 1 and "nobody@refused.example" in letter.error
     assert server.messages == [] and PASSWORD not in letter.model_dump_json()
+
+
+async def test_implicit_tls_without_a_login(store: JobStore, tls: TlsFiles, tmp_path: Path) -> None:
+    server = MailServer()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls.cert_file, tls.key_file)
+    port = free_port()
+    controller = Controller(server, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        table = {
+            "driver": "mail", "host": "127.0.0.1", "port": port, "security": "ssl", "ca_file": str(tls.ca_file),
+            "sender": "archived@example.org", "recipients": ["team@example.org"], "events": ["job.created"],
+        }  # fmt: skip
+        async with running(store, {"team": table}):
+            await add_job(store, "job-1")
+            await until(lambda: server.messages, "a mail over implicit TLS")
+    finally:
+        controller.stop()
+    [(recipients, message)] = server.messages
+    assert recipients == ["team@example.org"] and message["X-Archived-Event-Kind"] == "job.created"
