@@ -19,6 +19,8 @@ from tests.support.jobs import TERMINAL, create_job, wait_for_state
 from tests.support.s3_server import S3Server, write_credentials
 
 
+pytestmark = pytest.mark.slow  # real daemons, S3 and TSA servers: seconds each
+
 @pytest.fixture(scope="module")
 def s3() -> Iterator[S3Server]:
     with S3Server() as server:

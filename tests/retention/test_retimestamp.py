@@ -25,6 +25,8 @@ from tests.support.s3_server import S3Server
 from tests.support.tsa import TimestampAuthority
 
 
+pytestmark = pytest.mark.slow  # real daemons, S3 and TSA servers: seconds each
+
 @pytest.fixture(scope="module")
 def tsa(tmp_path_factory) -> Iterator[TimestampAuthority]:
     with TimestampAuthority(tmp_path_factory.mktemp("tsa")) as authority:
