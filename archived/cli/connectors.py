@@ -41,8 +41,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     redeliver.add_argument("id", type=int, help="the dead letter's id (first column of dead-letters)")
     redeliver.add_argument("--json", action="store_true")
     redeliver.set_defaults(func=cmd_redeliver)
-    test = sub.add_parser("test", help="send a test event (kind connector.test) through a connector (operators)")
+    test = sub.add_parser(
+        "test", help="send a test event, or an outbox event with --event, through a connector (operators)"
+    )
     test.add_argument("name", help="the connector, as named in [connectors.NAME]")
+    test.add_argument("--event", type=int, help="send this outbox event (e.g. to try a body template); not recorded")
     test.add_argument("--json", action="store_true")
     test.set_defaults(func=cmd_test)
 
@@ -164,7 +167,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     """`connectors test NAME`; exit 1 if the test event was not delivered."""
 
     async def action(client: RpcClient) -> int:
-        attempt = await client.request(rpc.CONNECTORS_TEST, request_params(ConnectorTestParams, name=args.name))
-        return _print_attempt(attempt, args.json, f"test event to {attempt.connector}")
+        params = request_params(ConnectorTestParams, name=args.name, event_id=args.event)
+        attempt = await client.request(rpc.CONNECTORS_TEST, params)
+        return _print_attempt(attempt, args.json, f"event {attempt.event_id} to {attempt.connector}")
 
     return with_client(args, action)

@@ -148,11 +148,24 @@ class Connectors:
         )
 
     async def test(self, params: wire.ConnectorTestParams) -> wire.DeliveryAttempt:
-        """Send a test event (kind `connector.test`, id 0, not recorded) through a connector."""
+        """Send an outbox event, or a test event (kind `connector.test`, id 0), through a connector; not recorded."""
         consumer = self._consumer(params.name)
-        at = wire_time(time.time()).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = EventBody(0, TEST_KIND, 1, at, None, {"connector": params.name})
-        outcome = await consumer.attempt(body, None)
+        if params.event_id is not None:
+            body = await self._outbox_event(params.event_id)
+        else:
+            at = wire_time(time.time()).strftime("%Y-%m-%dT%H:%M:%SZ")
+            body = EventBody(0, TEST_KIND, 1, at, None, {"connector": params.name})
+        outcome = await consumer.attempt(body, await self.facts.job(body))
         return wire.DeliveryAttempt(
-            connector=params.name, event_id=0, delivered=outcome.delivered, error=outcome.error, output=outcome.output
-        )
+            connector=params.name, event_id=body.id, delivered=outcome.delivered, error=outcome.error,
+            output=outcome.output,
+        )  # fmt: skip
+
+    async def _outbox_event(self, event_id: int) -> EventBody:
+        events = await self.outbox.after(event_id - 1, limit=1)
+        if not events or events[0].id != event_id:
+            raise RpcError(
+                ErrorCode.NOT_FOUND,
+                f"no event {event_id} in the outbox (it was never recorded, or retention swept it)",
+            )
+        return EventBody.of(events[0])

@@ -35,5 +35,6 @@ class EventTemplate:
         """The text for one event; a failure is permanent (the same event fails the same way every time)."""
         try:
             return self._template.render(values)
-        except TemplateError as exc:
-            raise DeliveryFailed(f"{self.key}: the template failed on this event: {exc}", permanent=True) from None
+        except Exception as exc:  # a filter meeting a value it cannot take (tojson on a missing field) raises its own
+            problem = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+            raise DeliveryFailed(f"{self.key}: the template failed on this event: {problem}", permanent=True) from None

@@ -79,6 +79,8 @@ class DeliveryAttempt(Answer):
 
 
 class ConnectorTestParams(Params):
-    """A connector to send a test event (kind `connector.test`, id 0) to."""
+    """A connector to send a test event to: an event from the outbox (`event_id`), or one of kind `connector.test`
+    with id 0. Either goes out whatever the connector's filter says, and is not recorded."""
 
     name: str
+    event_id: int | None = Field(default=None, ge=1, description="an outbox event to send (e.g. to try a template)")

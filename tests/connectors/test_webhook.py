@@ -16,6 +16,7 @@ import pytest
 from archived.connectors import consumer as consumer_module
 from archived.connectors.service import Connectors
 from archived.protocol.connectors import ConnectorTestParams, DeadLettersParams, RedeliverParams
+from archived.protocol.errors import ErrorCode, RpcError
 from archived.store.jobs import JobStore
 
 from .conftest import add_job, index_people, running, secret_file, store_archive, until, until_async
@@ -230,3 +231,26 @@ async def test_delivery_records_are_kept_as_long_as_the_outbox_keeps_their_event
 async def _first_recorded_is(recorded, event_id: int) -> bool:  # type: ignore[no-untyped-def]
     rows = await recorded()
     return bool(rows) and rows[0][0] == event_id
+
+
+async def test_a_test_send_of_an_outbox_event_goes_out_unrecorded_and_a_missing_event_is_named(
+    store: JobStore, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    keys = {"events": ["storage.write.completed"], "body_template": '{"course": {{ job.course_name | tojson }}}'}
+    async with running(store, {"campus": webhook(tmp_path, receiver, **keys)}) as c:
+        await add_job(store, "job-1")  # job.created: not a kind the connector takes
+        [created] = await store.outbox.after(0)
+        sent = await c.test(ConnectorTestParams(name="campus", event_id=created.id))
+        synthetic = await c.test(ConnectorTestParams(name="campus"))
+        with pytest.raises(RpcError) as missing:
+            await c.test(ConnectorTestParams(name="campus", event_id=created.id + 100))
+        with pytest.raises(RpcError) as unknown:
+            await c.test(ConnectorTestParams(name="nosuch"))
+        status = (await c.status()).connectors[0]
+    assert sent.delivered and sent.event_id == created.id
+    assert receiver.requests[0].json() == {"course": "Linear Algebra"}
+    assert receiver.requests[0].event_id == str(created.id)
+    assert not synthetic.delivered and "connectors.campus.body_template" in synthetic.error  # no job: no course
+    assert missing.value.code == ErrorCode.NOT_FOUND and f"no event {created.id + 100}" in missing.value.message
+    assert unknown.value.code == ErrorCode.NOT_FOUND and "known: campus" in unknown.value.message
+    assert status.delivered == 0 and status.dead_letters == 0  # test sends are not recorded
