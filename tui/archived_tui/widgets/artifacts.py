@@ -8,6 +8,7 @@ from datetime import tzinfo
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from archived.protocol.copies import PendingCopy
 from archived.protocol.jobs import Artifact, StoredLocation
 from archived_tui.format import human_bytes, local_time
 from archived_tui.job_states import RETRYABLE, TERMINAL
@@ -50,6 +51,7 @@ class ArtifactList(SafeStatic):
         lines.append(Text.assemble(("  timestamp ", "dim"), self._timestamp(artifact)))
         lines.append(Text("  stored on", style="dim"))
         lines += [self._location(artifact, loc) for loc in artifact.locations]
+        lines += [self._pending(copy) for copy in artifact.pending]
         lines.append(Text(""))
         return Group(*lines)
 
@@ -77,6 +79,15 @@ class ArtifactList(SafeStatic):
         style = "green" if status == "ok" else "yellow"
         detail = " ".join(str(stamp[k]) for k in ("tsa", "at") if stamp.get(k))
         return Text.assemble(plain(status, style), plain(f" {detail}" if detail else "", "dim"))
+
+    def _pending(self, copy: PendingCopy) -> Text:
+        """A copy an optional target missed, retried by the daemon in the background."""
+        when = local_time(copy.next_try_at, self._tz, seconds=True) if copy.next_try_at else "soon"
+        return Text.assemble(
+            ("    … ", "yellow"), plain(copy.target, "bold"),
+            (f"  pending: try {copy.attempts + 1} at {when}", "yellow"),
+            ("\n      ", ""), plain(copy.last_error, "dim", newlines=True),
+        )  # fmt: skip
 
     def _location(self, artifact: Artifact, loc: StoredLocation) -> Text:
         if loc.deleted_at is not None:
