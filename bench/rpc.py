@@ -3,16 +3,22 @@
 Method: a fresh store is filled with 10,000 completed jobs (written through the store API, as the daemon would),
 a real daemon process is started on it, then 20 clients connect over the Unix socket and each sends `jobs.list`
 (the default page of 100 jobs, newest first, with the total count) back to back for a fixed number of calls.
-Printed: requests per second over all clients, and p50/p90/p99 latency of single calls.
-Usage: python bench/rpc.py [--jobs 10000] [--clients 20] [--calls 100] [--limit 100]
+With `--writes-per-second N`, a writer beside the daemon changes one job's progress N times a second meanwhile
+(as running jobs do), so that answers kept until the store changes are read again.
+Printed: requests per second over all clients, p50/p90/p99 latency of single calls, and the daemon's CPU time per
+call (its user + system time while the clients ran, over the number of calls).
+Usage: python bench/rpc.py [--jobs 10000] [--clients 20] [--calls 100] [--limit 100] [--writes-per-second 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -58,12 +64,40 @@ async def client_loop(socket: Path, calls: int, limit: int, latencies: list[floa
             assert len(answer["jobs"]) == limit
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def write_progress(path: Path, per_second: float, stop: asyncio.Event) -> int:
+    """Change a random job's progress `per_second` times a second until `stop`; returns how many writes."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # used by one thread at a time
+    conn.execute("PRAGMA busy_timeout=5000")
+    ids = [row[0] for row in conn.execute("SELECT id FROM jobs")]
+    writes = 0
+    try:
+        while not stop.is_set():
+            job_id = random.choice(ids)
+            await asyncio.to_thread(
+                conn.execute, "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
+                (random.uniform(0, 100), time.time(), job_id),
+            )  # fmt: skip
+            writes += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1 / per_second)
+    finally:
+        conn.close()
+    return writes
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--writes-per-second", type=float, default=0.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="archived-bench-") as tmp:
         root = Path(tmp)
@@ -84,11 +118,20 @@ async def main() -> None:
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.3)
             latencies: list[float] = []
+            stop = asyncio.Event()
+            writer = None
+            if args.writes_per_second > 0:
+                store = state / "archived.sqlite3"
+                writer = asyncio.create_task(write_progress(store, args.writes_per_second, stop))
+            cpu_before = cpu_seconds(daemon.pid)
             started = time.perf_counter()
             await asyncio.gather(
                 *(client_loop(root / "s.sock", args.calls, args.limit, latencies) for _ in range(args.clients))
             )
             elapsed = time.perf_counter() - started
+            daemon_cpu = cpu_seconds(daemon.pid) - cpu_before
+            stop.set()
+            writes = await writer if writer else 0
         finally:
             daemon.terminate()
             daemon.wait(30)
@@ -103,6 +146,8 @@ async def main() -> None:
         "p50_ms": round(statistics.median(ms), 2),
         "p90_ms": round(ms[int(len(ms) * 0.90) - 1], 2),
         "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 2),
+        "daemon_cpu_ms_per_call": round(daemon_cpu * 1000 / len(ms), 3),
+        "writes_during_run": writes,
         "cpu_count": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from archived.protocol.jobs import JobFilter
-from archived.store.job_counts import JobCounts
 from archived.store.job_queries import LIST_COLUMNS, SortOrder, register_functions, where_clause
+from archived.store.versioned_cache import VersionedCache
 
 T = TypeVar("T")
 
@@ -40,8 +40,17 @@ class JobReader:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archived-store-reader")
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
-        self._counts = JobCounts()  # used in the reader's thread only
+        self._counts: VersionedCache[int] = VersionedCache()  # totals by filter; used in the reader's thread only
+        self._probe: sqlite3.Connection | None = None  # asks for the store's version on the event loop
         self._finalizer = weakref.finalize(self, _close, self._executor, self._connections)
+
+    def version(self) -> int:
+        """The store's version as this reader sees it: it moves with every commit (of any connection). Asked on the
+        caller's thread: reading it takes microseconds, less than the hop to the reader's thread."""
+        if self._probe is None:
+            self._probe = _open(self.path)
+            self._connections.append(self._probe)
+        return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
 
     async def page(
         self,
@@ -95,7 +104,8 @@ class JobReader:
         return await self._run(lambda conn: self._count(conn, key, where, params))
 
     def _count(self, conn: sqlite3.Connection, key: str, where: str, params: list[Any]) -> int:
-        """How many jobs match, counted once per version of the store (inside a read transaction)."""
+        """How many jobs match, counted once per version of the store (inside a read transaction, whose snapshot
+        the version names)."""
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
         total = self._counts.get(version, key)
         if total is None:
@@ -127,10 +137,7 @@ class JobReader:
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA query_only=ON")  # this connection never writes
-            conn.execute("PRAGMA busy_timeout=5000")
-            register_functions(conn)
+            conn = _open(self.path)
             self._local.connection = conn
             self._connections.append(conn)
         return conn
@@ -138,6 +145,15 @@ class JobReader:
     def close(self) -> None:
         """Close the connection and end the thread (also done when the reader is collected)."""
         self._finalizer()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """A connection that only reads (closed by the reader, from whichever thread closes it)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=5000")
+    register_functions(conn)
+    return conn
 
 
 def _filter_key(criteria: JobFilter) -> str:

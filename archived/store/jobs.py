@@ -3,11 +3,13 @@ artifacts and their storage locations."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -23,6 +25,7 @@ from archived.store.job_reader import JobReader
 from archived.store.records import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition
 from archived.store.state_chart import check_transition
 from archived.store.summary_cache import SummaryCache
+from archived.store.versioned_cache import VersionedCache
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -133,6 +136,8 @@ class JobStore:
             raise ValueError("the job store needs the path of its database (its reads open their own connection)")
         self.reader = JobReader(db.path)
         self.summaries = SummaryCache()
+        self.pages: VersionedCache[SummaryListing] = VersionedCache()  # `jobs.list` answers until the next write
+        self._reading: dict[tuple[int, Hashable], asyncio.Future[SummaryListing]] = {}
 
     def close(self) -> None:
         """Close the connection the store's job-finding reads use."""
@@ -313,7 +318,31 @@ class JobStore:
         offset: int = 0,
         cursor: str | None = None,
     ) -> SummaryListing:
-        """`list_jobs` as `jobs.list` sends it: each job's summary as JSON, written once per change of the job."""
+        """`list_jobs` as `jobs.list` sends it: each job's summary as JSON, written once per change of the job; a
+        page asked for again before the store changed is answered as it was, and one being read is waited for."""
+        version = self.reader.version()
+        key = (criteria.model_dump_json(), sort, limit, offset, cursor)
+        listing = self.pages.get(version, key)
+        if listing is not None:
+            return listing
+        reading = self._reading.get((version, key))
+        if reading is None:
+            # Clients that show the same list ask for it at once after each change: one read serves them all.
+            reading = asyncio.ensure_future(
+                self._read_summaries(criteria, sort=sort, limit=limit, offset=offset, cursor=cursor)
+            )
+            self._reading[(version, key)] = reading
+            reading.add_done_callback(partial(self._page_read, version, key))
+        return await asyncio.shield(reading)
+
+    def _page_read(self, version: int, key: Hashable, reading: asyncio.Future[SummaryListing]) -> None:
+        del self._reading[(version, key)]
+        if not reading.cancelled() and reading.exception() is None:
+            self.pages.put(version, key, reading.result())
+
+    async def _read_summaries(
+        self, criteria: JobFilter, *, sort: SortOrder, limit: int, offset: int, cursor: str | None
+    ) -> SummaryListing:
         cache = self.summaries
         page = await self.reader.page(
             criteria,

@@ -4,6 +4,8 @@ that belong to another sort refused."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -240,3 +242,23 @@ async def test_a_cursor_of_another_sort_or_garbage_is_refused(store: JobStore) -
         await store.list_jobs(sort=SortOrder(JobSortKey.COURSE), cursor=cursor)
     with pytest.raises(InvalidCursor, match="not a cursor"):
         await store.list_jobs(cursor="not-a-cursor")
+
+
+async def test_answers_kept_until_the_store_changes_follow_a_write_of_any_connection(store: JobStore) -> None:
+    for number in range(3):
+        await add(store, number, created=number)
+    first = await store.list_summaries(JobFilter())
+    assert first.total == 3 and await store.list_summaries(JobFilter()) is first  # unchanged store: kept
+    # Clients asking at once for the same page share one read.
+    together = await asyncio.gather(*(store.list_summaries(JobFilter(), limit=2) for _ in range(5)))
+    assert all(listing is together[0] for listing in together) and len(together[0].summaries) == 2
+
+    # A write by another connection (a tool beside the daemon, another part of it) is seen at once.
+    other = sqlite3.connect(store.db.path or "")
+    with other:
+        other.execute("UPDATE jobs SET deleted_at = 1, updated_at = 2 WHERE id = ?", (job_id(0),))
+    other.close()
+    after = await store.list_summaries(JobFilter())
+    assert after.total == 2 and job_id(0) not in "".join(after.summaries)
+    assert (await store.list_summaries(JobFilter(include_deleted=True))).total == 3
+    assert await store.count_matching(JobFilter()) == 2
