@@ -172,3 +172,19 @@ async def test_deleting_a_job_cancels_its_pending_copies(daemon_factory, tmp_pat
     assert any("pending copy on worm canceled" in e["message"] for e in logs["entries"])
     with sqlite3.connect(tmp_path / "state" / "archived.sqlite3") as store:
         assert store.execute("SELECT COUNT(*) FROM pending_copies").fetchone()[0] == 0
+
+
+async def test_a_pending_copy_survives_a_daemon_killed_and_restarted(
+    daemon_factory, tmp_path: Path, s3_down: S3Server
+) -> None:
+    daemon = daemon_factory(extra=s3_target(tmp_path, s3_down.endpoint_url))
+    async with daemon.client() as client:
+        job_id = await create_job(client, files=2, storage_targets=["local", "worm"])
+        job = await wait_for_state(client, job_id, TERMINAL, timeout=120)
+        assert job["state"] == "completed", job
+    daemon.kill()  # the pending copy and the kept ZIP are all that is left of it
+    with s3_down as s3:
+        s3.client().create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+        daemon.restart()
+        artifact = await wait_for_copy(daemon, job_id, "worm")
+    assert artifact["pending"] == [] and not (tmp_path / "state" / "pending-copies" / job_id).exists()
