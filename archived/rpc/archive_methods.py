@@ -49,14 +49,16 @@ class Transfer:
     path: Path
     size: int
     last_read: float = field(default_factory=time.monotonic)
+    timer: asyncio.TimerHandle | None = None  # the next look at whether it is still wanted
 
 
 class ArchiveTransfers:
     """The open transfers: one per connection (a new `archives.get` ends the previous one), each ending at its last
     chunk, when its connection closed, or after `TRANSFER_IDLE_SECONDS` without a read."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, idle_seconds: float = TRANSFER_IDLE_SECONDS) -> None:
         self.folder = folder
+        self.idle_seconds = idle_seconds
         self._open: dict[str, Transfer] = {}
 
     async def start(self) -> None:
@@ -66,7 +68,8 @@ class ArchiveTransfers:
 
     async def close(self) -> None:
         """End every transfer."""
-        self._open.clear()
+        for transfer in list(self._open.values()):
+            self._end(transfer)
         await asyncio.to_thread(shutil.rmtree, self.folder, True)
 
     def open(self, connection: Connection, path: Path, size: int) -> Transfer:
@@ -76,7 +79,19 @@ class ArchiveTransfers:
             self._end(transfer)
         transfer = Transfer(uuid.uuid4().hex, connection, path, size)
         self._open[transfer.id] = transfer
+        self._look_later(transfer)
         return transfer
+
+    def _look_later(self, transfer: Transfer) -> None:
+        """End the transfer once it is idle even if no other call comes (its file may be gigabytes)."""
+        delay = max(0.1, transfer.last_read + self.idle_seconds - time.monotonic() + 0.1)
+        transfer.timer = asyncio.get_running_loop().call_later(delay, self._look, transfer.id)
+
+    def _look(self, transfer_id: str) -> None:
+        self.prune()
+        transfer = self._open.get(transfer_id)
+        if transfer is not None:
+            self._look_later(transfer)
 
     async def read(self, connection: Connection, transfer_id: str, offset: int, length: int) -> ArchiveChunk:
         """Bytes of a transfer of this connection; the last chunk ends it."""
@@ -86,7 +101,7 @@ class ArchiveTransfers:
             raise RpcError(
                 ErrorCode.NOT_FOUND,
                 f"no open transfer {transfer_id!r} on this connection (archives.get opens one; it ends at its last "
-                f"chunk or after {TRANSFER_IDLE_SECONDS} s without a read)",
+                f"chunk or after {self.idle_seconds:g} s without a read)",
             )
         if offset > transfer.size:
             raise RpcError(ErrorCode.INVALID_PARAMS, f"offset {offset} is past the archive's {transfer.size} bytes")
@@ -101,11 +116,13 @@ class ArchiveTransfers:
         """End the transfers whose connection closed or that sat idle too long."""
         now = time.monotonic()
         for transfer in list(self._open.values()):
-            if transfer.connection.closed or now - transfer.last_read > TRANSFER_IDLE_SECONDS:
+            if transfer.connection.closed or now - transfer.last_read > self.idle_seconds:
                 self._end(transfer)
 
     def _end(self, transfer: Transfer) -> None:
         self._open.pop(transfer.id, None)
+        if transfer.timer is not None:
+            transfer.timer.cancel()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(transfer.path)
 

@@ -133,6 +133,22 @@ async def test_a_closed_connection_or_a_new_get_ends_the_transfer(
         await archives_read(ReadArchiveParams(transfer_id=second.transfer_id, offset=0), call, transfers=transfers)
 
 
+async def test_a_transfer_nobody_reads_ends_on_its_own(harness: EngineHarness, calls: MakeCall, tmp_path: Path) -> None:
+    h = harness
+    job_id = await completed_job(h)
+    transfers = ArchiveTransfers(tmp_path / "idle", idle_seconds=0.2)
+    await transfers.start()
+    call = await calls()
+    await archives_get(GetArchiveParams(archive=job_id), call, index=ArchiveIndex(h.store.db), targets=h.engine.targets,
+                       transfers=transfers)  # fmt: skip
+    assert len(list(transfers.folder.iterdir())) == 1
+    deadline = asyncio.get_running_loop().time() + 30
+    while list(transfers.folder.iterdir()):  # no other call comes: the transfer's own timer ends it
+        assert asyncio.get_running_loop().time() < deadline, "the idle transfer was never ended"
+        await asyncio.sleep(0.05)
+    await transfers.close()
+
+
 async def test_unknown_archives_targets_and_ambiguous_names_are_refused_clearly(
     harness: EngineHarness, calls: MakeCall, transfers: ArchiveTransfers
 ) -> None:
