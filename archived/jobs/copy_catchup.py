@@ -130,6 +130,10 @@ class CopyCatchUp:
         except (ArchivedError, OSError) as exc:
             await self._failed(record, artifact, exc, now)
             return False
+        except Exception as exc:  # a driver's bug: this copy waits its backoff, the other copies still get their turn
+            log.exception("copy of %s on %s failed unexpectedly", artifact.name, record.target)
+            await self._failed(record, artifact, ArchivedError(f"{type(exc).__name__}: {exc}"), now)
+            return False
         await self.store.add_location(artifact.id, location, job_id=record.job_id)
         await self.recorder.log(
             record.job_id, LogLevel.INFO,
@@ -151,9 +155,8 @@ class CopyCatchUp:
         return await asyncio.to_thread(self.spool.keep, record.job_id, artifact.name, retrieved.path)
 
     async def _failed(self, record: PendingCopyRecord, artifact: Artifact, exc: Exception, now: float) -> None:
-        if isinstance(exc, OSError):
-            exc = disk_error(exc, str(self.spool.root)) or ArchivedError(f"{exc.strerror or exc}")
-        assert isinstance(exc, ArchivedError)
+        if not isinstance(exc, ArchivedError):
+            exc = disk_error(exc, str(self.spool.root)) or ArchivedError(str(exc))
         message = self.recorder.redact(str(exc))
         attempts = record.attempts + 1
         next_try_at = self.next_try(attempts, now)

@@ -166,3 +166,23 @@ def test_a_preset_naming_an_unconfigured_target_stops_the_start(tmp_path: Path) 
     )
     with pytest.raises(ConfigError, match=r"presets\.job\.storage_targets: no storage target named 'worm'"):
         build_presets(config, {})
+
+
+class BuggyStorage(SlowLocalStorage):
+    """A driver with a bug (an exception that is not one of archived's): nothing here can produce one for real."""
+
+    async def store(self, *args: Any, **kwargs: Any) -> Any:
+        raise KeyError("a driver bug")
+
+
+async def test_a_driver_bug_fails_one_try_and_the_copy_waits_its_backoff(harness: EngineHarness) -> None:
+    h = harness
+    copies = h.engine.stages.copies
+    job_id, _ = await completed_with_spare_down(h)
+    spare = h.engine.targets["spare"]
+    spare.driver = BuggyStorage("spare", spare.driver.config, Tier.LOCAL)
+    [pending] = await copies.pending.of_job(job_id)
+    report = await copies.sweep(now=pending.next_try_at)
+    assert (report.copied, report.failed) == (0, 1)
+    [pending] = await copies.pending.of_job(job_id)
+    assert pending.attempts == 2 and "KeyError" in pending.last_error and "a driver bug" in pending.last_error
