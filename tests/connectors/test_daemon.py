@@ -39,6 +39,13 @@ def outbox_ids(root: Path) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
+def recorded(root: Path) -> dict[str, int]:
+    """How many events each connector has recorded as delivered or dead."""
+    with sqlite3.connect(f"file:{root / 'state' / 'archived.sqlite3'}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT connector, COUNT(*) FROM connector_deliveries GROUP BY connector").fetchall()
+    return {str(name): int(count) for name, count in rows}
+
+
 def cli(daemon: DaemonProcess, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "archived", "--socket", str(daemon.socket), "connectors", *args],
@@ -81,6 +88,7 @@ async def test_deliveries_pending_at_a_sigkill_are_made_after_the_restart_none_t
         campus.down = False
         daemon.start()
         await until(lambda: len(campus.accepted) == len(outbox_ids(tmp_path)), "everything after the restart")
+        await until(lambda: recorded(tmp_path) == {"campus": 4, "broken": 4}, "every outcome recorded")
         status = cli(daemon, "status", "--json")
         dead = cli(daemon, "dead-letters", "--connector", "broken", "--json")
         letters = json.loads(dead.stdout)["dead_letters"]

@@ -97,6 +97,11 @@ async def test_mails_go_out_over_starttls_to_the_recipients_of_each_event_kind(
         job = await add_job(store, "job-1")
         await store.add_log(job.id, "warning", "disk nearly full")
         await until(lambda: len(server.messages) == 2, "two mails")
+
+        async def both_recorded() -> bool:  # recorded once the server's answer is in, after it has the mail
+            return (await c.status()).connectors[0].delivered == 2
+
+        await until_async(both_recorded, "both deliveries recorded")
         status = (await c.status()).connectors[0]
     (created_to, created), (log_to, logged) = server.messages
     assert created_to == ["archive-team@example.org"]

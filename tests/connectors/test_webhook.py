@@ -49,6 +49,11 @@ async def test_a_receiver_failing_the_first_tries_gets_each_event_once_signed(
         job = await add_job(store, "job-1")
         await add_job(store, "job-2")
         await until(lambda: len(receiver.accepted) == 2, "both events accepted")
+
+        async def both_recorded() -> bool:  # recorded once the answer is in, after the receiver has the event
+            return (await c.status()).connectors[0].delivered == 2
+
+        await until_async(both_recorded, "both deliveries recorded")
         status = (await c.status()).connectors[0]
     first = next(r for r in receiver.accepted.values() if r.json()["data"]["job"]["id"] == job.id)
     body = first.json()
