@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from archived.errors import ArchivedError, FatalError
 from archived.interfaces.storage import Tier
 from archived.store.records import Artifact, StoredLocation
 from archived.targets import StorageTarget
+
+log = logging.getLogger("archived.retrieval")
 
 _TIER_ORDER = {Tier.LOCAL: 0, Tier.REMOTE_FAST: 1, Tier.REMOTE_SLOW: 2}
 
@@ -134,6 +137,9 @@ async def _fetch(target: StorageTarget, location: str, path: Path, artifact: Art
         return f"could not read {location}: {exc}"
     except OSError as exc:
         return f"could not read {location}: {exc.strerror or exc}"
+    except Exception as exc:  # a driver's bug must not keep the next target from being tried
+        log.exception("reading %s from %s failed unexpectedly", location, target.name)
+        return f"could not read {location}: {type(exc).__name__}: {exc}"
     if size != artifact.size or digest.hexdigest() != artifact.sha256:
         return (
             f"the copy at {location} has {size} bytes, sha256 {digest.hexdigest()}; the store recorded "

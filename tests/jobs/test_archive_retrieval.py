@@ -143,3 +143,22 @@ async def test_a_copy_that_matches_its_record_but_fails_verification_is_refused(
         with pytest.raises(ArchiveUnavailable, match=r"local: the copy fails verification: .*attempts\.csv"):
             await retrieve_verified(artifact, {"local": StorageTarget("local", "local", local, Tier.LOCAL, True)},
                                     tmp_path / "in")  # fmt: skip
+
+
+class BuggyLocalStorage(LocalDirectoryStorage):
+    """A driver whose reads raise an exception that is not one of archived's (nothing here can produce one)."""
+
+    def retrieve(self, location: str) -> AsyncIterator[bytes]:
+        raise KeyError("a driver bug")
+
+
+async def test_a_driver_bug_is_a_refusal_and_the_next_target_is_tried(tmp_path: Path) -> None:
+    archive = build(tmp_path)
+    artifact = artifact_of(archive)
+    buggy = BuggyLocalStorage("buggy", LocalDirectoryConfig(path=tmp_path / "buggy"), Tier.LOCAL)
+    good = LocalDirectoryStorage("good", LocalDirectoryConfig(path=tmp_path / "good"), Tier.REMOTE_FAST)
+    for driver in (buggy, good):
+        await store_copy(driver, archive, artifact)
+    targets = {d.target: StorageTarget(d.target, "local", d, d.tier, True) for d in (buggy, good)}
+    got = await retrieve_verified(artifact, targets, tmp_path / "in")
+    assert got.target == "good" and [(r.target, "KeyError" in r.reason) for r in got.refused] == [("buggy", True)]
