@@ -82,3 +82,18 @@ def test_a_refreshed_course_overview_is_noted() -> None:
     batcher = EventBatcher()
     batcher.add(event("courses.refreshed", None, courses=5000))
     assert batcher.drain().courses_refreshed
+
+
+def test_a_burst_or_a_late_batch_is_marked_behind() -> None:
+    batcher = EventBatcher()
+    for n in range(150):  # more changed jobs than are worth updating row by row
+        batcher.add(event("job.failed", f"j{n}", job=job(f"j{n}", "failed")))
+    assert batcher.drain(now=0.0).behind
+
+    batcher.add({**event("job.state", "a", job=job("a", "store")), "at": 100.0})
+    batcher.add({**event("job.state", "b", job=job("b", "store")), "at": 101.0})
+    late = batcher.drain(now=105.0)
+    assert late.lag == 5.0 and late.behind  # the oldest event is 5 s old: the TUI fell behind
+
+    batcher.add({**event("job.state", "a", job=job("a", "store")), "at": 100.0})
+    assert not batcher.drain(now=100.5).behind

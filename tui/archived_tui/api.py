@@ -25,6 +25,10 @@ from archived.protocol.courses import (
 from archived.protocol.daemon import DaemonStatus
 from archived.protocol.drivers import DriverInfo, DriverRef, SettingDescription
 from archived.protocol.jobs import (
+    BulkDeleteParams,
+    BulkDeleteResult,
+    BulkParams,
+    BulkResult,
     CreateJobParams,
     DeleteParams,
     JobPage,
@@ -90,6 +94,33 @@ class DaemonApi:
         if cmid is not None:
             params["cmid"] = cmid
         return await self._request(rpc.JOBS_LIST, ListJobsParams(**params))
+
+    async def find_jobs(
+        self, criteria: dict[str, Any], *, limit: int = 100, cursor: str | None = None, offset: int = 0
+    ) -> JobPage:
+        """`jobs.list` with search, filters and sort (`JobQuery.list_params`): a page after `cursor` or `offset`."""
+        params: dict[str, Any] = {**criteria, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        else:
+            params["offset"] = offset
+        return await self._request(rpc.JOBS_LIST, ListJobsParams(**params))
+
+    async def retry_matching(self, criteria: dict[str, Any], *, expected: int) -> BulkResult:
+        """`jobs.retry_matching`: retry every failed/canceled job the filter matches (refused if more than
+        `expected` match)."""
+        return await self._request(rpc.JOBS_RETRY_MATCHING, BulkParams(**criteria, expected=expected))
+
+    async def cancel_matching(self, criteria: dict[str, Any], *, expected: int) -> BulkResult:
+        """`jobs.cancel_matching`: cancel every active job the filter matches."""
+        return await self._request(rpc.JOBS_CANCEL_MATCHING, BulkParams(**criteria, expected=expected))
+
+    async def delete_matching(
+        self, criteria: dict[str, Any], *, expected: int, force: bool = False
+    ) -> BulkDeleteResult:
+        """`jobs.delete_matching`: delete the archives of every matching job (retained ones only with `force`)."""
+        params = BulkDeleteParams(**criteria, expected=expected, force=force)
+        return await self._request(rpc.JOBS_DELETE_MATCHING, params)
 
     async def get_job(self, job_id: str) -> JobView:
         """`jobs.get`: the job with its timeline and artifacts."""

@@ -13,12 +13,14 @@ from typing import ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.command import Provider
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
-from archived_tui.format import short_id
+from archived_tui.job_endings import EndingDigest, EndingGroup, Notice
+from archived_tui.job_query import JobQuery
 from archived_tui.keymap import GLOBAL_BINDINGS, known_binding_ids
 from archived_tui.link import RECONNECT_DELAYS, DaemonConnection, DaemonLink
 from archived_tui.palette import LiteralSystemCommands
@@ -31,6 +33,12 @@ from archived_tui.screens.jobs import JobsScreen
 from archived_tui.screens.people import PeopleScreen
 from archived_tui.screens.storage import StorageScreen
 from archived_tui.settings_file import TuiSettings
+
+# Toasts on screen at once; the oldest goes when another comes (a burst must not fill the terminal with them).
+MAX_TOASTS = 4
+# The first notice of a group waits this long for more endings, and is then updated at most this often.
+NOTICE_SETTLE_SECONDS = 0.5
+NOTICE_UPDATE_SECONDS = 1.0
 
 SCREENS = {
     "dashboard": DashboardScreen,
@@ -78,6 +86,12 @@ class ArchivedApp(App[None]):
         )
         self._notify_finished = notify_finished
         self._initial_mode = initial_mode
+        self._endings = EndingDigest()
+        self._ending_toast: tuple[EndingGroup, Notification] | None = None  # the group's toast on screen
+        self._notice_timer: Timer | None = None
+        self._notice_shown_at = 0.0
+        self.failures_seen: EndingGroup | None = None  # the last group with failures (F shows its jobs)
+        self.ending_notices: list[Notice] = []  # what each group's notice said last (one entry per group)
         for mode, screen in SCREENS.items():
             self.add_mode(mode, lambda screen=screen: screen(self.ctx))  # type: ignore[misc]
 
@@ -112,22 +126,52 @@ class ArchivedApp(App[None]):
     ) -> None:
         """Every toast (screens' and widgets' `notify` land here) is literal text: never markup, controls visible.
 
-        Toasts quote activity names, the daemon's refusals and settings files; `markup` is ignored.
+        Toasts quote activity names, the daemon's refusals and settings files; `markup` is ignored. At most
+        `MAX_TOASTS` are shown: a new one pushes the oldest out.
         """
-        super().notify(visible(message, newlines=True), title=visible(title), severity=severity, timeout=timeout,
-                       markup=False)  # fmt: skip
+        self._toast(Notification(visible(message, newlines=True), visible(title), severity,
+                                 self.NOTIFICATION_TIMEOUT if timeout is None else timeout, markup=False))  # fmt: skip
+
+    def _toast(self, notification: Notification, *, replacing: Notification | None = None) -> None:
+        if replacing is not None:
+            self._unnotify(replacing, refresh=False)
+        shown = sorted(self._notifications, key=lambda n: n.raised_at)
+        for oldest in shown[: max(0, len(shown) - MAX_TOASTS + 1)]:
+            self._unnotify(oldest, refresh=False)
+        self.post_message(Notify(notification))
 
     def _job_events(self, batch: EventBatch) -> None:
-        """A toast when a job ends, whichever screen is showing."""
-        if not self._notify_finished:
+        """Job endings go into the digest; its notice is shown (or updated) shortly after."""
+        if not self._notify_finished or not batch.finished:
             return
-        for kind, job in batch.finished:
-            title = {"job.completed": "Job completed", "job.failed": "Job failed"}.get(kind, "Job ended")
-            severity: SeverityLevel = "information" if kind == "job.completed" else "error"
-            message = f"{short_id(job.id)} {job.activity_label} ({job.course_label})"
-            if job.error_message:
-                message += f": {job.error_message}"
-            self.notify(message, title=title, severity=severity, timeout=6)
+        now = time.monotonic()
+        for _, job in batch.finished:
+            group, _ = self._endings.add(job, now)
+            if group.failed:
+                self.failures_seen = group
+        if self._notice_timer is None:
+            shown = self._ending_toast is not None and self._ending_toast[0] is self._endings.group
+            wait = NOTICE_UPDATE_SECONDS - (now - self._notice_shown_at) if shown else NOTICE_SETTLE_SECONDS
+            self._notice_timer = self.set_timer(max(0.05, wait), self._show_endings)  # Textual: 0 divides by 0
+
+    def _show_endings(self) -> None:
+        self._notice_timer = None
+        group = self._endings.group
+        if group is None:
+            return
+        now = time.monotonic()
+        notice = group.notice(now)
+        previous = self._ending_toast[1] if self._ending_toast and self._ending_toast[0] is group else None
+        toast = Notification(visible(notice.message, newlines=True), visible(notice.title), notice.severity,
+                             10 if group.failed else 6, markup=False)  # fmt: skip
+        self._toast(toast, replacing=previous)
+        if previous is None:
+            self.ending_notices.append(notice)
+            del self.ending_notices[:-MAX_TOASTS]
+        else:
+            self.ending_notices[-1] = notice
+        self._ending_toast = (group, toast)
+        self._notice_shown_at = now
 
     # -- global actions -----------------------------------------------------------------------------------
 
@@ -156,6 +200,16 @@ class ArchivedApp(App[None]):
             row for section_rows in sections.values() for row in sorted(section_rows, key=lambda r: not r.binding_id)
         ]
         self.push_screen(HelpScreen(rows, settings_path=self.settings.path))
+
+    def action_show_failures(self) -> None:
+        """The Jobs screen with the failed jobs, those of the last failure notice's error code first in line."""
+        group = self.failures_seen
+        codes = sorted(group.error_codes) if group is not None and len(group.error_codes) == 1 else []
+        query = JobQuery.failures(error_codes=codes)
+        self.switch_mode("jobs")
+        screen = self.screen
+        if isinstance(screen, JobsScreen):
+            screen.apply_query(query)
 
     def action_refresh(self) -> None:
         """Reload the screen, or reconnect now if the daemon is away."""

@@ -4,6 +4,10 @@ Per job only the newest summary and the newest progress survive a batch (a pendi
 the previous one, Toolong-style), so 10,000 busy jobs cost one table update per job per batch, not one per
 event. Log lines, creations and deletions are kept in order; nothing that changes a job's state is lost,
 because the newest summary already carries it.
+
+A batch that changed more jobs than a screen should update row by row (a failure storm), or whose oldest event
+is seconds old (the TUI fell behind), says so (`EventBatch.behind`): screens then drop the per-job changes and
+reload what they show, which costs one request instead of thousands of row updates.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from pydantic import ValidationError
 from archived.protocol.jobs import JobSummary, LogEntry
 
 FINISHING_KINDS = frozenset({"job.completed", "job.failed", "job.aborted"})
+# Beyond this many changed jobs in one batch, reloading the visible rows is cheaper than updating them one by one.
+ROW_UPDATE_LIMIT = 100
+# A batch whose oldest event is older than this means the TUI fell behind the daemon: resynchronise.
+BEHIND_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class EventBatch:
     connection_errors: list[str] = field(default_factory=list)
     courses_refreshed: bool = False  # the daemon read the course overview from Moodle again
     folded: int = 0  # raw events in this batch
+    oldest_at: float | None = None  # when the oldest event of the batch happened (the daemon's clock)
+    lag: float = 0.0  # seconds between the oldest event and the batch's delivery
 
     def __bool__(self) -> bool:
         return self.folded > 0
@@ -48,6 +58,11 @@ class EventBatch:
     def touches_jobs(self) -> bool:
         """Whether any job appeared, changed state or vanished (counts and lists need a refresh)."""
         return bool(self.jobs or self.created or self.deleted)
+
+    @property
+    def behind(self) -> bool:
+        """Too many jobs changed, or the events are too old, to apply row by row: reload what is shown instead."""
+        return len(self.jobs) + len(self.deleted) > ROW_UPDATE_LIMIT or self.lag > BEHIND_SECONDS
 
 
 class EventBatcher:
@@ -60,6 +75,9 @@ class EventBatcher:
         """Fold one notification (`{kind, job_id, at, data}`) into the pending batch."""
         batch = self._batch
         batch.folded += 1
+        at = event.get("at")
+        if isinstance(at, int | float) and at > 0 and (batch.oldest_at is None or at < batch.oldest_at):
+            batch.oldest_at = float(at)
         kind = str(event.get("kind", ""))
         data = event.get("data") or {}
         job_id = event.get("job_id")
@@ -94,7 +112,9 @@ class EventBatcher:
         """Whether a batch is waiting."""
         return bool(self._batch)
 
-    def drain(self) -> EventBatch:
-        """The pending batch; starts a new one."""
+    def drain(self, now: float | None = None) -> EventBatch:
+        """The pending batch (its `lag` measured at `now`); starts a new one."""
         batch, self._batch = self._batch, EventBatch()
+        if now is not None and batch.oldest_at is not None:
+            batch.lag = max(0.0, now - batch.oldest_at)
         return batch

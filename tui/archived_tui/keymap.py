@@ -29,6 +29,7 @@ GLOBAL_BINDINGS: list[BindingType] = [
     Binding("3", "switch_mode('jobs')", "Jobs", id="app.jobs", show=False),
     Binding("4", "switch_mode('storage')", "Storage", id="app.storage", show=False),
     Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+    Binding("F", "show_failures", "Failed jobs", id="app.failures", show=False),
     Binding("ctrl+r", "refresh", "Refresh / reconnect", id="app.refresh", show=False),
     Binding("q", "quit", "Quit", id="app.quit"),
 ]

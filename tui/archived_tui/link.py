@@ -4,6 +4,10 @@ The link owns one `RpcClient` at a time. Screens never see the client: they call
 `link.api` and subscribe to two Textual signals, `link.connection` (a `ConnectionState` whenever the
 connection changes) and `link.events` (an `EventBatch` at most every `flush_interval` seconds).
 
+Input wins over a flood of events: the pump yields to the app every `PUMP_CHUNK` events, and a batch is handed
+to the screens through the app's message queue, behind the keys already waiting there. At most one delivery is
+queued at a time; events that arrive meanwhile fold into it (a pending update replaces the previous one).
+
 Reconnect: when the socket closes, the link publishes `disconnected`, retries with a growing delay (capped),
 and on success subscribes again (the main subscription plus every job whose log is being watched) before
 it publishes `connected` with a new `generation`; screens refetch everything they show when the generation
@@ -39,6 +43,8 @@ INCOMPATIBLE_RETRY_SECONDS = 15.0
 # Per-job log subscriptions cannot be dropped one by one (protocol 1 only has `events.unsubscribe` for all);
 # past this many, the link starts a fresh connection with only the logs still watched.
 MAX_LOG_SUBSCRIPTIONS = 32
+# Events read in a row before the pump lets the app handle keys and repaint.
+PUMP_CHUNK = 50
 
 
 class DaemonConnection(Protocol):
@@ -91,6 +97,7 @@ class DaemonLink:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.socket = socket
+        self._owner = owner
         self._factory = client_factory or (lambda: RpcClient(socket, client_name="archived-tui"))
         self._flush_interval = flush_interval
         self._delays = tuple(reconnect_delays)
@@ -102,6 +109,8 @@ class DaemonLink:
         self._client: DaemonConnection | None = None
         self._batcher = EventBatcher()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._delivery_queued = False
+        self.events_received = 0  # every event read from the daemon (benchmarks and tests watch it)
         self._wake = asyncio.Event()
         self._stopping = False
         self._watched: Counter[str] = Counter()  # job id → screens showing its log
@@ -202,22 +211,50 @@ class DaemonLink:
                 await self._sleep(self._delays[0])
 
     async def _pump(self, client: DaemonConnection) -> None:
+        in_a_row = 0
         async for event in client.events():
+            self.events_received += 1
             if event.get("kind") == "connection.error":
                 # The daemon cut this subscriber off (too slow): start over, refetching everything.
                 self._batcher.add(event)
                 self._fresh_start = True
                 break
             self._batcher.add(event)
-            if self._flush_handle is None:
-                self._flush_handle = asyncio.get_running_loop().call_later(self._flush_interval, self._flush)
+            self._schedule_delivery()
+            in_a_row += 1
+            if in_a_row >= PUMP_CHUNK:
+                # Queued events never make the client's iterator wait: without this the pump would read a whole
+                # backlog before the app saw a key.
+                in_a_row = 0
+                await asyncio.sleep(0)
+
+    def _schedule_delivery(self) -> None:
+        if self._flush_handle is None and not self._delivery_queued:
+            self._flush_handle = asyncio.get_running_loop().call_later(self._flush_interval, self._queue_delivery)
+
+    def _queue_delivery(self) -> None:
+        """Hand the batch over through the app's message queue (behind waiting keys), once."""
+        self._flush_handle = None
+        if self._delivery_queued:
+            return
+        self._delivery_queued = self._owner.call_later(self._deliver)
+        if not self._delivery_queued:  # the app is closing
+            self._batcher.drain()
+
+    def _deliver(self) -> None:
+        self._delivery_queued = False
+        if self._batcher.pending():
+            self.events.publish(self._batcher.drain(now=self._clock()))
+        if self._batcher.pending():  # arrived while the screens applied the batch: the next interval takes them
+            self._schedule_delivery()
 
     def _flush(self) -> None:
+        """Deliver what is pending now (the connection ended)."""
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
         if self._batcher.pending():
-            self.events.publish(self._batcher.drain())
+            self.events.publish(self._batcher.drain(now=self._clock()))
 
     async def _subscribe_logs(self, client: DaemonConnection, job_id: str) -> None:
         params = SubscribeParams(kinds=["job.log"], job_ids=[job_id])

@@ -21,7 +21,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "answer(False)", "Keep", id="dialog.cancel"),
-        Binding("y", "answer(True)", "Yes", id="dialog.confirm", show=False),
+        Binding("y", "answer(True)", "Yes", id="dialog.confirm"),
     ]
 
     def __init__(

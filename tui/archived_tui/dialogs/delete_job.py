@@ -31,7 +31,10 @@ class DeleteDecision:
 class DeleteJobDialog(ModalScreen[DeleteDecision | None]):
     """Lists every stored copy that will be deleted; `force` only appears when retention still holds."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "keep", "Keep", id="dialog.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "delete", "Yes, delete", id="dialog.confirm"),
+        Binding("escape", "keep", "Keep", id="dialog.cancel"),
+    ]
 
     def __init__(self, view: JobView, *, tz: tzinfo | None, now: float | None = None) -> None:
         super().__init__(classes="dialog-screen")
@@ -52,7 +55,8 @@ class DeleteJobDialog(ModalScreen[DeleteDecision | None]):
         ]
         with Vertical(classes="dialog"):
             yield Label(f"Delete job {short_id(job.id)}?", classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            # Not focusable itself: Tab from Keep reaches the force box at once, keys never land in the body.
+            with VerticalScroll(classes="dialog-body", can_focus=False):
                 yield SafeStatic(
                     Content.from_markup(
                         "$activity in $course, $state.", activity=visible(job.activity_label),
@@ -94,8 +98,15 @@ class DeleteJobDialog(ModalScreen[DeleteDecision | None]):
         self.query_one("#keep", Button).focus()
 
     @on(Button.Pressed, "#delete")
-    def _delete(self) -> None:
+    def action_delete(self) -> None:
+        """Delete (y or the Delete button); while retention holds, only with the force box ticked."""
         force = bool(self._retained) and self.query_one("#force", Checkbox).value
+        if self._retained and not force:
+            # Say it here, at the box, rather than let the daemon refuse and name a CLI flag.
+            self.query_one("#force", Checkbox).focus()
+            self.notify("The archive is still retained: tick “anyway (force)” (Tab, then space) to delete it now.",
+                        title="Retained", severity="warning", timeout=8)  # fmt: skip
+            return
         self.dismiss(DeleteDecision(force=force))
 
     @on(Button.Pressed, "#keep")

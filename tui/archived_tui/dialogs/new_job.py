@@ -12,10 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Select
 
+from archived.protocol.courses import CourseView
 from archived.protocol.drivers import DriverInfo, SettingDescription
-from archived.protocol.errors import RpcError
+from archived.protocol.errors import ErrorCode, RpcError
 from archived.rpc.client import DaemonUnreachable
 from archived_tui.api import JobRequest
 from archived_tui.safe_text import literal, visible
@@ -23,6 +25,13 @@ from archived_tui.widgets.safe_static import SafeStatic
 from archived_tui.widgets.setting_field import InvalidValue, SettingField
 
 Describe = Callable[[str], Awaitable[list[SettingDescription]]]
+Lookup = Callable[[int], Awaitable[CourseView]]
+# Typing in the course id or cmid looks them up after this pause.
+LOOKUP_DELAY_SECONDS = 0.3
+
+
+class UnknownActivity(InvalidValue):
+    """The course or the activity does not exist in Moodle (the daemon's course overview)."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +54,20 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
     ]
 
     def __init__(
-        self, *, describe: Describe, drivers: Sequence[DriverInfo], target: ActivityTarget | None = None
+        self,
+        *,
+        describe: Describe,
+        drivers: Sequence[DriverInfo],
+        target: ActivityTarget | None = None,
+        lookup: Lookup | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self._describe = describe
         self._drivers = list(drivers)
         self._target = target
+        self._lookup = lookup
+        self._found: tuple[int, int, str] | None = None  # (course id, cmid, "activity in course") looked up
+        self._lookup_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """What to archive, its settings, buttons."""
@@ -77,6 +94,7 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
                         compact=True,
                         id="driver",
                     )
+                yield SafeStatic("Type the course id and the cmid: their names show here.", id="new-job-names")
             yield SafeStatic("Loading the driver's settings …", id="settings-status")
             yield VerticalScroll(id="settings-form")
             yield SafeStatic(id="dialog-error")
@@ -126,16 +144,80 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
         )
         await form.mount_all(SettingField(s) for s in settings)
 
+    @on(Input.Changed, "#course-id")
+    @on(Input.Changed, "#cmid")
+    def _target_typed(self) -> None:
+        self._found = None
+        if self._lookup_timer is not None:
+            self._lookup_timer.stop()
+        self._lookup_timer = self.set_timer(LOOKUP_DELAY_SECONDS, self._look_up_now)
+
+    def _look_up_now(self) -> None:
+        self._lookup_timer = None
+        self._look_up(submit=False)
+
+    @work(exclusive=True, group="lookup")
+    async def _look_up(self, *, submit: bool) -> None:
+        """Show the course's and the activity's names; refuse ones Moodle does not have (as the CLI does)."""
+        names = self.query_one("#new-job-names", SafeStatic)
+        try:
+            course_id = _positive(self.query_one("#course-id", Input).value, "course id")
+            cmid = _positive(self.query_one("#cmid", Input).value, "cmid")
+        except InvalidValue as exc:
+            if submit:
+                self._show_error(str(exc))
+            return
+        found = await self._find(course_id, cmid)
+        if isinstance(found, UnknownActivity):
+            names.update(Content.from_markup("[$error]$why[/]", why=visible(str(found))))
+            if submit:
+                self._show_error(str(found))
+            return
+        self._found = (course_id, cmid, found)
+        names.update(Content.from_markup("[b]$what[/b]", what=visible(found)))
+        if submit:
+            self._finish()
+
+    async def _find(self, course_id: int, cmid: int) -> str | UnknownActivity:
+        """The activity's and course's names ("" without a Moodle to ask), or why they are not there."""
+        if self._lookup is None:
+            return ""
+        try:
+            view = await self._lookup(course_id)
+        except RpcError as exc:
+            if exc.code == ErrorCode.METHOD_NOT_FOUND:
+                return "(no Moodle configured: the course and activity are not looked up)"
+            if exc.code == ErrorCode.NOT_FOUND:
+                return UnknownActivity(f"course {course_id} does not exist in Moodle")
+            return UnknownActivity(f"course {course_id} cannot be looked up: {exc.message}")
+        except DaemonUnreachable as exc:
+            return UnknownActivity(f"cannot look the course up: {exc}")
+        course = view.course.fullname or view.course.shortname
+        activity = next((a for a in view.activities if a.cmid == cmid), None)
+        if activity is None:
+            return UnknownActivity(f"course {course_id} ({course}) has no activity with cmid {cmid}")
+        return f"{activity.name} ({activity.modname}, cmid {cmid}) in {course} (course {course_id})"
+
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
-        """Check the input and close with the request."""
-        error = self.query_one("#dialog-error", SafeStatic)
+        """Check the input, look the course and activity up if not done yet, and close with the request."""
+        if self._target is None and self._lookup is not None:
+            course, cmid = self.query_one("#course-id", Input).value, self.query_one("#cmid", Input).value
+            if self._found is None or (str(self._found[0]), str(self._found[1])) != (course.strip(), cmid.strip()):
+                self._look_up(submit=True)
+                return
+        self._finish()
+
+    def _finish(self) -> None:
         try:
             request = self._request()
         except InvalidValue as exc:
-            error.update(Content.from_markup("[$error]$why[/]", why=visible(str(exc))))
+            self._show_error(str(exc))
             return
         self.dismiss(request)
+
+    def _show_error(self, why: str) -> None:
+        self.query_one("#dialog-error", SafeStatic).update(Content.from_markup("[$error]$why[/]", why=visible(why)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -1,4 +1,6 @@
-"""Dashboard: jobs running, queued and failed, live progress, storage, Moodle, the daemon itself."""
+"""Dashboard: jobs running, queued and failed, live progress, recent failures by reason, storage, Moodle, the
+daemon itself. Status and storage are re-checked periodically and say how old their check is; while the daemon is
+away the panels are greyed and the uptime stands still."""
 
 from __future__ import annotations
 
@@ -12,19 +14,28 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 
 from archived.protocol.daemon import DaemonStatus
+from archived.protocol.jobs import JobSortKey
 from archived.protocol.storage import TargetStatus
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.format import human_bytes, human_duration, local_time, reachability_text, usage_text
+from archived_tui.job_query import JobQuery
 from archived_tui.job_states import ACTIVE
+from archived_tui.link import ConnectionState
 from archived_tui.safe_text import plain
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.screens.job_detail import JobDetailScreen
-from archived_tui.widgets.job_table import JobTable
+from archived_tui.screens.jobs import JobsScreen
+from archived_tui.widgets.failure_table import FailureTable, group_failures
+from archived_tui.widgets.job_table import JobTable, RetryState
 from archived_tui.widgets.live_text import LiveText
 
 FAILED_STATES = ("failed", "timed_out")
 STATUS_REFRESH_SECONDS = 2.0  # at most this often after job changes (the counts come from the daemon)
+STATUS_POLL_SECONDS = 15.0  # the daemon's status (and its Moodle check) is re-read this often anyway
+STORAGE_PROBE_SECONDS = 300.0  # every storage target's probe runs again this often
+FAILURE_WINDOW_SECONDS = 86_400.0  # recent failures: the last 24 h
+FAILURE_SAMPLE = 500  # the newest failures grouped by reason
 
 
 class DashboardScreen(DaemonScreen):
@@ -33,6 +44,7 @@ class DashboardScreen(DaemonScreen):
     NAV_ID = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open job", id="job.open", key_display="⏎"),
+        Binding("f", "failures", "Failed jobs", id="dashboard.failures"),
         Binding("t", "test_storage", "Test storage", id="dashboard.test_storage"),
     ]
 
@@ -42,6 +54,11 @@ class DashboardScreen(DaemonScreen):
         self.targets: list[TargetStatus] = []
         self._storage_checking = False
         self._status_refresh_pending = False
+        self._status_at: float | None = None  # when the status was read
+        self._storage_at: float | None = None  # when the storage probes last answered
+        self._offline_at: float | None = None  # when the connection was lost (the uptime stops there)
+        self._failures_shown = 0  # failed jobs the failures panel groups
+        self._failures_total = 0
 
     def compose_body(self) -> ComposeResult:
         """Counts and daemon side by side, active jobs, storage, schedules."""
@@ -50,15 +67,40 @@ class DashboardScreen(DaemonScreen):
             yield LiveText(id="dash-daemon", classes="panel")
         with Vertical(id="dash-active", classes="panel"):
             yield JobTable(tz=self.ctx.tz, clock=self.ctx.clock, id="dash-active-table")
+        with Vertical(id="dash-failures", classes="panel"):
+            yield LiveText(id="dash-failures-note")
+            yield FailureTable(tz=self.ctx.tz, id="dash-failures-table")
         yield LiveText(id="dash-storage", classes="panel")
         yield LiveText(id="dash-schedules", classes="status-line")
 
     def on_mount(self) -> None:
-        """Panel titles."""
+        """Panel titles; periodic re-checks."""
         self.query_one("#dash-jobs").border_title = "Jobs"
         self.query_one("#dash-daemon").border_title = "Daemon"
         self.query_one("#dash-active").border_title = "Active jobs"
+        self.query_one("#dash-failures").border_title = "Recent failures by reason (24 h)"
         self.query_one("#dash-storage").border_title = "Storage"
+        self.set_interval(STATUS_POLL_SECONDS, self._poll_status)
+        self.set_interval(STORAGE_PROBE_SECONDS, self._poll_storage)
+        self.set_class(not self.link.state.connected, "-offline")
+
+    def _connection_changed(self, state: ConnectionState) -> None:
+        """Grey the panels and stop the uptime while the daemon is away."""
+        self.set_class(not state.connected, "-offline")
+        if state.connected:
+            self._offline_at = None
+        elif self._offline_at is None:
+            self._offline_at = self.ctx.clock()
+        self._show_status()
+        super()._connection_changed(state)
+
+    def _poll_status(self) -> None:
+        if self.is_current and self.link.state.connected and not self._stale:
+            self.background(self._refresh_status, group="status")
+
+    def _poll_storage(self) -> None:
+        if self.is_current and self.link.state.connected and not self._stale and not self._storage_checking:
+            self.background(self._check_storage, group="storage")
 
     @property
     def active_table(self) -> JobTable:
@@ -71,17 +113,44 @@ class DashboardScreen(DaemonScreen):
         await self._refresh_status()
         page = await self.link.api.list_jobs(states=ACTIVE, limit=self.ctx.page_size)
         self.active_table.show_jobs(page.jobs, page.total)
+        await self._refresh_failures()
+        await self._refresh_retry_states()
 
     async def _refresh_status(self) -> None:
         self._status_refresh_pending = False
         self.status = await self.link.api.daemon_status()
+        self._status_at = self.ctx.clock()
         self._show_status()
+
+    async def _refresh_failures(self) -> None:
+        """The newest failures of the last 24 h, grouped by reason."""
+        query = JobQuery.failures().with_(time_range=2, sort=JobSortKey.FINISHED)
+        page = await self.link.api.find_jobs(query.list_params(self.ctx.clock()), limit=FAILURE_SAMPLE)
+        groups = group_failures(page.jobs)
+        self._failures_shown, self._failures_total = len(page.jobs), page.total
+        self.query_one(FailureTable).show_groups(groups)
+        self._show_failures_note()
+
+    async def _refresh_retry_states(self) -> None:
+        """Jobs waiting to retry: which retry, when, and the error that made them wait."""
+        table = self.active_table
+        waiting = [job for job in table.items.values() if job.state == "recoverable_error"]
+        for job_id in list(table.retry_states):
+            if job_id not in {job.id for job in waiting}:
+                table.set_retry_state(job_id, None)
+        for job in waiting[:20]:  # a few calls at most; the rest show their progress text
+            view = await self.link.api.get_job(job.id)
+            detail = view.job
+            next_at = detail.next_retry_at.timestamp() if detail.next_retry_at else None
+            reason = detail.error_message or detail.error_code or "recoverable error"
+            table.set_retry_state(job.id, RetryState(detail.retries, next_at, reason))
 
     async def _check_storage(self) -> None:
         self._storage_checking = True
         self._show_storage()
         try:
             self.targets = await self.link.api.storage_status(probe=True)
+            self._storage_at = self.ctx.clock()
         finally:
             self._storage_checking = False
             self._show_storage()
@@ -91,6 +160,9 @@ class DashboardScreen(DaemonScreen):
         table = self.active_table
         for job_id in batch.deleted:
             table.remove_job(job_id)
+        if batch.behind:  # a burst: reload the active jobs rather than apply thousands of changes
+            self._refresh_later()
+            return
         for job in batch.jobs.values():
             if job.state in ACTIVE:
                 table.upsert(job)
@@ -98,14 +170,31 @@ class DashboardScreen(DaemonScreen):
                 table.remove_job(job.id)
         for job_id, progress in batch.progress.items():
             table.set_progress(job_id, progress)
-        if batch.touches_jobs and not self._status_refresh_pending:
-            self._status_refresh_pending = True
-            self.set_timer(STATUS_REFRESH_SECONDS, self._refresh_status_later)
+        if batch.touches_jobs:
+            self._refresh_later()
         if batch.storage_writes:
             self.background(self._refresh_storage_counts, group="storage-counts")
 
+    def _refresh_later(self) -> None:
+        """Counts, failures and waiting retries again, at most every `STATUS_REFRESH_SECONDS`."""
+        if not self._status_refresh_pending:
+            self._status_refresh_pending = True
+            self.set_timer(STATUS_REFRESH_SECONDS, self._refresh_status_later)
+
     def _refresh_status_later(self) -> None:
-        self.background(self._refresh_status, group="status")
+        self.background(self._refresh_after_changes, group="status")
+
+    async def _refresh_after_changes(self) -> None:
+        await self._refresh_status()
+        table = self.active_table
+        # Resynchronise by comparing counts: rows missing or too many, or the daemon counts other active jobs.
+        rows_off = table.total is not None and len(table.order) != min(table.total, self.ctx.page_size)
+        count_off = self.status is not None and (table.total or 0) != _active_count(self.status)
+        if rows_off or count_off:
+            page = await self.link.api.list_jobs(states=ACTIVE, limit=self.ctx.page_size)
+            table.show_jobs(page.jobs, page.total)
+        await self._refresh_failures()
+        await self._refresh_retry_states()
 
     async def _refresh_storage_counts(self) -> None:
         counts = {t.name: t for t in await self.link.api.storage_status(probe=False)}
@@ -118,10 +207,31 @@ class DashboardScreen(DaemonScreen):
         self._show_storage()
 
     def tick(self) -> None:
-        """Uptime and running durations."""
+        """Uptime, running durations, the ages of the checks."""
         self.active_table.tick()
         if self.status is not None:
             self._show_status()
+        if self.targets and not self._storage_checking:
+            self._show_storage()
+
+    def _age(self, at: float | None) -> str:
+        """'12 s ago'."""
+        if at is None:
+            return "never"
+        age = self.ctx.clock() - at
+        return "just now" if age < 1 else f"{human_duration(age)} ago"
+
+    def _show_failures_note(self) -> None:
+        note = self.query_one("#dash-failures-note", LiveText)
+        table = self.query_one(FailureTable)
+        if not self._failures_total:
+            note.update(Text("No job failed in the last 24 h.", style="dim"))
+        else:
+            sampled = self._failures_total > self._failures_shown
+            more = f" (the newest {self._failures_shown:,} grouped)" if sampled else ""
+            note.update(Text.assemble((f"{self._failures_total:,} failed", "bold red"), more,
+                                      ("  f or ⏎ shows them in Jobs", "dim")))  # fmt: skip
+        table.display = bool(self._failures_total)
 
     # -- rendering ----------------------------------------------------------------------------------------
 
@@ -140,10 +250,12 @@ class DashboardScreen(DaemonScreen):
             (f"in the last 24 h · {sum(status.jobs.values()):,} in all", "dim"),
         )  # fmt: skip
         self.query_one("#dash-jobs", LiveText).update(jobs)
-        uptime = human_duration(max(0.0, self.ctx.clock() - status.started_at))
+        until = self._offline_at if self._offline_at is not None else self.ctx.clock()
+        uptime = human_duration(max(0.0, until - status.started_at))
         daemon = Text.assemble(
             ("archived ", "dim"), (status.version, "bold"), (f" (pid {status.pid})", "dim"),
-            ("  up ", "dim"), uptime, ("  draining" if status.draining else "", "bold yellow"), "\n",
+            ("  up ", "dim"), uptime, ("  draining" if status.draining else "", "bold yellow"),
+            (f"  (away since {self._age(self._offline_at)})" if self._offline_at is not None else "", "bold"), "\n",
         )  # fmt: skip
         store = status.store
         if not store.writable:  # jobs wait until it can be written again: the operator must free space or fix it
@@ -164,7 +276,7 @@ class DashboardScreen(DaemonScreen):
             if moodle.error:
                 daemon.append_text(plain(f" {moodle.error}", "red"))
             if moodle.checked_at:
-                daemon.append(f" · checked {local_time(moodle.checked_at, self.ctx.tz, seconds=True)[11:]}", "dim")
+                daemon.append(f" · checked {self._age(moodle.checked_at.timestamp())}", "dim")
         self.query_one("#dash-daemon", LiveText).update(daemon)
         schedules = status.schedules
         if not schedules:
@@ -213,8 +325,27 @@ class DashboardScreen(DaemonScreen):
                 text.append_text(usage)
                 text.append(f"{human_bytes(target.free_bytes)} free", style="dim")
         panel.update(text)
+        panel.border_subtitle = f"tested {self._age(self._storage_at)}" if self._storage_at is not None else ""
 
     # -- actions ------------------------------------------------------------------------------------------
+
+    @on(FailureTable.Chosen)
+    def _reason_chosen(self, event: FailureTable.Chosen) -> None:
+        self.show_failed_jobs(event.error_code)
+
+    def action_failures(self) -> None:
+        """The failed jobs in Jobs: those of the highlighted reason, if the failures table has the focus."""
+        table = self.query_one(FailureTable)
+        group = table.selected if table.has_focus else None
+        self.show_failed_jobs(group.code if group is not None and group.code != "(no error code)" else None)
+
+    def show_failed_jobs(self, error_code: str | None) -> None:
+        """Switch to Jobs showing failed jobs (of one error code)."""
+        query = JobQuery.failures(error_codes=[error_code] if error_code else [])
+        self.app.switch_mode("jobs")
+        screen = self.app.screen
+        if isinstance(screen, JobsScreen):
+            screen.apply_query(query)
 
     @on(JobTable.Opened)
     def _opened(self, event: JobTable.Opened) -> None:
@@ -238,3 +369,8 @@ class DashboardScreen(DaemonScreen):
         job = self.active_table.selected
         if job is not None:
             yield SystemCommand(f"job: open {job.id[:8]} ({job.activity_label})", "Its detail", self.action_open)
+
+
+def _active_count(status: DaemonStatus) -> int:
+    """Jobs the daemon counts as active (what the active table should hold)."""
+    return sum(n for state, n in status.jobs.items() if state in ACTIVE)

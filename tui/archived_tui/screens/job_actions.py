@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from archived.protocol.errors import RpcError
 from archived.protocol.jobs import JobSummary
 from archived_tui.api import JobRequest
 from archived_tui.dialogs.confirm import ConfirmDialog
@@ -52,10 +53,13 @@ async def delete_job(screen: DaemonScreen, job_id: str) -> JobSummary | None:
     decision = await screen.app.push_screen_wait(DeleteJobDialog(view, tz=screen.ctx.tz, now=screen.ctx.clock()))
     if decision is None:
         return None
-    deletion = await screen.attempt(
-        f"Delete job {short_id(job_id)}", screen.link.api.delete_job(job_id, force=decision.force)
-    )
-    if deletion is None:
+    try:
+        deletion = await screen.link.api.delete_job(job_id, force=decision.force)
+    except RpcError as exc:
+        # The daemon's refusal names the CLI's flag; here the way is the dialog's force box.
+        message = exc.message.replace("(archived jobs delete --force)", "(tick “anyway (force)” in the dialog)")
+        screen.notify(f"Delete job {short_id(job_id)}: {message}", title="Refused by the daemon", severity="error",
+                      timeout=10)  # fmt: skip
         return None
     removed = ", ".join(deletion.deleted) if deletion.deleted else "no stored copies"
     screen.notify(f"Job {short_id(job_id)} deleted; removed {removed}.", title="Delete", timeout=8)
@@ -69,7 +73,7 @@ async def new_job(screen: DaemonScreen, target: ActivityTarget | None = None) ->
     if drivers is None:
         return None
     request: JobRequest | None = await screen.app.push_screen_wait(
-        NewJobDialog(describe=api.describe_settings, drivers=drivers, target=target)
+        NewJobDialog(describe=api.describe_settings, drivers=drivers, target=target, lookup=api.show_course)
     )
     if request is None:
         return None

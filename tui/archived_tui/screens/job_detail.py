@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import TabbedContent, TabPane
 
 from archived.protocol.jobs import JobDetail, JobSummary, JobView
+from archived.protocol.states import JobState
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.format import compact_time, human_duration, local_time, progress_text, short_id, state_text
@@ -95,6 +96,7 @@ class JobDetailScreen(DaemonScreen):
         self.view = view
         self.job_id = view.job.id
         self._show_header(view.job)
+        self.refresh_bindings()  # the footer offers what the job's state allows
         self.query_one(Timeline).show(view.timeline)
         self.query_one(ArtifactList).show(view.artifacts, job_state=view.job.state)
         self.query_one("#job-settings", LiveText).update(_settings_text(view.job))
@@ -132,13 +134,17 @@ class JobDetailScreen(DaemonScreen):
         lines.append(f" (id {job.course_id})", style="dim")
         lines.append_text(plain(f"\nby {job.initiator} · created {compact_time(job.created_at, tz)}", "dim",
                                 newlines=True))  # fmt: skip
-        if job.started_at:
-            lines.append(f" · started {local_time(job.started_at, tz, seconds=True)[11:]}", style="dim")
+        started, label = job.started_at, "started"
+        runs = [step.at for step in (self.view.timeline if self.view else []) if step.from_state == JobState.QUEUED]
+        if len(runs) > 1:  # retried: the duration is the last run's, so is the start shown
+            started, label = runs[-1], f"run {len(runs)} started"
+        if started:
+            lines.append(f" · {label} {local_time(started, tz, seconds=True)[11:]}", style="dim")
         if job.finished_at:
             lines.append(f" · finished {local_time(job.finished_at, tz, seconds=True)[11:]}", style="dim")
         ran = job.run_seconds
-        if job.state in ACTIVE and job.started_at is not None:
-            ran = max(0.0, self.ctx.clock() - job.started_at.timestamp())
+        if job.state in ACTIVE and started is not None:
+            ran = max(0.0, self.ctx.clock() - started.timestamp())
         if job.started_at:
             lines.append(f" · ran {human_duration(ran)}", style="dim")
         if job.retries:
@@ -196,6 +202,19 @@ class JobDetailScreen(DaemonScreen):
 
     def _job(self) -> JobSummary | None:
         return self.view.job if self.view is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only what the job's state allows: no Retry or Cancel for a completed job."""
+        job = self._job()
+        if job is None or action not in {"retry", "cancel", "delete", "retrieve"}:
+            return True
+        if action == "retry":
+            return job.state in RETRYABLE
+        if action == "cancel":
+            return job.state in CANCELABLE
+        if action == "delete":
+            return job.state in TERMINAL and not job.deleted
+        return self.view is not None and stored_artifact(self.view) is not None
 
     def action_retry(self) -> None:
         """Retry this job."""

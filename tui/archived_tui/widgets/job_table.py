@@ -20,27 +20,42 @@ from archived_tui.widgets.paged_table import PagedTable
 WIDE_FROM = 110  # table width from which course and initiator get their own columns
 
 COMPACT = (
-    ColumnSpec("id", "Job", 8),
+    ColumnSpec("id", "Job", 9),
     ColumnSpec("state", "State", 12),
     ColumnSpec("activity", "Activity · course"),
     ColumnSpec("started", "Started", 11),
     ColumnSpec("duration", "Took", 6),
     ColumnSpec("progress", "Progress", 10),
 )
+# Wide: the error code of a failed job (in the progress column) gets room; the initiator gives some.
 WIDE = (
-    ColumnSpec("id", "Job", 8),
+    ColumnSpec("id", "Job", 9),
     ColumnSpec("state", "State", 12),
     ColumnSpec("activity", "Activity", weight=3),
     ColumnSpec("course", "Course", weight=2),
-    ColumnSpec("initiator", "Initiator", 16),
+    ColumnSpec("initiator", "Initiator", 14),
     ColumnSpec("started", "Started", 11),
     ColumnSpec("duration", "Took", 7),
-    ColumnSpec("progress", "Progress", 16),
+    ColumnSpec("progress", "Progress · error", 24),
 )
+MARK = "•"  # after the id of a job marked for a bulk action
+
+
+@dataclass(frozen=True)
+class RetryState:
+    """A job waiting to retry after a recoverable error: which retry comes, when, and why."""
+
+    retries: int
+    next_at: float | None
+    reason: str
 
 
 class JobTable(PagedTable[JobSummary]):
-    """Jobs, newest first; rows are keyed by job id and updated cell by cell (no flicker)."""
+    """Jobs, newest first (or in the daemon's order); rows are keyed by job id and updated cell by cell.
+
+    Jobs can be marked (space) for an action on several at once. A new job is only placed by the table itself
+    while it is sorted newest first (`places_new_rows`); in another order the screen reloads instead.
+    """
 
     @dataclass
     class Opened(Message):
@@ -52,6 +67,9 @@ class JobTable(PagedTable[JobSummary]):
         super().__init__(id=id)
         self._tz = tz
         self._clock = clock
+        self.marked: set[str] = set()
+        self.places_new_rows = True
+        self.retry_states: dict[str, RetryState] = {}  # shown in the progress column while a job waits to retry
 
     def column_specs(self, width: int) -> Sequence[ColumnSpec]:
         """Course and initiator get their own columns from `WIDE_FROM` cells on."""
@@ -60,8 +78,9 @@ class JobTable(PagedTable[JobSummary]):
     # -- contents -----------------------------------------------------------------------------------------
 
     def show_jobs(self, jobs: Iterable[JobSummary], total: int) -> None:
-        """Replace every row (a fresh first page)."""
+        """Replace every row (a fresh first page); marks of jobs still shown stay."""
         self.replace_items([(job.id, job) for job in jobs])
+        self.marked &= self.items.keys()
         self.finished_loading(total)
 
     def append_jobs(self, jobs: Iterable[JobSummary], total: int) -> None:
@@ -75,6 +94,8 @@ class JobTable(PagedTable[JobSummary]):
         """Show a new or changed job: cells change in place; a new job goes to its place by creation time."""
         if job.id in self.items:
             self.update_item(job.id, job)
+            return
+        if not self.places_new_rows:
             return
         key = self._sort_key(job)
         index = next((i for i, other in enumerate(self.order) if self._sort_key(self.items[other]) < key), None)
@@ -90,7 +111,26 @@ class JobTable(PagedTable[JobSummary]):
         """Drop a job's row (deleted, or no longer matching the filter)."""
         if job_id in self.items and self.total:
             self.total -= 1
+        self.marked.discard(job_id)
         self.remove_item(job_id)
+
+    def toggle_mark(self, job_id: str) -> None:
+        """Mark or unmark a shown job for an action on several jobs."""
+        if job_id not in self.items:
+            return
+        self.marked ^= {job_id}
+        self.update_item(job_id, self.items[job_id])
+
+    def clear_marks(self) -> None:
+        """Unmark every job."""
+        marked, self.marked = self.marked, set()
+        for job_id in marked & self.items.keys():
+            self.update_item(job_id, self.items[job_id])
+
+    @property
+    def marked_jobs(self) -> list[JobSummary]:
+        """The marked jobs, in table order."""
+        return [self.items[job_id] for job_id in self.order if job_id in self.marked]
 
     def set_progress(self, job_id: str, progress: Progress) -> None:
         """A newer progress of a shown job."""
@@ -107,6 +147,17 @@ class JobTable(PagedTable[JobSummary]):
             job = self.items[job_id]
             if job.state in ACTIVE and job.started_at is not None:
                 self.update_cell(job_id, "duration", self._duration(job))
+            if job_id in self.retry_states:
+                self.update_cell(job_id, "progress", self._progress(job))
+
+    def set_retry_state(self, job_id: str, state: RetryState | None) -> None:
+        """Show (or stop showing) when a waiting job retries and why."""
+        if state is None:
+            self.retry_states.pop(job_id, None)
+        else:
+            self.retry_states[job_id] = state
+        if job_id in self.items:
+            self.update_item(job_id, self.items[job_id])
 
     @property
     def selected(self) -> JobSummary | None:
@@ -125,9 +176,10 @@ class JobTable(PagedTable[JobSummary]):
         """The row of one job."""
         wide = any(c.key == "course" for c in self.fitted)
         activity = job.activity_label if wide else f"{job.activity_label} · {job.course_label}"
+        marked = job.id in self.marked
         values: dict[str, object] = {
-            "id": Text(short_id(job.id), style="bold"),
-            "state": short_state_text(job.state),
+            "id": Text(short_id(job.id) + (MARK if marked else ""), style="bold reverse" if marked else "bold"),
+            "state": Text("⌫ deleted", style="dim") if job.deleted else short_state_text(job.state),
             "activity": plain(activity, one_line=True),
             "course": plain(job.course_label, one_line=True),
             "initiator": plain(job.initiator, one_line=True),
@@ -147,6 +199,12 @@ class JobTable(PagedTable[JobSummary]):
 
     def _progress(self, job: JobSummary) -> Text:
         width = self.column_width("progress") - 5
+        retry = self.retry_states.get(job.id)
+        if retry is not None and job.state == "recoverable_error":
+            when = ""
+            if retry.next_at is not None:
+                when = f" in {human_duration(max(0.0, retry.next_at - self._clock()))}"
+            return plain(f"retry {retry.retries}{when}: {retry.reason}", "yellow", one_line=True)
         if job.state in ACTIVE:
             return progress_text(job.progress, max(3, width))
         if job.error_code:
