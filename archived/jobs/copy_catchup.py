@@ -92,25 +92,29 @@ class CopyCatchUp:
         now = self._clock() if now is None else now
         canceled = 0
         for record in await self.pending.of_deleted_jobs():
-            await self.pending.remove(record.artifact_id, record.target)
-            await self.recorder.log(record.job_id, LogLevel.INFO,
-                                    f"pending copy on {record.target} canceled: the job was deleted")  # fmt: skip
-            await self._release_if_done(record.job_id)
+            await self._cancel(record, "the job was deleted")
             canceled += 1
         copied = failed = 0
         for record in await self.pending.due(now):
-            if await self._try(record, now):
+            artifact = next((a for a in await self.store.artifacts(record.job_id) if a.id == record.artifact_id), None)
+            # The foreign key keeps an artifact for every row; never retry a copy of nothing all the same.
+            reason = "its archive is not recorded" if artifact is None else _no_longer_wanted(artifact, now)
+            if artifact is None or reason is not None:
+                await self._cancel(record, reason or "")
+                canceled += 1
+            elif await self._try(record, artifact, now):
                 copied += 1
             else:
                 failed += 1
         await asyncio.to_thread(self.spool.sweep, await self.pending.job_ids(), now=now)
         return CatchUpReport(copied, failed, canceled)
 
-    async def _try(self, record: PendingCopyRecord, now: float) -> bool:
-        artifact = next((a for a in await self.store.artifacts(record.job_id) if a.id == record.artifact_id), None)
-        if artifact is None:  # cannot happen while the foreign key holds; never retry a copy of nothing
-            await self.pending.remove(record.artifact_id, record.target)
-            return False
+    async def _cancel(self, record: PendingCopyRecord, reason: str) -> None:
+        await self.pending.remove(record.artifact_id, record.target)
+        await self.recorder.log(record.job_id, LogLevel.INFO, f"pending copy on {record.target} canceled: {reason}")
+        await self._release_if_done(record.job_id)
+
+    async def _try(self, record: PendingCopyRecord, artifact: Artifact, now: float) -> bool:
         if any(loc.target == record.target and loc.deleted_at is None for loc in artifact.locations):
             await self.made(record.job_id, artifact.id, record.target)  # made meanwhile (a store stage that ran again)
             return True
@@ -173,3 +177,13 @@ class CopyCatchUp:
     async def _release_if_done(self, job_id: str) -> None:
         if not await self.pending.of_job(job_id):
             await asyncio.to_thread(self.spool.release, job_id)
+
+
+def _no_longer_wanted(artifact: Artifact, now: float) -> str | None:
+    """Why a pending copy must not be made any more: its archive's retention is over, or every stored copy of it was
+    deleted on purpose (the retention sweep, an early deletion); None while it is still wanted."""
+    if artifact.retain_until is not None and artifact.retain_until <= now:
+        return "the archive's retention is over"
+    if artifact.locations and all(loc.deleted_at is not None for loc in artifact.locations):
+        return "every stored copy of the archive was deleted"
+    return None

@@ -186,3 +186,24 @@ async def test_a_driver_bug_fails_one_try_and_the_copy_waits_its_backoff(harness
     assert (report.copied, report.failed) == (0, 1)
     [pending] = await copies.pending.of_job(job_id)
     assert pending.attempts == 2 and "KeyError" in pending.last_error and "a driver bug" in pending.last_error
+
+
+async def test_a_copy_of_an_archive_whose_copies_were_deleted_or_expired_is_not_made(harness: EngineHarness) -> None:
+    """The retention sweep deletes an archive's copies without deleting its job: its pending copy must not revive it."""
+    h = harness
+    copies = h.engine.stages.copies
+    job_id, artifact = await completed_with_spare_down(h)
+    (h.root / "spare-down").unlink()
+    [pending] = await copies.pending.of_job(job_id)
+    assert artifact.retain_until is not None
+    report = await copies.sweep(now=artifact.retain_until + 1)  # retention over
+    assert (report.canceled, report.copied) == (1, 0) and not (h.root / "spare").exists()
+
+    job_id, artifact = await completed_with_spare_down(h)
+    (h.root / "spare-down").unlink()
+    await h.store.mark_location_deleted(artifact.id, "local")  # as the retention sweep records a deletion
+    [pending] = await copies.pending.of_job(job_id)
+    report = await copies.sweep(now=pending.next_try_at)
+    assert (report.canceled, report.copied) == (1, 0) and await copies.pending.of_job(job_id) == []
+    logs = [entry.message for entry in await h.store.logs(job_id, limit=50)]
+    assert "pending copy on spare canceled: every stored copy of the archive was deleted" in logs
