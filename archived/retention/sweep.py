@@ -9,6 +9,7 @@ refused by WORM targets all the same, and is written to the audit trail.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -94,13 +95,17 @@ class ArchiveRetention:
         self.tombstones = TombstoneStore(db, outbox)
         self.renewals = RenewalStore(db)
         self.audit = AuditLog(db)
+        self._lock = asyncio.Lock()  # the hourly sweep and an operator's run must not delete the same copy twice
 
     async def sweep(self, *, by: Initiator, now: float | None = None, dry_run: bool = False) -> RetentionRun:
         """Delete every copy of every archive whose retain-until date is before `now`."""
-        now = time.time() if now is None else now
-        run = RetentionRun(now, dry_run)
-        for held in await held_archives(self.db, expired_before=now):
-            run.copies += await self._delete(held, reason=EXPIRED, by=by, forced=False, dry_run=dry_run)
+        async with self._lock:
+            now = time.time() if now is None else now
+            run = RetentionRun(now, dry_run)
+            expired = await held_archives(self.db, expired_before=now)
+            log.debug("retention sweep: %d archive(s) past their retain-until date", len(expired))
+            for held in expired:
+                run.copies += await self._delete(held, reason=EXPIRED, by=by, forced=False, dry_run=dry_run)
         if run.copies and not dry_run:
             log.info(
                 "retention: %d expired archive cop(ies) deleted, %d kept by a WORM lock, %d failed (tried again later)",
@@ -113,6 +118,10 @@ class ArchiveRetention:
     ) -> RetentionRun:
         """Delete an ended job's archives from every target; before their retain-until date only with `force`
         (audited whether it was done or refused)."""
+        async with self._lock:
+            return await self._delete_job(job_id, by=by, force=force, reason=reason, dry_run=dry_run)
+
+    async def _delete_job(self, job_id: str, *, by: Initiator, force: bool, reason: str, dry_run: bool) -> RetentionRun:
         now = time.time()
         run = RetentionRun(now, dry_run)
         archives = await held_archives(self.db, job_id=job_id)

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli import run
+from tests.support.daemon import DaemonProcess
 from tests.support.jobs import TERMINAL, create_job, wait_for_state
 from tests.support.s3_server import S3Server, write_credentials
 
-
 pytestmark = pytest.mark.slow  # real daemons, S3 and TSA servers: seconds each
+
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[S3Server]:
@@ -39,6 +40,15 @@ def s3_targets(tmp_path: Path, s3: S3Server, worm_bucket: str, open_bucket: str)
 
 def store_db(root: Path) -> sqlite3.Connection:
     return sqlite3.connect(root / "state" / "archived.sqlite3")
+
+
+def wait_for_first_sweep(daemon: DaemonProcess) -> None:
+    """Wait until the daemon's own retention sweep (the first housekeeping tick after its start) has run, so that it
+    cannot race the test's own sweep; it comes again only an hour later."""
+    deadline = time.monotonic() + 60
+    while "retention sweep:" not in daemon.log():
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.1)
 
 
 def expire(root: Path, job_id: str) -> None:
@@ -79,6 +89,7 @@ async def test_expired_archives_are_deleted_with_tombstones_and_worm_locks_are_r
         expired_open = await job_on(client, ["local", "plain"], 7)
         expired_locked = await job_on(client, ["local", "worm"], 8)
         kept = await job_on(client, ["local", "plain"], 9)
+    wait_for_first_sweep(daemon)
     for job_id in (expired_open, expired_locked):
         expire(tmp_path, job_id)
     before = {job_id: copies(tmp_path, job_id) for job_id in (expired_open, expired_locked, kept)}

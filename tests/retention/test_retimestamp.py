@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli import run
-from tests.retention.test_retention_daemon import s3_targets
+from tests.retention.test_retention_daemon import s3_targets, wait_for_first_sweep
 from tests.support.daemon import DaemonProcess, write_config
 from tests.support.jobs import TERMINAL, create_job, wait_for_state
 from tests.support.s3_server import S3Server
 from tests.support.tsa import TimestampAuthority
 
-
 pytestmark = pytest.mark.slow  # real daemons, S3 and TSA servers: seconds each
+
 
 @pytest.fixture(scope="module")
 def tsa(tmp_path_factory) -> Iterator[TimestampAuthority]:
@@ -128,6 +128,7 @@ async def test_renewals_are_stored_everywhere_and_verify_as_a_chain(
         assert swapped.returncode == 1 and "does not renew the timestamp before it" in swapped.stdout, swapped.stdout
 
         # Retention takes the renewals along with the archive (the WORM copy and its renewals stay, locked).
+        wait_for_first_sweep(daemon)
         with sqlite3.connect(tmp_path / "state" / "archived.sqlite3") as db:
             db.execute("UPDATE artifacts SET retain_until = ? WHERE job_id = ?", (time.time() - 86400, job_id))
         swept = json.loads(run("retention", "run", "--json", socket=daemon.socket).stdout)
