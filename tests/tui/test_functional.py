@@ -194,7 +194,8 @@ async def test_a_refused_action_shows_the_daemons_message(daemon_factory) -> Non
 
 
 async def test_cancel_and_delete_ask_first_and_say_what_is_deleted(daemon) -> None:
-    """Cancel needs a yes; delete lists the stored copy, asks for force within retention, and removes it."""
+    """Cancel needs a yes; delete lists the stored copy, asks for force within retention, and removes it; the job's
+    record stays, so its row does too, marked deleted."""
     async with daemon.client() as client:
         done = await create_job(client, cmid=8, files=1)
         await wait_for_state(client, done, {"completed"})
@@ -231,7 +232,9 @@ async def test_cancel_and_delete_ask_first_and_say_what_is_deleted(daemon) -> No
         assert "retained until" in text and "The job record, its timeline and its log stay" in text
         await pilot.click("#force")
         await pilot.click("#delete")
-        await until(pilot, lambda: table_state(app, done) is None, "the deleted job to leave the table")
+        await until(pilot, lambda: done in table.items and table.items[done].deleted, "the job marked deleted")
+        await pilot.pause(2.5)  # past the table's resync with the daemon's count: the row stays
+        assert table.items[done].deleted and "⌫ deleted" in screen_text(app)
     assert not archive.exists()
 
 

@@ -48,8 +48,8 @@ def test_the_query_decides_like_the_daemon_whether_a_job_belongs() -> None:
     assert JobQuery(search="linear").matches(job, now) and JobQuery(search="00000001").matches(job, now)
     assert not JobQuery(search="physics").matches(job, now)
     assert JobQuery(time_range=2).matches(job, now) and not JobQuery(time_range=1).matches(job, now)
-    assert not JobQuery().matches(job.model_copy(update={"deleted": True}), now)
-    assert JobQuery(include_deleted=True).matches(job.model_copy(update={"deleted": True}), now)
+    assert JobQuery().matches(job.model_copy(update={"deleted": True}), now)  # its record stays: it is listed
+    assert not JobQuery(include_deleted=False).matches(job.model_copy(update={"deleted": True}), now)
     params = JobQuery.failures(error_codes=["timeout"]).with_(search=" x ", time_range=1).filter_params(now)
     assert params["states"] == ["failed", "timed_out"] and params["error_codes"] == ["timeout"]
     assert params["search"] == "x" and params["created_since"] == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

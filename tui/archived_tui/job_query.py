@@ -42,7 +42,7 @@ class JobQuery:
     course_id: int | None = None
     course_label: str = ""  # how the status line names the course
     time_range: int = 0  # index into TIME_RANGES
-    include_deleted: bool = False
+    include_deleted: bool = True  # a deleted job's record stays, so it stays listed (marked) unless hidden
     sort: JobSortKey = JobSortKey.CREATED
     descending: bool = True
 
@@ -127,8 +127,8 @@ class JobQuery:
             parts.append(f"course {self.course_label or self.course_id}")
         if self.time_range:
             parts.append(f"created in the {TIME_RANGES[self.time_range][0]}")
-        if self.include_deleted:
-            parts.append("deleted included")
+        if not self.include_deleted:
+            parts.append("deleted hidden")
         return " · ".join(parts)
 
     def sort_label(self) -> str:

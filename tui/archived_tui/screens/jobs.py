@@ -54,7 +54,7 @@ class JobsScreen(DaemonScreen):
         Binding("e", "filter_error", "Error code", id="jobs.filter_error", show=False),
         Binding("o", "filter_course", "Course", id="jobs.filter_course", show=False),
         Binding("t", "cycle_time", "Time range", id="jobs.filter_time", show=False),
-        Binding("x", "toggle_deleted", "Include deleted", id="jobs.include_deleted", show=False),
+        Binding("x", "toggle_deleted", "Hide/show deleted", id="jobs.include_deleted", show=False),
         Binding("s", "cycle_sort", "Sort", id="jobs.sort", show=False),
         Binding("S", "reverse_sort", "Reverse sort", id="jobs.reverse", show=False),
         Binding("space", "mark", "Mark", id="jobs.mark", show=False),
@@ -150,7 +150,11 @@ class JobsScreen(DaemonScreen):
         now = self.ctx.clock()
         placed_all = True
         for job_id in batch.deleted:
-            table.remove_job(job_id)
+            shown = table.items.get(job_id)
+            if shown is not None and self.query_state.include_deleted:
+                table.upsert(shown.model_copy(update={"deleted": True}))  # its record stays: so does its row
+            else:
+                table.remove_job(job_id)
         for job in batch.jobs.values():
             if not self.query_state.matches(job, now):
                 table.remove_job(job.id)
@@ -271,7 +275,7 @@ class JobsScreen(DaemonScreen):
         self.apply_query(self.query_state.with_(time_range=(self.query_state.time_range + 1) % len(TIME_RANGES)))
 
     def action_toggle_deleted(self) -> None:
-        """Also show jobs whose archives were deleted (their records stay)."""
+        """Hide (or show again) jobs whose archives were deleted; their records stay, so they are shown at first."""
         self.apply_query(self.query_state.with_(include_deleted=not self.query_state.include_deleted))
 
     def action_cycle_sort(self) -> None:
@@ -398,7 +402,7 @@ class JobsScreen(DaemonScreen):
                 lambda name=state_filter.name: self.action_set_filter(name),
             )
         yield SystemCommand("jobs: search…", "Course, activity, job id, error code, initiator", self.action_search)
-        yield SystemCommand("jobs: include deleted jobs (toggle)", "Their records stay", self.action_toggle_deleted)
+        yield SystemCommand("jobs: hide or show deleted jobs", "Their records stay", self.action_toggle_deleted)
         total = self.table.total or 0
         if total:
             yield SystemCommand(f"jobs: retry all {total:,} matching", "One request", self.action_retry_matching)
