@@ -17,7 +17,7 @@ from pydantic import Field
 
 from archived.config import ConnectorConfig
 from archived.connectors.options import DriverOptions, driver_options
-from archived.connectors.transport import Delivery, DeliveryFailed, truncate
+from archived.connectors.transport import Delivery, DeliveryFailed
 
 KILL_GRACE_SECONDS = 5.0  # after SIGTERM at the timeout, before SIGKILL
 
@@ -71,26 +71,49 @@ class CommandTransport:
             raise DeliveryFailed(f"cannot run {options.argv[0]}: {exc}") from None
         try:
             async with asyncio.timeout(self.timeout):
-                stdout, stderr = await process.communicate(delivery.body.to_json().encode("utf-8"))
+                _, stdout, stderr, _ = await asyncio.gather(
+                    self._feed(process, delivery.body.to_json().encode("utf-8")),
+                    self._collect(process.stdout), self._collect(process.stderr), process.wait(),
+                )  # fmt: skip
         except TimeoutError:
             await self._kill(process)
             raise DeliveryFailed(f"{options.argv[0]} ran longer than {self.timeout} s and was killed") from None
         except BaseException:
             await self._kill(process)  # cancelled (the daemon stops): leave no program behind
             raise
-        output = self._output(stdout, stderr)
+        output = "\n".join(part for part in (self._shown("stdout", *stdout), self._shown("stderr", *stderr)) if part)
         if process.returncode != 0:
             raise DeliveryFailed(f"{options.argv[0]} exited with status {process.returncode}", output=output)
         return output
 
-    def _output(self, stdout: bytes, stderr: bytes) -> str:
+    @staticmethod
+    async def _feed(process: asyncio.subprocess.Process, data: bytes) -> None:
+        assert process.stdin is not None
+        try:
+            process.stdin.write(data)
+            await process.stdin.drain()
+            process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the program did not read the event: its exit status says whether that is fine
+
+    async def _collect(self, stream: asyncio.StreamReader | None) -> tuple[bytes, int]:
+        """The start of a stream (as much as is kept) and its whole length: a chatty program never fills memory."""
+        assert stream is not None
+        keep = 4 * self.options.output_limit  # a UTF-8 character takes at most four bytes
+        kept, total = bytearray(), 0
+        while chunk := await stream.read(65536):
+            total += len(chunk)
+            kept += chunk[: max(0, keep - len(kept))]
+        return bytes(kept), total
+
+    def _shown(self, name: str, kept: bytes, total: int) -> str:
         limit = self.options.output_limit
-        parts = []
-        if stdout.strip():
-            parts.append("stdout: " + truncate(stdout.decode("utf-8", "replace").strip(), limit))
-        if stderr.strip():
-            parts.append("stderr: " + truncate(stderr.decode("utf-8", "replace").strip(), limit))
-        return "\n".join(parts)
+        text = kept.decode("utf-8", "replace").strip()
+        if not text:
+            return ""
+        if total > len(kept) or len(text) > limit:
+            return f"{name}: {text[:limit]}… ({total} bytes in all)"
+        return f"{name}: {text}"
 
     @staticmethod
     async def _kill(process: asyncio.subprocess.Process) -> None:

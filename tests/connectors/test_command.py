@@ -108,4 +108,4 @@ async def test_long_output_is_kept_truncated(store: JobStore, tmp_path: Path) ->
         await until_async(delivered, "the event delivered")
     async with store.db.committed_view() as conn, conn.execute("SELECT output FROM connector_deliveries") as cur:
         [(output,)] = [tuple(row) for row in await cur.fetchall()]
-    assert output == "stdout: " + "x" * 100 + "… (9900 more characters)"
+    assert output == "stdout: " + "x" * 100 + "… (10001 bytes in all)"
