@@ -1,6 +1,7 @@
 """Housekeeping on the daemon's tick: the retention sweep of delivered events and job log lines, so that the store
-stays bounded on a server that runs for years (`[retention]`), and the hourly sweep of stored archives whose
-retention is over (`archived.retention.sweep`)."""
+stays bounded on a server that runs for years (`[retention]`), the hourly sweep of stored archives whose
+retention is over (`archived.retention.sweep`), and reading newly stored archives into the people index
+(`archived.people.index`)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,12 @@ class Housekeeping:
         delivered_up_to: Callable[[], int | None],
         clock: Callable[[], float] = time.time,
         archive_sweep: Callable[[], Awaitable[object]] | None = None,
+        people_index: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.config = config
         self._archive_sweep = archive_sweep
+        self._people_index = people_index
+        self._people_task: asyncio.Task[None] | None = None
         self._last_archive_sweep: float | None = None
         self._archive_task: asyncio.Task[None] | None = None
         self.outbox = outbox
@@ -58,6 +62,7 @@ class Housekeeping:
         """Start a sweep if one is due and none is running."""
         now = self._clock()
         self._tick_archives(now)
+        self._tick_people()
         if self._task is not None and not self._task.done():
             return
         if self.outbox.db.problem is not None:
@@ -75,15 +80,28 @@ class Housekeeping:
         if self._last_archive_sweep is not None and now - self._last_archive_sweep < ARCHIVE_SWEEP_SECONDS:
             return
         self._last_archive_sweep = now
-        self._archive_task = asyncio.create_task(self._archives_logged(self._archive_sweep), name="archive-retention")
+        self._archive_task = asyncio.create_task(
+            self._archives_logged(self._archive_sweep, "the retention sweep of stored archives"),
+            name="archive-retention",
+        )
 
-    async def _archives_logged(self, sweep: Callable[[], Awaitable[object]]) -> None:
+    def _tick_people(self) -> None:
+        """Read newly stored archives into the people index soon (connectors' templates wait for it)."""
+        if self._people_index is None or self.outbox.db.problem is not None:
+            return
+        if self._people_task is not None and not self._people_task.done():
+            return
+        self._people_task = asyncio.create_task(
+            self._archives_logged(self._people_index, "reading new archives into the people index"), name="people-index"
+        )
+
+    async def _archives_logged(self, sweep: Callable[[], Awaitable[object]], what: str) -> None:
         try:
             await sweep()
         except StoreUnwritable:
-            pass  # reported by `archived status`; the next hour tries again
+            pass  # reported by `archived status`; a later tick tries again
         except Exception:
-            log.exception("the retention sweep of stored archives failed; it runs again in an hour")
+            log.exception("%s failed; it is tried again later", what)
 
     async def _sweep_logged(self, now: float) -> SweepReport | None:
         try:
@@ -120,7 +138,7 @@ class Housekeeping:
 
     async def close(self) -> None:
         """Stop a running sweep (each deleted chunk is committed on its own; the next start goes on)."""
-        for task in (self._task, self._archive_task):
+        for task in (self._task, self._archive_task, self._people_task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):

@@ -273,7 +273,7 @@ class Daemon:
         self._closers.append(dispatcher.stop)
         self.housekeeping = Housekeeping(
             self.config.retention, outbox=store.outbox, delivered_up_to=dispatcher.delivered_up_to,
-            archive_sweep=self._sweep_archives,
+            archive_sweep=self._sweep_archives, people_index=self._index_people,
         )  # fmt: skip
         self._closers.append(self.housekeeping.close)
         return dispatcher
@@ -282,8 +282,11 @@ class Daemon:
         """The hourly retention sweep of stored archives."""
         if self.retention is not None:
             await self.retention.sweep(by=Initiator(kind="schedule", name="retention"))
+
+    async def _index_people(self) -> None:
+        """New archives (and older ones never read) join the people index soon after they are stored."""
         if self.people is not None:
-            await self.people.indexer.index_pending()  # new archives (and older ones never read) join the index
+            await self.people.indexer.index_new()
 
     def _people(self, db: Database, store: JobStore, targets: dict[str, StorageTarget]) -> PeopleRequests:
         """GDPR requests, reading verified copies of stored archives into the work folder."""

@@ -84,6 +84,13 @@ class PeopleIndexer:
                 missing[archive.artifact_id] = (archive, state.problem if state and state.problem else "not read yet")
         return missing
 
+    async def index_new(self) -> IndexRun | None:
+        """Read the archives stored since the last look (and those that failed over an hour ago); None when there
+        was nothing to read (one cheap query: the daemon asks at every housekeeping tick)."""
+        if not await self.index.anything_to_read(failed_before=time.time() - RETRY_PROBLEMS_AFTER):
+            return None
+        return await self.index_pending()
+
     async def index_pending(self, *, now: float | None = None) -> IndexRun:
         """Read every stored archive not indexed yet (one that failed: again after `RETRY_PROBLEMS_AFTER`)."""
         async with self._lock:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from archived.protocol.states import JobState
 from archived.storable_text import storable_text
 from archived.store.database import Database
 
@@ -95,6 +96,20 @@ class PeopleIndexStore:
                 (artifact_id, time.time(), storable_text(problem)),
             )
 
+    async def anything_to_read(self, *, failed_before: float) -> bool:
+        """Whether a stored archive of an ended job was never read, or failed before `failed_before` (one query,
+        cheap enough to ask at every housekeeping tick)."""
+        async with self.db.connection.execute(
+            "SELECT 1 FROM artifacts a JOIN jobs j ON j.id = a.job_id "
+            "LEFT JOIN people_indexed i ON i.artifact_id = a.id "
+            "WHERE j.state IN (SELECT value FROM json_each(?)) "
+            "AND (i.artifact_id IS NULL OR (i.indexed_at IS NULL AND i.attempted_at < ?)) "
+            "AND EXISTS (SELECT 1 FROM artifact_locations l WHERE l.artifact_id = a.id AND l.deleted_at IS NULL) "
+            "LIMIT 1",
+            (_ENDED, failed_before),
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def states(self, artifact_ids: Sequence[int]) -> dict[int, IndexState]:
         """The index state of each of these archives (missing: never tried)."""
         async with self.db.connection.execute(
@@ -126,6 +141,9 @@ class PeopleIndexStore:
                     person = IndexedPerson(row[1], row[2], row[3], row[4], row[5], row[6], row[7])
                     found.setdefault((row[0], person.site, person.userid), PersonInArchive(row[0], person, matched))
         return sorted(found.values(), key=lambda m: (m.person.site, m.person.userid, m.artifact_id))
+
+
+_ENDED = "[" + ",".join(f'"{state.value}"' for state in JobState if state.is_terminal) + "]"
 
 
 def _json_ids(ids: Sequence[int]) -> str:
