@@ -110,14 +110,18 @@ class EventOutbox:
 
     async def sweep_delivered(self, *, before: float, delivered_up_to: int) -> int:
         """Delete events recorded before `before` whose id is at most `delivered_up_to` (every consumer has them);
-        returns how many were deleted."""
+        returns how many were deleted.
+
+        The newest event always stays: event ids are SQLite rowids (no AUTOINCREMENT), so an empty table would hand
+        out ids from 1 again, below every consumer's stored position, and no consumer would see another event."""
         deleted = 0
         while True:
             # Look first: a write transaction that deletes nothing would still count as the store being writable.
             async with (
                 self.db.committed_view() as conn,
                 conn.execute(
-                    "SELECT id FROM events WHERE id <= ? AND created_at < ? ORDER BY id LIMIT ?",
+                    "SELECT id FROM events WHERE id <= ? AND created_at < ? "
+                    "AND id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT ?",
                     (delivered_up_to, before, SWEEP_CHUNK),
                 ) as cur,
             ):

@@ -134,3 +134,21 @@ async def test_a_sweep_never_hides_a_store_that_cannot_be_written(store: JobStor
     assert store.db.problem is problem
     housekeeping.tick()  # while the store has a disk problem, the tick does not sweep at all
     assert housekeeping._task is None
+
+
+async def test_the_newest_event_survives_every_sweep_so_ids_never_start_again_below_consumers_positions(
+    store: JobStore,
+) -> None:
+    job = await add_job(store)
+    await store.add_log(job.id, "info", "one more line")
+    ids = await event_ids(store)
+    clock = Clock()
+    housekeeping = Housekeeping(
+        RetentionConfig(delivered_events_days=1), outbox=store.outbox, delivered_up_to=lambda: ids[-1], clock=clock
+    )
+    clock.now += 2 * DAY  # every event delivered to every consumer and old enough to go
+
+    assert (await housekeeping.sweep()).events == len(ids) - 1
+    assert await event_ids(store) == ids[-1:]
+    await store.add_log(job.id, "info", "after a quiet month")
+    assert (await event_ids(store))[-1] > ids[-1]  # a consumer positioned at ids[-1] sees the new event
