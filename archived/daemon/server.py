@@ -46,6 +46,7 @@ from archived.plugins import activity_drivers, storage_drivers
 from archived.retention.evidence import EvidenceRenewal
 from archived.retention.sweep import ArchiveRetention
 from archived.rpc.archive_methods import ArchiveTransfers, archive_methods
+from archived.rpc.audit_methods import audit_methods
 from archived.rpc.connector_methods import connector_methods
 from archived.rpc.daemon_methods import daemon_methods
 from archived.rpc.driver_methods import driver_methods
@@ -234,6 +235,7 @@ class Daemon:
         rpc.register(renewal_methods(renewal=renewal, jobs=engine))
         self.people = self._people(db, store, targets)
         rpc.register(people_methods(requests=self.people, transfers=transfers))
+        rpc.register(audit_methods(audit=self.people.audit))
         if overview is not None:
             rpc.register(overview_methods(overview))
         inherited = inherited_socket()

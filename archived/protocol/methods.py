@@ -16,6 +16,7 @@ from archived.protocol.archives import (
     ListArchivesParams,
     ReadArchiveParams,
 )
+from archived.protocol.audit import AuditPage, AuditParams
 from archived.protocol.base import NoParams
 from archived.protocol.connectors import (
     ConnectorList,
@@ -186,6 +187,9 @@ ARCHIVES_RETIMESTAMP = MethodSpec(
     "renew stored archives' timestamps, each renewal stored next to the archive on every target",
     mutating=True,
 )
+AUDIT_LIST = MethodSpec(
+    "audit.list", AuditParams, AuditPage, "who looked up or exported whose data, who deleted early", mutating=True
+)
 
 METHODS: tuple[MethodSpec[Any, Any], ...] = (
     HELLO,
@@ -222,4 +226,5 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     PEOPLE_FIND,
     PEOPLE_EXPORT,
     ARCHIVES_RETIMESTAMP,
+    AUDIT_LIST,
 )

@@ -1,5 +1,6 @@
-"""GDPR requests, retention and renewal act on personal data and on the evidence itself: only operators may call
-their socket methods (the server refuses other callers before a handler runs, by the catalogue's flag)."""
+"""GDPR requests, the audit trail, retention and renewal act on personal data and on the evidence itself: only
+operators may call their socket methods (the server refuses other callers before a handler runs, by the catalogue's
+flag)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from archived.protocol import methods as rpc
 
 OPERATOR_ONLY = (rpc.PEOPLE_FIND, rpc.PEOPLE_EXPORT, rpc.RETENTION_RUN, rpc.RETENTION_DELETE,
-                 rpc.RETENTION_TOMBSTONES, rpc.ARCHIVES_RETIMESTAMP)  # fmt: skip
+                 rpc.RETENTION_TOMBSTONES, rpc.ARCHIVES_RETIMESTAMP, rpc.AUDIT_LIST)  # fmt: skip
 
 
 def test_the_catalogue_marks_them_operator_only() -> None:

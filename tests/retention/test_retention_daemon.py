@@ -165,6 +165,13 @@ async def test_deleting_early_needs_force_and_is_audited(daemon_factory, s3: S3S
     assert json.loads(details)["reason"] == "court order 17/26"
     logs = run("jobs", "logs", job_id, socket=daemon.socket).stdout
     assert "before its retain-until date" in logs and "court order 17/26" in logs
+    audited = json.loads(run("audit", "--action", "retention.", "--json", socket=daemon.socket).stdout)["entries"]
+    assert [(e["action"], e["actor"]["kind"], e["details"]["reason"]) for e in audited] == [
+        ("retention.delete_early", "operator", "court order 17/26")
+    ]
+    assert json.loads(run("audit", "--action", "people.", "--json", socket=daemon.socket).stdout)["entries"] == []
+    shown = run("audit", socket=daemon.socket).stdout
+    assert "retention.delete_early" in shown and job_id in shown
 
 
 async def test_the_daemon_sweeps_expired_archives_on_its_own(daemon_factory, tmp_path: Path) -> None:
