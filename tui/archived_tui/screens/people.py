@@ -45,6 +45,7 @@ class PeopleScreen(DaemonScreen):
     """A person to look for, the archives holding their data, and where to export it."""
 
     NAV_ID = "people"
+
     def __init__(self, ctx: TuiContext) -> None:
         super().__init__(ctx)
         self.result: PeopleFindResult | None = None
