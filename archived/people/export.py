@@ -86,9 +86,14 @@ def write_export(
     exported: list[ExportedArchive] = []
     left_out = list(refused)
     with zipfile.ZipFile(dest, "x", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        folders: set[str] = set()
         for source in sources:
+            folder = folder_of(source.archive)
+            if folder in folders:  # two jobs' archives of one name (made in the same second)
+                folder = f"{folder}-job-{source.job_id}"
+            folders.add(folder)
             try:
-                exported.append(_export_one(out, source, userid))
+                exported.append(_export_one(out, source, userid, folder))
             except ExportMismatch as exc:
                 left_out.append(Unexported(source.job_id, source.archive, str(exc)))
         manifest = {
@@ -103,9 +108,8 @@ def write_export(
     return exported, left_out
 
 
-def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int) -> ExportedArchive:
+def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int, folder: str) -> ExportedArchive:
     contents = source.contents
-    folder = folder_of(source.archive)
     done = ExportedArchive(source.job_id, source.archive, source.target, source.location, source.sha256)
     staged: list[tuple[str, bytes | None, str, str]] = []  # (name in export, bytes or None to stream, from, sha256)
     with zipfile.ZipFile(source.path) as archive:
