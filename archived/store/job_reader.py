@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from archived.protocol.jobs import JobFilter
-from archived.store.job_queries import LIST_COLUMNS, SortOrder, register_functions, where_clause
+from archived.store.job_queries import LIST_COLUMNS, SortOrder, where_clause
 from archived.store.versioned_cache import VersionedCache
 
 T = TypeVar("T")
+
+_THREAD_NAME = "archived-store-reader"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class JobReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archived-store-reader")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._counts: VersionedCache[int] = VersionedCache()  # totals by filter; used in the reader's thread only
@@ -152,7 +154,6 @@ def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=5000")
-    register_functions(conn)
     return conn
 
 
@@ -162,7 +163,8 @@ def _filter_key(criteria: JobFilter) -> str:
 
 
 def _close(executor: ThreadPoolExecutor, connections: list[sqlite3.Connection]) -> None:
-    executor.shutdown(wait=True)
+    # The reader may be collected by its own thread (the last reference was a read's); it cannot wait for itself.
+    executor.shutdown(wait=not threading.current_thread().name.startswith(_THREAD_NAME))
     for conn in connections:
         conn.close()
     connections.clear()

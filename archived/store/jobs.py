@@ -20,7 +20,7 @@ from archived.protocol.states import JobState, Outcome
 from archived.storable_text import storable_text
 from archived.store.database import Database
 from archived.store.events import EventOutbox
-from archived.store.job_queries import JOB_COLUMNS, NEWEST_FIRST, SortOrder
+from archived.store.job_queries import JOB_COLUMNS, NEWEST_FIRST, SortOrder, searched_text
 from archived.store.job_reader import JobReader
 from archived.store.records import Artifact, Initiator, JobRecord, LogEntry, StoredLocation, Transition
 from archived.store.state_chart import check_transition
@@ -118,6 +118,15 @@ def _row_to_job(row: aiosqlite.Row | tuple[Any, ...], initiators: dict[str, Init
     )
 
 
+# The fields a job's `search_text` is made of (besides its initiator's name, which never changes).
+_SEARCHED_FIELDS = {"course_name", "activity_name", "error_code"}
+
+
+def _searched(job: JobRecord) -> str:
+    """The job's `search_text` (what `jobs.list`'s search looks in)."""
+    return storable_text(searched_text(job.course_name, job.activity_name, job.error_code, job.initiator.name))
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, JobState | Outcome):
         return value.value
@@ -162,12 +171,13 @@ class JobStore:
         entries: list[LogEntry] = []
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"INSERT INTO jobs ({JOB_COLUMNS}, initiator_name) VALUES ({', '.join('?' * 27)})",
+                f"INSERT INTO jobs ({JOB_COLUMNS}, initiator_name, search_text) VALUES ({', '.join('?' * 28)})",
                 (
                     job.id, job.driver, job.course_id, job.cmid, _encode(job.course_name), _encode(job.activity_name),
                     json.dumps(job.initiator.to_dict()), json.dumps(job.settings), job.state.value,
                     None, None, 0, None, 0.0, job.progress_text, None, None, None, 0.0, job.timeout_seconds,
                     job.created_at, job.updated_at, None, None, None, None, _encode(job.initiator.name),
+                    _searched(job),
                 ),
             )  # fmt: skip
             await conn.executemany(
@@ -211,9 +221,9 @@ class JobStore:
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         now = time.time()
-        assignments = ["state = ?", "updated_at = ?"] + [f"{name} = ?" for name in fields]
-        values = [target.value, now] + [_encode(v) for v in fields.values()]
         updated = dataclasses.replace(job, state=target, updated_at=now, **fields)
+        assignments = ["state = ?", "updated_at = ?", "search_text = ?"] + [f"{name} = ?" for name in fields]
+        values = [target.value, now, _searched(updated)] + [_encode(v) for v in fields.values()]
         recoverable = updated.error_recoverable if target is JobState.ERROR else None
         events = transition_events(updated.to_summary(), expected, target, reason, recoverable=recoverable)
         async with self.db.transaction() as conn:
@@ -258,6 +268,14 @@ class JobStore:
                 f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
                 (*[_encode(v) for v in fields.values()], time.time(), job_id),
             )
+            if _SEARCHED_FIELDS & fields.keys():
+                async with conn.execute(
+                    "SELECT course_name, activity_name, error_code, initiator_name FROM jobs WHERE id = ?", (job_id,)
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is not None:
+                    text = storable_text(searched_text(row[0], row[1], row[2], row[3]))
+                    await conn.execute("UPDATE jobs SET search_text = ? WHERE id = ?", (text, job_id))
 
     async def mark_deleted(self, job_id: str, *, by: Initiator, deleted: list[str]) -> None:
         """Record that the job (and its stored archives, `deleted`) were deleted; the row stays as evidence."""

@@ -264,4 +264,49 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX connector_deliveries_by_state ON connector_deliveries(state, connector, id);
     """,
+    # 9: what `jobs.list`'s search looks in, one column per job written by the store with each change of its names or
+    # error code (case folded as Python folds it), so that a search over 10,000 jobs runs in SQLite's C (counting
+    # the matches reads the index alone). Jobs made before get SQLite's lower() of the same text (it folds A–Z only).
+    """
+    ALTER TABLE jobs ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+    UPDATE jobs SET search_text = lower(
+        course_name || char(31) || activity_name || char(31) || COALESCE(error_code, '') || char(31) || initiator_name
+    );
+    CREATE INDEX jobs_live_searched ON jobs(search_text, id) WHERE deleted_at IS NULL;
+    """,
+    # 10: schedules (cron, time zone, selection rule) and what each run selected and skipped; the reminders a
+    # mandatory policy rule sent (one per activity and rule a day).
+    """
+    CREATE TABLE schedules (
+        name TEXT PRIMARY KEY,
+        cron TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        next_run_at REAL,
+        last_selected_at REAL,
+        idle_reported_at REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE schedule_runs (
+        id INTEGER PRIMARY KEY,
+        schedule TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        dry_run INTEGER NOT NULL,
+        missed INTEGER NOT NULL DEFAULT 0,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        selected TEXT NOT NULL DEFAULT '[]',
+        skipped TEXT NOT NULL DEFAULT '[]',
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX schedule_runs_by_schedule ON schedule_runs(schedule, id);
+    CREATE TABLE policy_reminders (
+        rule TEXT NOT NULL,
+        cmid INTEGER NOT NULL,
+        reminded_at REAL NOT NULL,
+        PRIMARY KEY (rule, cmid)
+    );
+    """,
 ]

@@ -51,7 +51,7 @@ async def add(
     finished: float | None = None,
     deleted: bool = False,
 ) -> str:
-    """A job written through the store, then put into its state as the runner would leave it (one statement)."""
+    """A job written through the store, then put into the state a runner would leave it in."""
     job = JobRecord(
         id=job_id(number), driver="quiz", course_id=course_id, cmid=100 + course_id,
         initiator=Initiator("operator", initiator), settings={}, state=JobState.QUEUED, timeout_seconds=60,
@@ -59,13 +59,12 @@ async def add(
         course_name=course, activity_name=activity,
     )  # fmt: skip
     await store.create(job)
-    async with store.db.transaction() as conn:
+    await store.update(job.id, error_code=error, run_seconds=run_seconds, finished_at=finished and BASE + finished)
+    async with store.db.transaction() as conn:  # the states a runner leaves, without walking the state chart
         await conn.execute(
-            "UPDATE jobs SET state = ?, error_code = ?, run_seconds = ?, finished_at = ?, deleted_at = ?, "
-            "updated_at = ? WHERE id = ?",
-            (state.value, error, run_seconds, finished and BASE + finished, BASE if deleted else None, time.time(),
-             job.id),
-        )  # fmt: skip
+            "UPDATE jobs SET state = ?, deleted_at = ?, updated_at = ? WHERE id = ?",
+            (state.value, BASE if deleted else None, time.time(), job.id),
+        )
     return job.id
 
 
