@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from archived.cli.common import console, fail, human_bytes, print_json, request_params, wire_text, with_client
+from archived.cli.common import (
+    console,
+    err_console,
+    fail,
+    human_bytes,
+    print_json,
+    request_params,
+    wire_text,
+    with_client,
+)
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
 from archived.protocol import methods as rpc
@@ -133,6 +144,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     return with_client(args, action)
 
 
+def _show_progress(progress: Progress, bar: TaskID, done: int, _total: int) -> None:
+    progress.update(bar, completed=done)
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     """`archives get`: exit 0 once a verified copy is written, 1 when no target delivered one."""
     to: Path = args.to
@@ -145,8 +160,14 @@ def cmd_get(args: argparse.Namespace) -> int:
     async def action(client: RpcClient) -> int:
         params = request_params(GetArchiveParams, archive=args.archive, from_target=args.from_target)
         transfer = await client.request(rpc.ARCHIVES_GET, params)
+        # A bar on a terminal only: in a pipe or with --json the output stays what scripts read.
+        progress = Progress(TextColumn("reading", markup=False), BarColumn(), DownloadColumn(), console=err_console,
+                            disable=args.json or not err_console.is_terminal, transient=True)  # fmt: skip
+        bar = progress.add_task("reading", total=transfer.size)
         try:
-            written = await download_archive(client, transfer, destination(to, transfer.name))
+            with progress:
+                shown = partial(_show_progress, progress, bar)
+                written = await download_archive(client, transfer, destination(to, transfer.name), on_progress=shown)
         except DownloadRefused as exc:
             return fail(str(exc))
         if args.json:
