@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from archived.jobs.commands import InvalidJobState, JobError
+from archived.errors import ArchivedError
+from archived.jobs.commands import JobError, ShuttingDown
 from archived.protocol.jobs import JobFilter
 from archived.protocol.states import RETRYABLE_STATES, JobState
+from archived.store.database import StoreUnwritable
 from archived.store.jobs import JobStore
 from archived.store.records import Initiator, JobRecord
 
@@ -136,22 +138,32 @@ class BulkCommands:
         expected: int,
         act: Callable[[JobRecord, BulkOutcome], Awaitable[None]],
     ) -> BulkOutcome:
-        """Run `act` on every matching job (refused if they are more than `expected`); a job that moved since it
-        was matched is skipped with the command's own reason."""
+        """Run `act` on every matching job (refused if they are more than `expected`). A job the command refuses
+        (it moved since it was matched, its storage target cannot delete) is skipped with the command's reason; a
+        shutdown or a store that cannot be written ends the whole action."""
         job_ids = await self.store.ids_matching(criteria)
         if len(job_ids) > expected:
             raise MoreMatches(matched=len(job_ids), expected=expected)
         outcome = BulkOutcome(matched=len(job_ids))
         slots = asyncio.Semaphore(CONCURRENCY)
+        # Not cancelled midway (a retry cut between its transition and its runner would strand the job): once the
+        # daemon drains or the store cannot be written, the jobs not started yet are left alone.
+        stopped: list[ArchivedError] = []
 
         async def one(job_id: str) -> None:
             async with slots:
+                if stopped:
+                    return
                 try:
                     await act(await self.commands.get_job(job_id), outcome)
-                except InvalidJobState as exc:
+                except (ShuttingDown, StoreUnwritable) as exc:
+                    stopped.append(exc)
+                except ArchivedError as exc:
                     outcome.skip(job_id, str(exc))
 
         await asyncio.gather(*(one(job_id) for job_id in job_ids))
+        if stopped:
+            raise stopped[0]
         order = {job_id: position for position, job_id in enumerate(job_ids)}  # oldest first, as matched
         outcome.acted.sort(key=order.__getitem__)
         for skipped in outcome.skipped.values():
