@@ -147,7 +147,9 @@ class WrittenJobPage(JobPage):
 
     def model_dump_json(self, **_: Any) -> str:
         """The page as the protocol writes it (`JobPage`), its summaries spliced in as written."""
-        tail = json.dumps({"total": self.total, "offset": self.offset, "next_cursor": self.next_cursor})
+        tail = json.dumps(
+            {"total": self.total, "offset": self.offset, "next_cursor": self.next_cursor}, separators=(",", ":")
+        )
         return '{"jobs":[' + ",".join(self._summaries) + "]," + tail[1:]
 
     def page(self) -> JobPage:

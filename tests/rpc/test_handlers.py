@@ -140,7 +140,10 @@ async def test_jobs_list_pages_newest_first_and_filters_by_state(harness: Engine
     ids = [await create(harness, files=1) for _ in range(3)]
     for job_id in ids:
         await harness.wait(job_id, {"completed"})
-    page = (await jobs_list(ListJobsParams(limit=2), store=harness.store)).page()
+    written = await jobs_list(ListJobsParams(limit=2), store=harness.store)
+    page = written.page()
+    # The summaries' JSON, written once per change of a job, is the page the models would write.
+    assert json.loads(written.model_dump_json()) == json.loads(page.model_dump_json(by_alias=True))
     assert page.total == 3 and [job.id for job in page.jobs] == ids[::-1][:2]
     assert all(job.state is JobState.COMPLETED and job.progress == 100 for job in page.jobs)
     rest = (await jobs_list(ListJobsParams(limit=2, offset=2), store=harness.store)).page()
