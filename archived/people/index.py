@@ -27,6 +27,11 @@ from archived.targets import StorageTarget
 log = logging.getLogger("archived.people")
 
 RETRY_PROBLEMS_AFTER = 3600.0  # an archive that could not be read is tried again at most hourly (a target is down)
+# Archives read per pass: the background pass lets a request in between (after an upgrade there may be thousands
+# to read), and a request reads at most this many of the missing ones itself, naming the rest as not searched yet.
+BACKGROUND_BATCH = 10
+REQUEST_READS = 50
+NOT_READ_YET = "not read into the people index yet (the daemon reads it in the background; ask again later)"
 
 
 @dataclass
@@ -80,8 +85,10 @@ class PeopleIndexer:
         missing = {}
         for archive in held:
             state = states.get(archive.artifact_id)
-            if state is None or state.indexed_at is None:
-                missing[archive.artifact_id] = (archive, state.problem if state and state.problem else "not read yet")
+            if state is not None and state.indexed_at is None and state.problem:
+                missing[archive.artifact_id] = (archive, state.problem)
+            elif state is None or state.indexed_at is None:
+                missing[archive.artifact_id] = (archive, NOT_READ_YET)
         return missing
 
     async def index_new(self) -> IndexRun | None:
@@ -89,10 +96,11 @@ class PeopleIndexer:
         was nothing to read (one cheap query: the daemon asks at every housekeeping tick)."""
         if not await self.index.anything_to_read(failed_before=time.time() - RETRY_PROBLEMS_AFTER):
             return None
-        return await self.index_pending()
+        return await self.index_pending(limit=BACKGROUND_BATCH)
 
-    async def index_pending(self, *, now: float | None = None) -> IndexRun:
-        """Read every stored archive not indexed yet (one that failed: again after `RETRY_PROBLEMS_AFTER`)."""
+    async def index_pending(self, *, now: float | None = None, limit: int | None = None) -> IndexRun:
+        """Read the stored archives not indexed yet (one that failed: again after `RETRY_PROBLEMS_AFTER`), at most
+        `limit` of them."""
         async with self._lock:
             now = time.time() if now is None else now
             run = IndexRun()
@@ -104,6 +112,8 @@ class PeopleIndexer:
                     continue
                 if state is not None and state.problem and now - state.attempted_at < RETRY_PROBLEMS_AFTER:
                     continue
+                if limit is not None and len(run.indexed) + len(run.problems) >= limit:
+                    break
                 problem = await self.index_archive(archive)
                 if problem:
                     run.problems[archive.label] = problem

@@ -12,7 +12,7 @@ from pathlib import Path
 from archived.archive.people_files import UnreadableContents
 from archived.errors import ArchivedError
 from archived.people.export import ExportedArchive, ExportSource, Unexported, write_export
-from archived.people.index import ArchiveReader, PeopleIndexer, discard
+from archived.people.index import REQUEST_READS, ArchiveReader, PeopleIndexer, discard
 from archived.store.audit import AuditLog
 from archived.store.database import Database
 from archived.store.holdings import HeldArchive, held_archives
@@ -54,7 +54,8 @@ class PeopleRequests:
         self.audit = AuditLog(db)
 
     async def _lookup(self, query: str, key: PersonKey) -> Lookup:
-        await self.indexer.index_pending(now=float("inf"))  # a request retries archives that failed before
+        # A request retries archives that failed before, and reads missing ones itself (up to a bound).
+        await self.indexer.index_pending(now=float("inf"), limit=REQUEST_READS)
         found = await self.indexer.index.find(query, key)
         held = {h.artifact_id: h for h in await held_archives(self.db, artifact_ids=[m.artifact_id for m in found])}
         lookup = Lookup([(m, held[m.artifact_id]) for m in found if m.artifact_id in held])
