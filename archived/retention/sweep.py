@@ -132,10 +132,14 @@ class ArchiveRetention:
         why = reason.strip() or "deleted by an operator"
         if early and not force:
             until = _day(early[0].retain_until)
-            raise RetentionNotOver(
+            refusal = (
                 f"job {job_id}'s archive {early[0].name} is retained until {until}; deleting it earlier needs force "
                 "(archived retention delete JOB --force --reason …)"
             )
+            if not dry_run:
+                await self.audit.record(by, "retention.delete_early", f"job {job_id}: {early[0].name}",
+                                        outcome=f"refused: {refusal}", details={"reason": why})  # fmt: skip
+            raise RetentionNotOver(refusal)
         for held in archives:
             forced = held in early
             label = f"deleted before its retain-until date ({_day(held.retain_until)}): {why}" if forced else EXPIRED
@@ -167,11 +171,13 @@ class ArchiveRetention:
                     f"{result.objects - 1} timestamp renewal file(s) there; why: {reason}; by {by}"
                     + (f"; {result.detail}" if result.detail else ""),
                 )  # fmt: skip
-            else:
+            elif by.kind != "schedule":  # the hourly sweep says it in the daemon's log, not hourly in the job's
                 await self.job_log.add_log(
                     held.job_id, "warning",
                     f"retention: kept {held.name} on storage target {copy.target}: {result.detail}",
                 )  # fmt: skip
+            else:
+                log.warning("retention: %s kept on storage target %s: %s", held.label, copy.target, result.detail)
         return results
 
     async def _delete_copy(
@@ -197,7 +203,6 @@ class ArchiveRetention:
         try:
             await target.driver.delete(copy.location)
         except RetentionLocked as exc:
-            log.info("retention: %s kept on %s: %s", held.label, copy.target, exc)
             return result(CopyOutcome.LOCKED, f"a WORM retention lock still holds, the copy is kept: {exc}")
         except ArchivedError as exc:
             return result(CopyOutcome.FAILED, f"deleting it failed, it is tried again at the next sweep: {exc}")

@@ -160,14 +160,17 @@ async def test_deleting_early_needs_force_and_is_audited(daemon_factory, s3: S3S
     assert not (tmp_path / "archive" / location).exists()
     [(target, reason, was_forced)] = rows(tmp_path, "SELECT target, reason, forced FROM tombstones")
     assert target == "local" and was_forced == 1 and "court order 17/26" in reason
-    [(action, subject, outcome, details)] = rows(tmp_path, "SELECT action, subject, outcome, details FROM audit_log")
+    refusal, deletion = rows(tmp_path, "SELECT action, subject, outcome, details FROM audit_log ORDER BY id")
+    assert refusal[0] == "retention.delete_early" and refusal[2].startswith("refused") and "needs force" in refusal[2]
+    action, subject, outcome, details = deletion
     assert action == "retention.delete_early" and job_id in subject and outcome.startswith("partly")
     assert json.loads(details)["reason"] == "court order 17/26"
     logs = run("jobs", "logs", job_id, socket=daemon.socket).stdout
     assert "before its retain-until date" in logs and "court order 17/26" in logs
     audited = json.loads(run("audit", "--action", "retention.", "--json", socket=daemon.socket).stdout)["entries"]
     assert [(e["action"], e["actor"]["kind"], e["details"]["reason"]) for e in audited] == [
-        ("retention.delete_early", "operator", "court order 17/26")
+        ("retention.delete_early", "operator", "court order 17/26"),
+        ("retention.delete_early", "operator", "deleted by an operator"),
     ]
     assert json.loads(run("audit", "--action", "people.", "--json", socket=daemon.socket).stdout)["entries"] == []
     shown = run("audit", socket=daemon.socket).stdout
