@@ -178,8 +178,10 @@ class EvidenceRenewal:
         return await self._add(held, 0, reply, chain, manifest, facts)
 
     async def _store_sidecars(self, held: HeldArchive, link: ChainLink) -> tuple[list[str], list[str]]:
-        """Write the link's reply and chain next to every copy of the archive; what was stored, what failed."""
+        """Write the link's reply and chain next to every copy of the archive, and any earlier renewal a target is
+        missing (a renewal it could not take before would break its chain); what was stored, what failed."""
         retain_until = datetime.fromtimestamp(held.retain_until, UTC) if held.retain_until else None
+        links = [known for known in await self.chains.chain(held.artifact_id) if known.number >= 1]
         stored: list[str] = []
         problems: list[str] = []
         for copy in held.copies:
@@ -187,21 +189,29 @@ class EvidenceRenewal:
             if target is None:
                 problems.append(f"{copy.target}: the target is no longer configured")
                 continue
-            # Named after the object the archive is stored as (an alternative name if its own was taken); the driver
-            # puts a name where it put the archive's (a folder or an S3 prefix of its own).
-            object_name = copy.location.rpartition("/")[2]
-            reply_name, chain_name = sidecar_names(object_name, link.number)
+            missing = [known for known in links if not any(c.target == copy.target for c in known.copies)]
             try:
-                locations = [
-                    await self._put(target, name, content, retain_until)
-                    for name, content in ((reply_name, link.reply), (chain_name, link.chain))
-                ]
+                for renewal in missing:
+                    location = await self._store_link(target, copy.location, renewal, retain_until)
             except ArchivedError as exc:
                 problems.append(f"{copy.target}: {exc}")
                 continue
-            await self.chains.add_copy(link.id, RenewalCopy(copy.target, locations[0], locations[1], time.time()))
-            stored.append(f"{copy.target}:{locations[0]}")
+            if missing:
+                stored.append(f"{copy.target}:{location}")
         return stored, problems
+
+    async def _store_link(
+        self, target: StorageTarget, archive_location: str, link: ChainLink, retain_until: datetime | None
+    ) -> str:
+        """Store one link's reply and chain next to an archive on one target; the reply's location."""
+        # Named after the object the archive is stored as (an alternative name if its own was taken); the driver puts
+        # a name where it put the archive's (a folder or an S3 prefix of its own).
+        object_name = archive_location.rpartition("/")[2]
+        reply_name, chain_name = sidecar_names(object_name, link.number)
+        reply = await self._put(target, reply_name, link.reply, retain_until)
+        chain = await self._put(target, chain_name, link.chain, retain_until)
+        await self.chains.add_copy(link.id, RenewalCopy(target.name, reply, chain, time.time()))
+        return reply
 
     async def _put(self, target: StorageTarget, name: str, content: bytes, retain_until: datetime | None) -> str:
         fd, temporary = tempfile.mkstemp(prefix=".sidecar-", dir=self.work_dir)

@@ -151,3 +151,40 @@ async def test_without_a_tsa_renewal_is_refused_clearly(daemon_factory) -> None:
         await wait_for_state(client, job_id, TERMINAL)
     answer = run("archives", "retimestamp", socket=daemon.socket)
     assert answer.returncode == 6 and "[timestamp] tsa_urls" in answer.stderr, answer.stdout + answer.stderr
+
+
+async def test_a_target_that_missed_a_renewal_gets_it_with_the_next(tmp_path: Path, tsa: TimestampAuthority) -> None:
+    down = tmp_path / "flaky-down"
+    extra = (
+        f'\n[storage.flaky]\ndriver = "slowlocal"\npath = "{tmp_path / "flaky"}"\nfail_file = "{down}"\n'
+        f'\n[timestamp]\ntsa_urls = ["{tsa.url}"]\nca_file = "{tsa.root_pem}"\npolicy = "required"\n'
+    )
+    daemon = DaemonProcess(write_config(tmp_path, extra=extra), tmp_path)
+    daemon.start()
+    try:
+        async with daemon.client() as client:
+            job_id = await create_job(client, files=1, storage_targets=["local", "flaky"])
+            assert (await wait_for_state(client, job_id, TERMINAL))["state"] == "completed"
+            detail = await client.call("jobs.get", {"job_id": job_id})
+        located = {loc["target"]: loc["location"] for loc in detail["artifacts"][0]["locations"]}
+        flaky = tmp_path / "flaky" / located["flaky"]
+
+        down.touch()
+        missed = json.loads(run("archives", "retimestamp", "--json", socket=daemon.socket).stdout)
+        [first] = missed["archives"]
+        assert first["outcome"] == "failed" and "flaky" in first["detail"] and missed["failed"] == 1
+        assert [s.split(":")[0] for s in first["stored"]] == ["local"]
+        assert not list(flaky.parent.glob(f"{flaky.name}.ts-*"))
+        assert "not stored" in run("jobs", "logs", job_id, socket=daemon.socket).stdout
+
+        down.unlink()
+        healed = json.loads(run("archives", "retimestamp", "--json", socket=daemon.socket).stdout)
+        [second] = healed["archives"]
+        assert second["outcome"] == "renewed" and second["number"] == 2
+        assert sorted(p.name for p in flaky.parent.glob(f"{flaky.name}.ts-*")) == sorted(
+            f"{flaky.name}.ts-{n}{s}" for n in (1, 2) for s in (".tsr", ".chain.pem")
+        )
+        verified = run("verify", str(flaky))
+        assert verified.returncode == 0 and "2 renewal(s)" in verified.stdout, verified.stdout
+    finally:
+        daemon.kill()
