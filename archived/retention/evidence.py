@@ -124,9 +124,13 @@ class EvidenceRenewal:
             return result(RenewalOutcome.FAILED, str(exc))
         newest = chain[-1]
         if before is not None and newest.holds_until is not None and newest.holds_until >= before:
-            return result(
-                RenewalOutcome.NOT_DUE, f"its newest timestamp holds until {_day(newest.holds_until)}", newest
-            )
+            holds = f"its newest timestamp holds until {_day(newest.holds_until)}"
+            done = result(RenewalOutcome.NOT_DUE, holds, newest)
+            if not dry_run and newest.number >= 1:  # a target that missed a renewal gets it now
+                done.stored, problems = await self._store_sidecars(held, newest)
+                if problems:
+                    done.outcome, done.detail = RenewalOutcome.FAILED, "; ".join(problems)
+            return done
         if dry_run:
             return result(RenewalOutcome.WOULD_RENEW, "", newest)
         assert self.timestamper is not None

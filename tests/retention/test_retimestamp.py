@@ -178,6 +178,11 @@ async def test_a_target_that_missed_a_renewal_gets_it_with_the_next(tmp_path: Pa
         assert "not stored" in run("jobs", "logs", job_id, socket=daemon.socket).stdout
 
         down.unlink()
+        not_due = json.loads(run("archives", "retimestamp", "--before", "2027-01-01", "--json",
+                                 socket=daemon.socket).stdout)  # fmt: skip
+        [caught_up] = not_due["archives"]
+        assert caught_up["outcome"] == "not_due" and [s.split(":")[0] for s in caught_up["stored"]] == ["flaky"]
+        assert len(list(flaky.parent.glob(f"{flaky.name}.ts-1.*"))) == 2
         healed = json.loads(run("archives", "retimestamp", "--json", socket=daemon.socket).stdout)
         [second] = healed["archives"]
         assert second["outcome"] == "renewed" and second["number"] == 2
