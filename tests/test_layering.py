@@ -57,6 +57,7 @@ DRIVERS_MAY_IMPORT = (
 # Drivers' imports beyond those, each kept where it already is (new ones go through the driver contracts).
 DRIVER_EXCEPTIONS = {
     "archived_quiz": {"archived.archive.names"},  # the archive's naming rules, applied to the attempt files' paths
+    "archived_assign": {"archived.archive.names"},  # the same rules, applied to the submitted files' paths
     "archived_ftp": {"archived.config"},  # read_secret: a password from a file or the environment
     "archived_sftp": {"archived.config"},  # read_secret: a key passphrase from a file or the environment
 }

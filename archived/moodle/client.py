@@ -231,7 +231,7 @@ class MoodleClient:
             async def keep(chunk: bytes) -> None:
                 chunks.append(chunk)
 
-            size, digest, content_type, filename = await self._stream_file(target, shown, max_bytes, keep)
+            size, digest, content_type, filename, sha1, etag = await self._stream_file(target, shown, max_bytes, keep)
             return FetchedFile(
                 url=shown,
                 size=size,
@@ -239,6 +239,8 @@ class MoodleClient:
                 content_type=content_type,
                 filename=filename,
                 content=b"".join(chunks),
+                sha1=sha1,
+                etag=etag,
             )
 
         return await self._retrying(f"downloading {shown}", once, self.retries)
@@ -267,7 +269,9 @@ class MoodleClient:
 
             try:
                 try:
-                    size, digest, content_type, filename = await self._stream_file(target, shown, max_bytes, write)
+                    size, digest, content_type, filename, sha1, etag = await self._stream_file(
+                        target, shown, max_bytes, write
+                    )
                     if pending:
                         await asyncio.to_thread(handle.write, bytes(pending))
                     await asyncio.to_thread(_flush_and_sync, handle)
@@ -280,15 +284,22 @@ class MoodleClient:
                 raise
             log.debug("downloaded %d bytes to %s", size, dest)
             return FetchedFile(
-                url=shown, size=size, sha256=digest, content_type=content_type, filename=filename, path=dest
+                url=shown,
+                size=size,
+                sha256=digest,
+                content_type=content_type,
+                filename=filename,
+                path=dest,
+                sha1=sha1,
+                etag=etag,
             )
 
         return await self._retrying(f"downloading {shown}", once, self.retries)
 
     async def _stream_file(
         self, target: str, shown: str, max_bytes: int, sink: Callable[[bytes], Awaitable[None]]
-    ) -> tuple[int, str, str | None, str | None]:
-        """GET a file and feed its bytes to `sink`; returns (size, sha256, content type, file name).
+    ) -> tuple[int, str, str | None, str | None, str, str | None]:
+        """GET a file and feed its bytes to `sink`; returns (size, sha256, content type, file name, sha1, ETag).
 
         The answer headers must arrive within `timeout`; the body must keep up the minimum rate of `transfer`
         and the whole download must end within its overall cap.
@@ -320,6 +331,8 @@ class MoodleClient:
                     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
                         raise _too_large(shown, max_bytes, int(declared))
                     digest = hashlib.sha256()
+                    # Moodle's pluginfile.php sends the stored file's SHA-1 as its ETag: callers can check both.
+                    sha1 = hashlib.sha1(usedforsecurity=False)
                     size = 0
                     is_json = bool(content_type) and "json" in (content_type or "").lower()
                     held: list[bytes] = []
@@ -338,6 +351,7 @@ class MoodleClient:
                         if size > max_bytes:
                             raise _too_large(shown, max_bytes, None)
                         digest.update(chunk)
+                        sha1.update(chunk)
                         if is_json and size <= _ERROR_BODY_LIMIT:
                             # File endpoints report errors as HTTP 200 + AJAX JSON: hold small JSON back.
                             held.append(chunk)
@@ -354,12 +368,13 @@ class MoodleClient:
                             raise error_from_payload(payload, site=self.base_url, url=shown)
                         await sink(body)
                     filename = filename_from_disposition(response.headers.get("content-disposition"))
+                    etag = response.headers.get("etag")
                 finally:
                     await response.aclose()
             except httpx.TransportError as exc:
                 # `from None`: httpx exceptions carry the request, whose URL holds the token.
                 raise self._transport_error(exc, what) from None
-        return size, digest.hexdigest(), content_type, filename
+        return size, digest.hexdigest(), content_type, filename, sha1.hexdigest(), etag
 
     def _file_error(self, status: int, headers: Mapping[str, str], body: bytes, shown: str) -> ArchivedError:
         payload = _json_or_none(body)

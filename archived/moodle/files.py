@@ -26,6 +26,8 @@ class FetchedFile:
     filename: str | None
     content: bytes | None = None
     path: Path | None = None
+    sha1: str = ""  # hex, to compare with the ETag of Moodle's pluginfile.php (the stored file's SHA-1)
+    etag: str | None = None  # the ETag header as sent, quotes included
 
     def __repr__(self) -> str:
         where = f"path={str(self.path)!r}" if self.path is not None else f"content=<{self.size} bytes>"

@@ -2,7 +2,8 @@
 
 `--size` accepts a preset name (`default`, `small`, `medium`, `bench`) or comma-separated `key=value` pairs:
 `courses=3,students=40,attempts=2` (keys: courses, students, attempts / attempts_per_student, inprogress,
-ungraded, realquiz=1, livequiz=1). `courses=1,students=2000,attempts=1` makes one quiz with 2,000 attempts.
+ungraded, realquiz=1, livequiz=1, assignments=1). `courses=1,students=2000,attempts=1` makes one quiz with 2,000
+attempts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class SimulatorSize:
     ungraded: float = 0.1
     realquiz: bool = False
     livequiz: bool = False
+    assignments: bool = False  # a course whose assignment shows every case of the assignment driver
 
     def __post_init__(self) -> None:
         if self.courses < 0 or self.students < 0 or self.attempts_per_student < 0:
@@ -60,9 +62,9 @@ class SimulatorSize:
                 raise ValueError(
                     f"invalid size {text!r}: use a preset ({', '.join(PRESETS)}) or key=value pairs such as "
                     "courses=3,students=40,attempts=2 (keys: courses, students, attempts, inprogress, ungraded, "
-                    "realquiz, livequiz)"
+                    "realquiz, livequiz, assignments)"
                 )
-            if key in ("realquiz", "livequiz"):
+            if key in ("realquiz", "livequiz", "assignments"):
                 values[key] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif key in ("inprogress", "ungraded"):
                 values[key] = float(raw)

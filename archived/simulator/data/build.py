@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from archived.simulator.data.assignments import add_assignment_showcase
 from archived.simulator.data.generated import IdCounters, add_generated_courses
 from archived.simulator.data.livequiz import add_live_quiz
 from archived.simulator.data.realquiz import add_real_attempt_quiz
@@ -21,4 +22,6 @@ def build_world(profile: ReleaseProfile, seed: int, token: str, size: SimulatorS
         add_real_attempt_quiz(world, ids)
     if size.livequiz:
         add_live_quiz(world, ids)
+    if size.assignments:
+        add_assignment_showcase(world, ids)
     return world

@@ -280,6 +280,10 @@ class Assign:
     maxfiles: int = 3
     maxbytes: int = 1048576
     submissiondrafts: int = 1
+    teamsubmission: int = 0
+    blindmarking: int = 0
+    scale: tuple[str, ...] = ()  # the items of the scale when `grade` is negative (a scale id)
+    editpdf: bool = False  # the "Annotate PDF" feedback plugin is on
 
 
 @dataclass
@@ -296,6 +300,8 @@ class Submission:
     files: list[StoredFile] = field(default_factory=list)
     attemptnumber: int = 0
     groupid: int = 0
+    # Earlier attempts, oldest first, with the grade each got (get_submission_status → previousattempts).
+    previous: list[tuple[Submission, AssignGrade | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -313,6 +319,7 @@ class AssignGrade:
     feedback_files: list[StoredFile] = field(default_factory=list)
     attemptnumber: int = 0
     gradeddate: int = 0
+    annotated_files: list[StoredFile] = field(default_factory=list)  # assignfeedback_editpdf/download
 
 
 @dataclass

@@ -271,6 +271,7 @@ def _configs(assign: Assign) -> list[dict[str, str]]:
         ("comments", "assignfeedback", "enabled", "1"),
         ("comments", "assignfeedback", "commentinline", "0"),
         ("file", "assignfeedback", "enabled", "1"),
+        *([("editpdf", "assignfeedback", "enabled", "1")] if assign.editpdf else []),
     ]
     return [{"plugin": p, "subtype": s, "name": n, "value": v} for p, s, n, v in rows]
 
@@ -294,10 +295,10 @@ def _assignment_entry(call: Call, assign: Assign) -> dict[str, Any]:
         "completionsubmit": 0,
         "cutoffdate": 0,
         "gradingduedate": assign.gradingduedate,
-        "teamsubmission": 0,
+        "teamsubmission": assign.teamsubmission,
         "requireallteammemberssubmit": 0,
         "teamsubmissiongroupingid": 0,
-        "blindmarking": 0,
+        "blindmarking": assign.blindmarking,
         "hidegrader": 0,
         "revealidentities": 0,
         "attemptreopenmethod": "untilpass" if call.profile.at_least(4, 5) else "none",
@@ -382,8 +383,11 @@ def get_submissions(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             warnings.append(warning("assignment", assignid, "1", "No access rights in module context"))
             continue
         rows = []
+        enrolled = world.enrolments.get(assign.course, {})
         for userid in sorted(world.submissions.get(assignid, {})):
             submission = world.submissions[assignid][userid]
+            if submission.userid and submission.userid not in enrolled:
+                continue  # Moodle drops the submissions of users whose enrolment was removed, silently
             if params["status"] and submission.status != params["status"]:
                 continue
             if params["before"]:
@@ -535,6 +539,9 @@ def get_submission_status(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     }
     submission = submissions.get(userid)
     grade = grades.get(userid)
+    team = _team_submission(call, assign, userid)
+    if team is not None:
+        submission = None
     draft = submission is not None and submission.status == "draft"
     lastattempt: dict[str, Any] = {
         "submissiongroupmemberswhoneedtosubmit": [],
@@ -546,43 +553,96 @@ def get_submission_status(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         "cansubmit": draft,
         "extensionduedate": 0 if grade is not None else None,
         "timelimit": 0,
-        "blindmarking": False,
+        "blindmarking": bool(assign.blindmarking),
         "gradingstatus": "graded" if grade is not None else "notgraded",
         "usergroups": [g.id for g in world.user_groups(assign.course, userid)],
     }
     if submission is not None:
         lastattempt["submission"] = _submission_entry(call, assign, submission, raw=True)
+    if team is not None:
+        lastattempt["teamsubmission"] = _submission_entry(call, assign, team, raw=True)
+        lastattempt["submissiongroup"] = team.groupid
     result["lastattempt"] = lastattempt
     if grade is not None:
         result["feedback"] = {
             "grade": _grade_entry(grade, with_assignment=True),
-            "gradefordisplay": f"{grade.grade:.2f}&nbsp;/&nbsp;{float(assign.grade):.2f}",
+            "gradefordisplay": _grade_for_display(assign, grade),
             "gradeddate": grade.gradeddate,
-            "plugins": [
-                {
-                    "type": "comments",
-                    "name": "Feedback comments",
-                    "fileareas": [{"area": "feedback", "files": []}],
-                    "editorfields": [
-                        {
-                            "name": "comments",
-                            "description": "Feedback comments",
-                            "text": call.format_text(
-                                grade.feedback, assign.contextid, "assignfeedback_comments", "feedback", grade.id
-                            ),
-                            "format": 1,
-                        }
-                    ],
-                },
-                {
-                    "type": "file",
-                    "name": "Feedback files",
-                    "fileareas": [{"area": "feedback_files", "files": _files(call, grade.feedback_files)}],
-                },
-            ],
+            "plugins": _feedback_plugins(call, assign, grade),
         }
+    if submission is not None and submission.previous:
+        result["previousattempts"] = [
+            {
+                "attemptnumber": old.attemptnumber,
+                "submission": _submission_entry(call, assign, old, raw=True),
+                **({"grade": _grade_entry(old_grade, with_assignment=True)} if old_grade else {}),
+                "feedbackplugins": _feedback_plugins(call, assign, old_grade) if old_grade else [],
+            }
+            for old, old_grade in reversed(submission.previous)  # newest first, as Moodle lists them
+        ]
     result["assignmentdata"] = {"attachments": {"intro": []}}
     return result
+
+
+def _team_submission(call: Call, assign: Assign, userid: int) -> Submission | None:
+    """The submission of the user's team (stored under the negated group id), when the assignment has teams."""
+    if not assign.teamsubmission:
+        return None
+    for group in call.world.user_groups(assign.course, userid):
+        found = call.world.submissions.get(assign.id, {}).get(-group.id)
+        if found is not None:
+            return found
+    return None
+
+
+def _grade_for_display(assign: Assign, grade: AssignGrade) -> str:
+    """The gradebook's display: points out of the maximum, or the scale item."""
+    if assign.grade < 0 and assign.scale:
+        index = int(grade.grade) - 1
+        return assign.scale[index] if 0 <= index < len(assign.scale) else "-"
+    return f"{grade.grade:.2f}&nbsp;/&nbsp;{float(assign.grade):.2f}"
+
+
+def _feedback_plugins(call: Call, assign: Assign, grade: AssignGrade) -> list[dict[str, Any]]:
+    """Feedback comments, the annotated PDF (when Annotate PDF is on) and feedback files, as 5.0 lists them."""
+    plugins: list[dict[str, Any]] = [
+        {
+            "type": "comments",
+            "name": "Feedback comments",
+            "fileareas": [{"area": "feedback", "files": []}],
+            "editorfields": [
+                {
+                    "name": "comments",
+                    "description": "Feedback comments",
+                    "text": call.format_text(
+                        grade.feedback, assign.contextid, "assignfeedback_comments", "feedback", grade.id
+                    ),
+                    "format": 1,
+                }
+            ],
+        },
+    ]
+    if assign.editpdf:
+        areas = ["download", "combined", "partial", "importhtml", "pages", "readonlypages", "stamps",
+                 "tmp_jpg_to_pdf", "tmp_rotated_jpg"]  # fmt: skip
+        plugins.append(
+            {
+                "type": "editpdf",
+                "name": "Annotate PDF",
+                "fileareas": [
+                    {"area": area, "files": _files(call, grade.annotated_files) if area == "download" else []}
+                    for area in areas
+                ],
+            }
+        )
+    plugins.append(
+        {
+            "type": "file",
+            "name": "Feedback files",
+            "fileareas": [{"area": "feedback_files", "files": _files(call, grade.feedback_files)}],
+        }
+    )
+    return plugins
 
 
 # --- mod_assign_list_participants --------------------------------------------------------------------------

@@ -1,0 +1,187 @@
+"""What an assignment job reads from Moodle: the assignment, everyone who may have a submission or a grade, and
+each person's submission status — core web services only, about 8 + P requests (P = people seen).
+
+`get_submissions` and `get_grades` return only the latest attempt and silently drop users whose enrolment was
+removed; `get_submission_status` (one call per user) is the only source of feedback plugins, `gradefordisplay`
+and previous attempts. A user Moodle still holds a grade for but whose status it refuses (`nopermission`) is
+*unreachable*: the archive is then incomplete and says so by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from archived.moodle.api import MoodleApi, parse_answer
+from archived.moodle.errors import NoPermissionError
+from archived.moodle.models import (
+    AssignGrade,
+    Assignment,
+    EnrolledUser,
+    Participant,
+    Submission,
+    SubmissionList,
+    SubmissionStatus,
+)
+
+# Asked for when the token has them; each one missing is named in the job log and in job.json.
+OPTIONAL_FUNCTIONS = (
+    "mod_assign_get_user_flags",
+    "mod_assign_get_user_mappings",
+    "gradereport_user_get_grade_items",
+)
+# The exact stored text: no filters, `@@PLUGINFILE@@` left as it is (contract §5 on text fields).
+RAW_TEXT = {"moodlewssettingraw": 1, "moodlewssettingfileurl": 0}
+STATUS_RUNNERS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone an assignment archive may hold: names as Moodle gave them (empty when it did not)."""
+
+    id: int
+    username: str = ""
+    firstname: str = ""
+    lastname: str = ""
+    fullname: str = ""
+    idnumber: str = ""
+    enrolled: bool = True
+
+    @classmethod
+    def of(cls, user: EnrolledUser | Participant, *, enrolled: bool = True) -> Person:
+        """From an enrolled user or an assignment participant."""
+        return cls(
+            user.id,
+            user.username or "",
+            user.firstname or "",
+            user.lastname or "",
+            user.fullname or "",
+            user.idnumber or "",
+            enrolled,
+        )
+
+    @property
+    def shown(self) -> str:
+        """'Zoë Ōtsuka (zotsuka, user 4)' — how messages name the person."""
+        name = " ".join(x for x in (self.firstname, self.lastname) if x) or self.fullname or "unknown name"
+        return f"{name} ({self.username or '?'}, user {self.id})"
+
+
+@dataclass
+class AssignFacts:
+    """Everything read about one assignment before any file is fetched."""
+
+    assignment: Assignment
+    people: dict[int, Person]
+    submissions: dict[int, Submission]  # latest per user (team submissions: by group id, negated)
+    grades: dict[int, AssignGrade]
+    raw_texts: dict[int, str]  # submission id → the exact stored online text
+    statuses: dict[int, SubmissionStatus]  # user id → their submission status
+    unreachable: list[int]  # users Moodle refused the status of
+    optional: dict[str, Any] = field(default_factory=dict)  # function → its answer, when the token has it
+    missing_functions: list[str] = field(default_factory=list)
+
+
+async def find_assignment(api: MoodleApi, course_id: int, cmid: int) -> Assignment | None:
+    """The assignment of course module `cmid` in the course, or None."""
+    listing = await api.assignments([course_id])
+    return next((a for c in listing.courses for a in c.assignments if a.cmid == cmid), None)
+
+
+def assign_fingerprint(assignment: Assignment, submissions: list[Submission], grades: list[AssignGrade]) -> str:
+    """The assignment's state: its own modification plus the newest submission and grade modification."""
+    newest_submission = max((s.timemodified or 0 for s in submissions), default=0)
+    newest_grade = max((g.timemodified or 0 for g in grades), default=0)
+    text = f"assign:{assignment.id}:{assignment.timemodified or 0}:{newest_submission}:{newest_grade}"
+    text += f":{len(submissions)}:{len(grades)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def latest(listing: SubmissionList, assign_id: int) -> list[Submission]:
+    """The submissions of one assignment in a `get_submissions` answer."""
+    return [s for a in listing.assignments if a.assignmentid == assign_id for s in a.submissions]
+
+
+async def read_assignment(api: MoodleApi, course_id: int, assignment: Assignment) -> AssignFacts:
+    """Read everyone and everything of the assignment (see the module docstring), statuses a few at a time."""
+    site = await api.site_info()
+    # Without `onlyactive`: suspended and expired enrolments are listed too.
+    enrolled = await api.enrolled_users(course_id)
+    participants = await api.list_participants(assignment.id, includeenrolments=False)
+    submissions = latest(await api.submissions([assignment.id]), assignment.id)
+    function = "mod_assign_get_submissions"
+    answer = await api.client.call(function, {"assignmentids": [assignment.id], **RAW_TEXT})
+    raw = latest(parse_answer(function, SubmissionList, answer), assignment.id)
+    grade_list = await api.grades([assignment.id])
+    grades = {g.userid: g for a in grade_list.assignments if a.assignmentid == assignment.id for g in a.grades}
+
+    people: dict[int, Person] = {}
+    for user in enrolled:
+        people[user.id] = Person.of(user)
+    for participant in participants:
+        people.setdefault(participant.id, Person.of(participant))
+    for userid in {s.userid for s in submissions if s.userid} | set(grades):
+        people.setdefault(userid, Person(userid, enrolled=False))
+    optional: dict[str, Any] = {}
+    missing: list[str] = []
+    for function in OPTIONAL_FUNCTIONS:
+        if not site.has_function(function):
+            missing.append(function)
+            continue
+        params: dict[str, Any] = {"assignmentids": [assignment.id]}
+        if function == "gradereport_user_get_grade_items":
+            params = {"courseid": course_id}
+        if function == "mod_assign_get_user_mappings" and not assignment.blindmarking:
+            continue
+        optional[function] = await api.client.call(function, params)
+
+    # Only students (and who holds a grade or submission) have a status worth asking for: teachers are enrolled
+    # too, but Moodle answers their status like a student's; they are asked and dropped when they have nothing.
+    statuses: dict[int, SubmissionStatus] = {}
+    unreachable: list[int] = []
+    queue = sorted(people)
+
+    async def runner() -> None:
+        while queue:
+            userid = queue.pop(0)
+            try:
+                statuses[userid] = await api.submission_status(assignment.id, userid)
+            except NoPermissionError:
+                unreachable.append(userid)
+
+    await asyncio.gather(*(runner() for _ in range(STATUS_RUNNERS)))
+    by_key = {(-s.groupid if not s.userid else s.userid): s for s in submissions}
+    return AssignFacts(
+        assignment=assignment,
+        people=people,
+        submissions=by_key,
+        grades=grades,
+        raw_texts={s.id: onlinetext(s) or "" for s in raw},
+        statuses=statuses,
+        unreachable=sorted(unreachable),
+        optional=optional,
+        missing_functions=missing,
+    )
+
+
+async def raw_previous_texts(api: MoodleApi, assign_id: int, userid: int) -> dict[int, str]:
+    """The exact stored online text of every attempt of one user (submission id → text), one request."""
+    function = "mod_assign_get_submission_status"
+    answer = await api.client.call(function, {"assignid": assign_id, "userid": userid, **RAW_TEXT})
+    status: SubmissionStatus = parse_answer(function, SubmissionStatus, answer)
+    found: dict[int, str] = {}
+    for submission in [a.submission for a in status.previousattempts if a.submission is not None]:
+        found[submission.id] = onlinetext(submission) or ""
+    return found
+
+
+def onlinetext(submission: Submission) -> str | None:
+    """The online text of a submission, None when the plugin is off."""
+    for plugin in submission.plugins:
+        if plugin.type == "onlinetext":
+            for editor in plugin.editorfields:
+                if editor.name == "onlinetext":
+                    return editor.text
+    return None
