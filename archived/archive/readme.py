@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
+
 README_TEMPLATE = """\
 This is an archive made by archived, a long-term archiving system for Moodle exam data.
 Archive: {bag_name}
@@ -55,6 +58,13 @@ PDF/A reports can be opened with any PDF reader and are made for long-term reada
 """
 
 
-def archive_readme(*, bag_name: str, job_id: str) -> str:
-    """The README.txt of one archive."""
-    return README_TEMPLATE.format(bag_name=bag_name, job_id=job_id)
+def archive_readme(*, bag_name: str, job_id: str, completeness: Sequence[str] = ()) -> str:
+    """The README.txt of one archive; `completeness`: the activity driver's statement of what it checked, in lines."""
+    text = README_TEMPLATE.format(bag_name=bag_name, job_id=job_id)
+    if completeness:
+        statement = "\n".join(textwrap.fill(line, 112, subsequent_indent="  ") for line in completeness)
+        text += (
+            "\nCOMPLETENESS\nWhat was checked so that nothing is missing (details under summary.completeness in "
+            f"data/job.json):\n{statement}\n"
+        )
+    return text

@@ -60,6 +60,7 @@ from archived.rpc.retention_methods import retention_methods
 from archived.rpc.server import RpcServer
 from archived.rpc.session_methods import session_methods
 from archived.rpc.target_probes import TargetProbes
+from archived.store.course_users import CourseUserStore
 from archived.store.database import Database
 from archived.store.jobs import JobStore
 from archived.store.records import Initiator
@@ -180,7 +181,9 @@ class Daemon:
             secrets.append(token)
             moodle_api = await self._moodle(token)
         self.render = self._render_service()
-        env = DriverEnvironment(moodle=moodle_api, temp_dir=config.work_dir, render=self.render)
+        env = DriverEnvironment(
+            moodle=moodle_api, temp_dir=config.work_dir, render=self.render, course_users=CourseUserStore(db)
+        )
         drivers = {name: cls(env) for name, cls in activity_drivers().items()}
         for driver in drivers.values():
             await driver.start()

@@ -10,6 +10,7 @@ driver speaks the render service's vocabulary (`archived_render.render_task`) di
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -45,6 +46,19 @@ class DriverEnvironment:
     temp_dir: Path
     # The daemon's one render service, shared by every driver and job (`[workers]`); None where nothing renders.
     render: RenderService | None = None
+    # Every user the daemon ever saw in a course (kept in its store); None where nothing is kept.
+    course_users: CourseUsers | None = None
+
+
+class CourseUsers(Protocol):
+    """The users ever seen in a course, across overview refreshes and jobs: Moodle no longer lists a student whose
+    enrolment was removed, yet their attempts and submissions remain, and a complete archive must find them."""
+
+    async def remember(self, course_id: int, users: Sequence[IncludedUser]) -> None:
+        """Record that these users were seen in the course now (their names as seen last are kept)."""
+
+    async def known(self, course_id: int) -> list[IncludedUser]:
+        """Every user ever seen in the course, by id."""
 
 
 @dataclass(frozen=True)

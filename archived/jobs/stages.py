@@ -184,7 +184,9 @@ class StageRunner:
                     lambda: asyncio.ensure_future(self._progress(job.id, 80 + 0.15 * percent, "packing archive"))
                 )
 
-        readme = archive_readme(bag_name=bag_name, job_id=job.id)
+        completeness = result.summary.get("completeness")
+        statement = completeness.get("statement", []) if isinstance(completeness, dict) else []
+        readme = archive_readme(bag_name=bag_name, job_id=job.id, completeness=statement)
         stamp = await self._timestamp(job, tag_files_for(payload=payload, bag_info=bag_info, readme=readme))
         built = await asyncio.to_thread(
             build_bag_zip,

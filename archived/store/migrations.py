@@ -309,4 +309,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (rule, cmid)
     );
     """,
+    # 11: the users ever seen per course (overview refreshes, jobs), so that a quiz job still asks Moodle for the
+    # attempts of a student whose enrolment was removed since (Moodle lists current enrolments only).
+    """
+    CREATE TABLE course_users_seen (
+        course_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        username TEXT NOT NULL DEFAULT '',
+        firstname TEXT NOT NULL DEFAULT '',
+        lastname TEXT NOT NULL DEFAULT '',
+        idnumber TEXT NOT NULL DEFAULT '',
+        first_seen_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL,
+        PRIMARY KEY (course_id, user_id)
+    );
+    """,
 ]

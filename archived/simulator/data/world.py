@@ -138,6 +138,11 @@ class World:
         """Enrol a user in a course."""
         self.enrolments.setdefault(courseid, {})[userid] = role
 
+    def unenrol(self, courseid: int, userid: int) -> None:
+        """Remove a user's enrolment, as a teacher does after an exam: the user and their attempts stay, the
+        course no longer lists them (`core_enrol_get_enrolled_users`)."""
+        self.enrolments.get(courseid, {}).pop(userid, None)
+
     def add_attempt(self, attempt: Attempt) -> None:
         """Register a quiz attempt."""
         self.attempts[attempt.id] = attempt

@@ -7,6 +7,8 @@ fetched (`attempt_paths`), then runs a fixed number of attempt runners through t
 (`checkpoints`). Rendering goes to the daemon's render service, in this job's own session. A restarted stage
 skips attempts whose files are still there with the recorded checksums, and removes files of earlier runs that
 no longer belong to the archive. One attempt that still fails after its retries fails the job, naming it.
+Students are the enrolled users plus those seen in the course before (`completeness`); the archive states
+what was checked.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from archived_quiz.attempt_paths import plan_attempt_paths
 from archived_quiz.attempt_pipeline import AttemptPipeline, QuizRun
 from archived_quiz.attempt_record import AttemptRecord, write_attempts_csv
 from archived_quiz.checkpoints import CheckpointBatcher, load_records
+from archived_quiz.completeness import Completeness, departed_students, list_departed_attempts
 from archived_quiz.errors import AttemptFailedError, QuizNotFoundError, attempt_failed
 from archived_quiz.moodle_records import (
     AttemptRef,
@@ -69,6 +72,7 @@ class QuizDriver(ActivityDriver):
         api = self._api()
         quizzes = {q.coursemodule: q for q in (await api.quizzes_by_courses([course_id])).quizzes}
         students = await enrolled_students(api, course_id)
+        departed = await departed_students(self.env.course_users, course_id, students)
         statuses = []
         for cmid in cmids:
             quiz = quizzes.get(cmid)
@@ -77,6 +81,7 @@ class QuizDriver(ActivityDriver):
                 continue
             quiz = cleaned_model(quiz, f"quiz {quiz.id}", ("name",), [])
             attempts = await list_attempts(api, quiz.id, students)
+            attempts += (await list_departed_attempts(api, quiz.id, departed))[0]
             fingerprint = quiz_fingerprint(quiz, attempts)
             finished = sum(1 for _, a in attempts if a.state == "finished")
             reason = None
@@ -117,9 +122,24 @@ class QuizDriver(ActivityDriver):
             await ctx.log(LogLevel.WARNING, f"formulas are shown as TeX source: {render.math_problem}")
 
         students = await enrolled_students(api, ctx.course_id)
+        # Users seen in the course before but no longer enrolled: Moodle keeps their attempts, lists them no more.
+        departed = await departed_students(self.env.course_users, ctx.course_id, students)
         states = {str(s) for s in settings.attempt_states}
         every_attempt = await list_attempts(api, quiz.id, students)
+        departed_attempts, unreachable = await list_departed_attempts(api, quiz.id, departed)
+        every_attempt = sorted(every_attempt + departed_attempts, key=lambda pair: pair[1].id)
         attempts = [(s, a) for s, a in every_attempt if a.state in states]
+        completeness = Completeness(
+            listing_function=await api.attempts_function(),
+            tracked=self.env.course_users is not None,
+            enrolled=students,
+            departed=departed,
+            unreachable=unreachable,
+            attempts=every_attempt,
+            archived_states=states,
+        ).to_dict()
+        for line in completeness["statement"]:
+            await ctx.log(LogLevel.INFO if completeness["complete"] else LogLevel.WARNING, f"completeness: {line}")
         paths = plan_attempt_paths(
             course, quiz, ctx.cmid, ctx.created_at, (settings.folder_pattern, settings.file_pattern), attempts
         )
@@ -149,7 +169,7 @@ class QuizDriver(ActivityDriver):
             course=CourseRef(course.id, course.shortname, course.fullname, course.categoryid),
             activity=ActivityRef(ctx.cmid, "quiz", quiz.id, quiz.name),
             users=[included[k] for k in sorted(included)],
-            summary={"attempts": len(records), "quiz_id": quiz.id},
+            summary={"attempts": len(records), "quiz_id": quiz.id, "completeness": completeness},
             moodle_site=site.siteurl,
             moodle_release=site.release or "",
             fingerprint=quiz_fingerprint(quiz, every_attempt),

@@ -1,0 +1,86 @@
+"""A quiz archive finds the attempts of students whose enrolment was removed, and says what it checked.
+
+Through a real daemon process against the Moodle simulator (release 5.0, so the attempts are listed with
+`mod_quiz_get_user_quiz_attempts`): a first job sees the midterm's students enrolled; then one student is
+unenrolled and one account deleted, as happens after an exam. Moodle lists neither as enrolled any more, yet keeps
+the first one's attempt: the second job finds it through the daemon's set of users ever seen, and its job.json,
+README.txt and log state the completeness, naming the user it could not check.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archived.simulator.simulator import MoodleSimulator
+from tests.daemon.test_quiz_jobs import MIDTERM, csv_rows, job_detail, run_job, start_daemon, stored_archive
+from tests.support.simulator import archive_payload
+
+pytestmark = pytest.mark.slow
+
+UNENROLLED = 4  # jose.nunez: attempt 12 of the midterm
+DELETED = 5  # attempt 13 of the midterm
+
+
+def completeness_of(data: Path) -> dict:
+    """`summary.completeness` of an unpacked archive's job.json."""
+    return json.loads((data / "job.json").read_text(encoding="utf-8"))["summary"]["completeness"]
+
+
+def readme_of(archive: Path) -> str:
+    with zipfile.ZipFile(archive) as bag:
+        name = next(n for n in bag.namelist() if n.endswith("/README.txt"))
+        return bag.read(name).decode("utf-8")
+
+
+async def test_attempts_of_a_student_no_longer_enrolled_are_archived_and_the_archive_says_so(tmp_path_factory) -> None:
+    with MoodleSimulator(release="5.0") as sim:
+        daemon = start_daemon(tmp_path_factory.mktemp("daemon-completeness"), sim)
+        try:
+            first = await job_detail(daemon, await run_job(daemon, MIDTERM))
+            with sim.world.lock:
+                sim.world.unenrol(3, UNENROLLED)
+                sim.world.unenrol(3, DELETED)
+                del sim.world.users[DELETED]  # the account is gone: Moodle no longer answers about it
+            second = await job_detail(daemon, await run_job(daemon, MIDTERM))
+        finally:
+            daemon.terminate()
+
+    assert first["job"]["state"] == "completed", first["job"]
+    before = archive_payload(stored_archive(daemon, first), tmp_path_factory.mktemp("first"))
+    assert sorted(csv_rows(before)) == [11, 12, 13]
+    stated = completeness_of(before)
+    assert stated["complete"] is True
+    assert stated["listing"]["function"] == "mod_quiz_get_user_quiz_attempts"
+    assert stated["users_no_longer_enrolled"] == []
+    assert stated["attempts_by_state"] == {"finished": 3, "notstarted": 1}  # every state listed, then filtered
+    assert stated["attempts_archived"] == 3
+
+    assert second["job"]["state"] == "completed", second["job"]
+    archive = stored_archive(daemon, second)
+    data = archive_payload(archive, tmp_path_factory.mktemp("second"))
+    rows = csv_rows(data)
+    assert sorted(rows) == [11, 12]  # 12 is the unenrolled student's: Moodle no longer lists them as enrolled
+    assert int(rows[12]["userid"]) == UNENROLLED
+    job_json = json.loads((data / "job.json").read_text(encoding="utf-8"))
+    assert UNENROLLED in [u["id"] for u in job_json["users"]]
+    stated = job_json["summary"]["completeness"]
+    assert stated["complete"] is False  # one user could not be checked
+    assert sorted(u["id"] for u in stated["users_no_longer_enrolled"]) == [UNENROLLED, DELETED]
+    assert stated["users_no_longer_enrolled_with_attempts"] == [UNENROLLED]
+    assert stated["users_checked"] == stated["users_enrolled"] + 1
+    assert any(f"user {DELETED} " in item for item in stated["not_checked"])
+
+    readme = readme_of(archive)
+    assert "COMPLETENESS" in readme
+    assert "2 no longer enrolled" in readme and "(1 of them with attempts)" in readme
+    assert f"Not checked: user {DELETED} " in readme
+    log = [message for _level, message in second["log"]]
+    assert any(m.startswith("completeness: Users checked:") for m in log)
+    assert any(level == "warning" and f"user {DELETED} " in m for level, m in second["log"])
+
+    assert sim.request_count("mod_quiz_get_user_quiz_attempts") > 0  # 5.0's function, not the deprecated one
+    assert sim.request_count("mod_quiz_get_user_attempts") == 0
