@@ -64,8 +64,8 @@ class ArchiveReader:
 
 
 def discard(path: Path) -> None:
-    """Remove a fetched copy."""
-    with contextlib.suppress(FileNotFoundError):
+    """Remove a fetched copy (or an export that could not be written; a file that is not there is fine)."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         os.unlink(path)
 
 

@@ -108,9 +108,14 @@ class PeopleRequests:
                 sources.append(ExportSource(retrieved.path, contents, held.job_id, held.name, retrieved.target,
                                             retrieved.location, held.sha256, retrieved.checks))  # fmt: skip
             dest = folder / f"person-{first.userid}-{uuid.uuid4().hex}.zip"
-            exported, not_exported = await asyncio.to_thread(
-                write_export, dest, person=person, sources=sources, refused=refused, requested_by=str(by)
-            )
+            try:
+                exported, not_exported = await asyncio.to_thread(
+                    write_export, dest, person=person, sources=sources, refused=refused, requested_by=str(by)
+                )
+            except Exception as exc:  # a disk that is full, a file that changed while it was copied
+                await asyncio.to_thread(discard, dest)
+                await self.audit.record(by, "people.export", subject, outcome=f"failed: {exc}")
+                raise ArchivedError(f"the export of {subject} could not be written: {exc}") from None
         finally:
             for source in sources:
                 await asyncio.to_thread(discard, source.path)
