@@ -5,8 +5,9 @@ a real daemon process is started on it, then 20 clients connect over the Unix so
 (the default page of 100 jobs, newest first, with the total count) back to back for a fixed number of calls.
 With `--writes-per-second N`, a writer beside the daemon changes one job's progress N times a second meanwhile
 (as running jobs do), so that answers kept until the store changes are read again.
-Printed: requests per second over all clients, p50/p90/p99 latency of single calls, and the daemon's CPU time per
-call (its user + system time while the clients ran, over the number of calls).
+Printed: requests per second over all clients, p50/p90/p99 latency of single calls, and the CPU time per call of
+the daemon (its user + system time while the clients ran, over the number of calls) and of the clients (this
+process: sending, reading and parsing the answers).
 Usage: python bench/rpc.py [--jobs 10000] [--clients 20] [--calls 100] [--limit 100] [--writes-per-second 0]
 """
 
@@ -122,13 +123,14 @@ async def main() -> None:
             )
             if args.writes_per_second > 0:
                 writer.start()
-            cpu_before = cpu_seconds(daemon.pid)
+            cpu_before, clients_cpu = cpu_seconds(daemon.pid), -time.process_time()
             started = time.perf_counter()
             await asyncio.gather(
                 *(client_loop(root / "s.sock", args.calls, args.limit, latencies) for _ in range(args.clients))
             )
             elapsed = time.perf_counter() - started
             daemon_cpu = cpu_seconds(daemon.pid) - cpu_before
+            clients_cpu += time.process_time()
             stop.set()
             if writer.is_alive():
                 writer.join()
@@ -147,6 +149,7 @@ async def main() -> None:
         "p90_ms": round(ms[int(len(ms) * 0.90) - 1], 2),
         "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 2),
         "daemon_cpu_ms_per_call": round(daemon_cpu * 1000 / len(ms), 3),
+        "clients_cpu_ms_per_call": round(clients_cpu * 1000 / len(ms), 3),
         "writes_during_run": writes[-1],
         "cpu_count": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
