@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from archived.errors import FatalError
 from archived.moodle.api import MoodleApi
 from archived_render.service import RenderService
 
@@ -103,6 +104,7 @@ class ActivityResult:
     moodle_site: str = ""
     moodle_release: str = ""
     fingerprint: str | None = None  # the activity's state as archived (same formula as `inspect`)
+    last_modified: int | None = None  # Unix time of the activity's last change (a backup must not predate it)
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,18 @@ class ActivityDriver(ABC):
 
     def __init__(self, env: DriverEnvironment) -> None:
         self.env = env
+
+    def moodle(self) -> MoodleApi:
+        """The Moodle API the daemon lent; a FatalError (`no_moodle`) when no [moodle] is configured."""
+        if self.env.moodle is None:
+            raise FatalError(f"no Moodle site is configured; the {self.name} driver needs one", code="no_moodle")
+        return self.env.moodle
+
+    def render_service(self) -> RenderService:
+        """The daemon's render service; a FatalError (`no_render_service`) where the daemon gave none."""
+        if self.env.render is None:
+            raise FatalError(f"the daemon gave the {self.name} driver no render service", code="no_render_service")
+        return self.env.render
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire long-lived resources (worker pools); called once by the daemon."""

@@ -49,7 +49,7 @@ from archived_assign.report import ReportBuilder, stylesheet
 from archived_assign.settings import AssignSettings
 from archived_render.images import sniff_image_mime
 from archived_render.render_task import RenderOptions, RenderTask, Resource
-from archived_render.service import RenderService, RenderSession
+from archived_render.service import RenderSession
 
 IMAGE_MAX_BYTES = 32 * 1024 * 1024
 # Feedback file areas that hold files a grader made; editpdf's other areas are Moodle's working copies.
@@ -102,21 +102,11 @@ class AssignDriver(ActivityDriver):
     title = "Assignment"
     settings_model = AssignSettings
 
-    def _api(self) -> MoodleApi:
-        if self.env.moodle is None:
-            raise FatalError("no Moodle site is configured; the assignment driver needs one", code="no_moodle")
-        return self.env.moodle
-
-    def _render(self) -> RenderService:
-        if self.env.render is None:
-            raise FatalError("the daemon gave the assignment driver no render service", code="no_render_service")
-        return self.env.render
-
     # -- inspect --------------------------------------------------------------------------------------------
 
     async def inspect(self, course_id: int, cmids: list[int]) -> list[ActivityStatus]:
         """Archivable once there is a submission; fingerprint = newest submission/grade modification."""
-        api = self._api()
+        api = self.moodle()
         listing = await api.assignments([course_id])
         by_cmid = {a.cmid: a for c in listing.courses for a in c.assignments}
         statuses = []
@@ -143,8 +133,8 @@ class AssignDriver(ActivityDriver):
         settings = (
             ctx.settings if isinstance(ctx.settings, AssignSettings) else AssignSettings.model_validate(ctx.settings)
         )
-        api = self._api()
-        render = self._render().session(f"job {ctx.job_id}")
+        api = self.moodle()
+        render = self.render_service().session(f"job {ctx.job_id}")
         site = await api.site_info(refresh=True)
         courses = (await api.courses_by_field("id", ctx.course_id)).courses
         if not courses:
@@ -156,7 +146,7 @@ class AssignDriver(ActivityDriver):
             raise AssignNotFoundError(
                 f"course module {ctx.cmid} in course {ctx.course_id} is not an assignment the service user can see"
             )
-        facts = await read_assignment(api, ctx.course_id, assignment)
+        facts = await read_assignment(api, ctx.course_id, assignment, self.env.course_users)
         await _name_unlisted(api, facts)
         for function in facts.missing_functions:
             await ctx.log(LogLevel.INFO, f"optional web-service function {function} is not available to the token")
@@ -431,7 +421,7 @@ async def _name_unlisted(api: MoodleApi, facts: AssignFacts) -> None:
     if not unnamed:
         return
     for user in await api.users_by_field("id", unnamed):
-        facts.people[user.id] = Person.of(user, enrolled=False)  # type: ignore[arg-type]
+        facts.people[user.id] = Person.of(user, enrolled=False)
 
 
 def _unreachable_record(facts: AssignFacts, person: Person) -> ParticipantRecord:

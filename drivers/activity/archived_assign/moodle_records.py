@@ -14,16 +14,16 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from archived.interfaces.activity import CourseUsers, IncludedUser
 from archived.moodle.api import MoodleApi, parse_answer
 from archived.moodle.errors import NoPermissionError
 from archived.moodle.models import (
     AssignGrade,
     Assignment,
-    EnrolledUser,
-    Participant,
     Submission,
     SubmissionList,
     SubmissionStatus,
+    User,
 )
 
 # Asked for when the token has them; each one missing is named in the job log and in job.json.
@@ -50,8 +50,8 @@ class Person:
     enrolled: bool = True
 
     @classmethod
-    def of(cls, user: EnrolledUser | Participant, *, enrolled: bool = True) -> Person:
-        """From an enrolled user or an assignment participant."""
+    def of(cls, user: User, *, enrolled: bool = True) -> Person:
+        """From an enrolled user, an assignment participant or a user record."""
         return cls(
             user.id,
             user.username or "",
@@ -61,6 +61,10 @@ class Person:
             user.idnumber or "",
             enrolled,
         )
+
+    def included(self) -> IncludedUser:
+        """As the driver contract names a person."""
+        return IncludedUser(self.id, self.username, self.firstname, self.lastname, self.idnumber)
 
     @property
     def shown(self) -> str:
@@ -104,8 +108,14 @@ def latest(listing: SubmissionList, assign_id: int) -> list[Submission]:
     return [s for a in listing.assignments if a.assignmentid == assign_id for s in a.submissions]
 
 
-async def read_assignment(api: MoodleApi, course_id: int, assignment: Assignment) -> AssignFacts:
-    """Read everyone and everything of the assignment (see the module docstring), statuses a few at a time."""
+async def read_assignment(
+    api: MoodleApi, course_id: int, assignment: Assignment, course_users: CourseUsers | None = None
+) -> AssignFacts:
+    """Read everyone and everything of the assignment (see the module docstring), statuses a few at a time.
+
+    `course_users` (the daemon's record of everyone ever seen in the course) adds people Moodle no longer lists,
+    and learns those it lists now.
+    """
     site = await api.site_info()
     # Without `onlyactive`: suspended and expired enrolments are listed too.
     enrolled = await api.enrolled_users(course_id)
@@ -122,6 +132,12 @@ async def read_assignment(api: MoodleApi, course_id: int, assignment: Assignment
         people[user.id] = Person.of(user)
     for participant in participants:
         people.setdefault(participant.id, Person.of(participant))
+    if course_users is not None:
+        await course_users.remember(course_id, [p.included() for p in people.values()])
+        for known in await course_users.known(course_id):
+            if known.id not in people:
+                people[known.id] = Person(known.id, known.username, known.firstname, known.lastname,
+                                          idnumber=known.idnumber, enrolled=False)  # fmt: skip
     for userid in {s.userid for s in submissions if s.userid} | set(grades):
         people.setdefault(userid, Person(userid, enrolled=False))
     optional: dict[str, Any] = {}

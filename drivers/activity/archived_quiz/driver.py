@@ -26,7 +26,6 @@ from archived.interfaces.activity import (
     IncludedUser,
     LogLevel,
 )
-from archived.moodle.api import MoodleApi
 from archived_quiz.attempt_paths import plan_attempt_paths
 from archived_quiz.attempt_pipeline import AttemptPipeline, QuizRun
 from archived_quiz.attempt_record import AttemptRecord, write_attempts_csv
@@ -40,11 +39,11 @@ from archived_quiz.moodle_records import (
     enrolled_students,
     list_attempts,
     quiz_fingerprint,
+    quiz_last_modified,
 )
 from archived_quiz.payload_files import prune
 from archived_quiz.runners import RunnersFailed, run_each
 from archived_quiz.settings import QuizSettings
-from archived_render.service import RenderService
 
 
 class QuizDriver(ActivityDriver):
@@ -55,21 +54,11 @@ class QuizDriver(ActivityDriver):
     title = "Quiz"
     settings_model = QuizSettings
 
-    def _api(self) -> MoodleApi:
-        if self.env.moodle is None:
-            raise FatalError("no Moodle site is configured; the quiz driver needs one", code="no_moodle")
-        return self.env.moodle
-
-    def _render(self) -> RenderService:
-        if self.env.render is None:
-            raise FatalError("the daemon gave the quiz driver no render service", code="no_render_service")
-        return self.env.render
-
     # -- inspect --------------------------------------------------------------------------------------------
 
     async def inspect(self, course_id: int, cmids: list[int]) -> list[ActivityStatus]:
         """Archivable now (has finished real attempts) and fingerprint (quiz + newest attempt time-modified)."""
-        api = self._api()
+        api = self.moodle()
         quizzes = {q.coursemodule: q for q in (await api.quizzes_by_courses([course_id])).quizzes}
         students = await enrolled_students(api, course_id)
         departed = await departed_students(self.env.course_users, course_id, students)
@@ -97,8 +86,8 @@ class QuizDriver(ActivityDriver):
     async def archive(self, ctx: ArchiveContext) -> ActivityResult:
         """Write attempts/…pdf (+ attachments, + html), attempts.csv; return the users included."""
         settings = ctx.settings if isinstance(ctx.settings, QuizSettings) else QuizSettings.model_validate(ctx.settings)
-        api = self._api()
-        render = self._render().session(f"job {ctx.job_id}")
+        api = self.moodle()
+        render = self.render_service().session(f"job {ctx.job_id}")
         # Names from Moodle reach the report, the PDF metadata, attempts.csv, job.json, bag-info.txt and file
         # names: characters none of those can carry are replaced once, here, and the job log says where.
         notes: list[str] = []
@@ -173,6 +162,7 @@ class QuizDriver(ActivityDriver):
             moodle_site=site.siteurl,
             moodle_release=site.release or "",
             fingerprint=quiz_fingerprint(quiz, every_attempt),
+            last_modified=quiz_last_modified(quiz, every_attempt),
         )
 
     async def _archive_attempts(self, run: QuizRun, attempts: list[tuple[Student, AttemptRef]]) -> None:
