@@ -1,6 +1,7 @@
 """Reads that find jobs (`jobs.list`, the bulk actions) on a SQLite connection of their own, in a thread of their
 own: they never wait behind the writer's commits on the shared connection (WAL lets readers run beside it), the
-event loop never runs their SQL, and one call is one hop to the thread, whatever the page needs."""
+event loop never runs their queries, and one call is one hop to the thread, whatever the page needs. Only the
+store's version (`version()`, a few microseconds) is asked on the caller's thread, on a connection of its own."""
 
 from __future__ import annotations
 
