@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-# Enough for the jobs clients page through; the oldest written entries go first beyond it.
-DEFAULT_CAPACITY = 50_000
+# Enough for the jobs clients page through (about 0.5 KB each: 10 MB at most); the oldest written go first beyond.
+DEFAULT_CAPACITY = 20_000
 
 
 class SummaryCache:
