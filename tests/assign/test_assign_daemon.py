@@ -178,6 +178,12 @@ def test_moodle_50_shapes_archive_the_same_journal(tmp_path):
             assert detail["job"]["state"] == "completed", detail["log"][-5:]
             archive, data = unpacked(process, detail, tmp_path / "out")
             verify(archive)
-            assert len(rows(data)) == 4
+            table = rows(data)
+            assert len(table) == 5
+            # The late submission: Moodle's raw grade and the gradebook's grade after the late penalty, both kept.
+            late = showcase_students(sim)[3]
+            assert table[late]["grade"] == "90.00000" and table[late]["gradefordisplay"] == "80.00 / 100.00"
+            text = squash(pdf_text(data / table[late]["path"]))
+            assert squash("Grade (raw) 90.00000") in text and squash("Grade (gradebook) 80.00 / 100.00") in text
         finally:
             process.terminate()

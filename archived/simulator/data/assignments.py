@@ -1,8 +1,9 @@
 """The optional assignment showcase: a course whose two assignments show every case the assignment driver meets.
 
-"Lab journal" (individual, 100 points, blind marking, Annotate PDF on): an online text with a formula and an
-embedded image, submitted files, feedback comments, feedback files and an annotated PDF; a student with a
-previous attempt (reopened, graded, resubmitted); and a student whose enrolment was removed after grading — the
+"Lab journal" (individual, 100 points, blind marking, Annotate PDF on, late penalty on): an online text with a
+formula and an embedded image, submitted files, feedback comments, feedback files and an annotated PDF; a student
+with a previous attempt (reopened, graded, resubmitted); a late submission whose gradebook grade on 5.0 is the
+raw grade minus the penalty; and a student whose enrolment was removed after grading — the
 grade stays in `get_grades`, `get_submissions` drops them, `get_submission_status` answers `nopermission`.
 "Group project" (team submissions, graded on a scale): one submission per group (`userid` 0) that every member
 sees as `teamsubmission`.
@@ -55,6 +56,7 @@ def _journal(world: World, ids: IdCounters, courseid: int, students: list[int], 
         assignid, module.id, courseid, JOURNAL_NAME,
         "<p>Measure the period \\( T = 2\\pi\\sqrt{\\ell/g} \\) of a pendulum and hand in your journal.</p>",
         ctx, 2, t0 + 86400, t0 - 864000, t0 + 604800, 100, t0 - 100, blindmarking=1, editpdf=True,
+        gradepenalty=1,
     )  # fmt: skip
     subs = world.submissions.setdefault(assignid, {})
     grades = world.assign_grades.setdefault(assignid, {})
@@ -102,6 +104,13 @@ def _journal(world: World, ids: IdCounters, courseid: int, students: list[int], 
     # 3: submitted, not graded yet.
     subs[third] = Submission(ids.take("submission"), assignid, third, "submitted", created, created + 900,
                              "<p>Journal of the third student, waiting for a grade.</p>")  # fmt: skip
+
+    # 4: submitted late, graded 90; on 5.0 the gradebook shows 80 after the late penalty.
+    late = students[3]
+    subs[late] = Submission(ids.take("submission"), assignid, late, "submitted", t0 + 90000, t0 + 90000,
+                            "<p>Late journal, but complete.</p>")  # fmt: skip
+    grades[late] = AssignGrade(ids.take("grade"), assignid, late, t0 + 95000, t0 + 95000, TEACHER_ID, 90.0,
+                               "<p>Good, but late.</p>", gradeddate=t0 + 95000, penalty=10.0)  # fmt: skip
 
     # 6: graded, then the enrolment was removed: the grade stays, the submission is out of reach.
     gone = ids.take("submission")

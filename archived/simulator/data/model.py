@@ -284,6 +284,7 @@ class Assign:
     blindmarking: int = 0
     scale: tuple[str, ...] = ()  # the items of the scale when `grade` is negative (a scale id)
     editpdf: bool = False  # the "Annotate PDF" feedback plugin is on
+    gradepenalty: int = 0  # 5.0+: late submissions lose marks in the gradebook
 
 
 @dataclass
@@ -320,6 +321,7 @@ class AssignGrade:
     attemptnumber: int = 0
     gradeddate: int = 0
     annotated_files: list[StoredFile] = field(default_factory=list)  # assignfeedback_editpdf/download
+    penalty: float = 0.0  # 5.0+: marks the gradebook deducts for lateness (assign_grades keeps the raw grade)
 
 
 @dataclass

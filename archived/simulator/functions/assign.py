@@ -290,7 +290,7 @@ def _assignment_entry(call: Call, assign: Assign) -> dict[str, Any]:
         "duedate": assign.duedate,
         "allowsubmissionsfromdate": assign.allowsubmissionsfromdate,
         "grade": assign.grade,
-        "gradepenalty": 0,
+        "gradepenalty": assign.gradepenalty,
         "timemodified": assign.timemodified,
         "completionsubmit": 0,
         "cutoffdate": 0,
@@ -566,7 +566,7 @@ def get_submission_status(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     if grade is not None:
         result["feedback"] = {
             "grade": _grade_entry(grade, with_assignment=True),
-            "gradefordisplay": _grade_for_display(assign, grade),
+            "gradefordisplay": _grade_for_display(call, assign, grade),
             "gradeddate": grade.gradeddate,
             "plugins": _feedback_plugins(call, assign, grade),
         }
@@ -595,12 +595,13 @@ def _team_submission(call: Call, assign: Assign, userid: int) -> Submission | No
     return None
 
 
-def _grade_for_display(assign: Assign, grade: AssignGrade) -> str:
-    """The gradebook's display: points out of the maximum, or the scale item."""
+def _grade_for_display(call: Call, assign: Assign, grade: AssignGrade) -> str:
+    """The gradebook's display: points out of the maximum (on 5.0 after a late penalty), or the scale item."""
     if assign.grade < 0 and assign.scale:
         index = int(grade.grade) - 1
         return assign.scale[index] if 0 <= index < len(assign.scale) else "-"
-    return f"{grade.grade:.2f}&nbsp;/&nbsp;{float(assign.grade):.2f}"
+    shown = grade.grade - grade.penalty if call.profile.has_gradepenalty and assign.gradepenalty else grade.grade
+    return f"{shown:.2f}&nbsp;/&nbsp;{float(assign.grade):.2f}"
 
 
 def _feedback_plugins(call: Call, assign: Assign, grade: AssignGrade) -> list[dict[str, Any]]:
