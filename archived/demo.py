@@ -1,9 +1,10 @@
 """`archived demo`: the whole system on the embedded default, from a fresh machine, in one command.
 
 Starts the Moodle simulator on a free loopback port, a daemon with a SQLite store and a local-directory storage
-target in a fresh folder, archives one quiz through the daemon's socket (like an operator would), verifies the
-archive offline and says where it is. With `keep`, the daemon and the simulator stay up for the TUI. With `s3`, the
-archive is also stored on WORM storage: a local S3 server with Object Lock (`archived.demo_worm`).
+target in a fresh folder, archives one quiz and one assignment through the daemon's socket (like an operator
+would), verifies the archives offline and says where they are. With `keep`, the daemon and the simulator stay up
+for the TUI. With `s3`, the archives are also stored on WORM storage: a local S3 server with Object Lock
+(`archived.demo_worm`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from archived.store.records import iso
 
 DEMO_COURSE = 2  # "Exam WS2026" of the seeded site
 DEMO_QUIZ_CMID = 2  # "Final exam Mathematics I": 11 questions of 9 types, TeX, an image, an essay with attachment
+DEMO_ASSIGN_CMID = 3  # "Lab report: numerical integration": online texts with TeX, files, grades, feedback files
 
 
 @dataclass
@@ -43,6 +45,17 @@ class DemoResult:
     folder: Path
     socket: Path
     copies: list[dict[str, Any]] | None = None  # every stored copy: target, location, size, sha256, stored_at
+    assignment: ArchivedActivity | None = None  # the assignment archived after the quiz
+
+
+@dataclass
+class ArchivedActivity:
+    """One activity the demo archived: its job, the local archive, how it verified, its copies."""
+
+    job: dict[str, Any]
+    archive: Path | None
+    report: VerifyReport | None
+    copies: list[dict[str, Any]]
 
 
 def write_demo_config(folder: Path, moodle_url: str, token: str, *, extra_targets: str = "") -> Path:
@@ -105,7 +118,13 @@ async def run_demo(
         daemon_task = asyncio.create_task(daemon.run())
         client = await _connect(config.daemon.socket, daemon_task)
         try:
-            result = await _archive_quiz(client, folder, config.daemon.socket, on_event)
+            await client.call("events.subscribe", {"kinds": ["job.state", "job.progress"]})
+            quiz = await _archive(client, folder, DEMO_QUIZ_CMID, on_event)
+            attempts = _attempts_in(quiz.archive) if quiz.archive else 0
+            assignment = await _archive(client, folder, DEMO_ASSIGN_CMID, on_event)
+            result = DemoResult(
+                quiz.job, quiz.archive, attempts, quiz.report, folder, config.daemon.socket, quiz.copies, assignment
+            )
             if keep:
                 if ready is not None:
                     ready(result, config_path, simulator)
@@ -136,9 +155,9 @@ async def _connect(socket: Path, daemon_task: asyncio.Task[None]) -> RpcClient:
     raise TimeoutError(f"the demo daemon did not open {socket}")
 
 
-async def _archive_quiz(client: RpcClient, folder: Path, socket: Path, on_event: Any) -> DemoResult:
-    await client.call("events.subscribe", {"kinds": ["job.state", "job.progress"]})
-    answer = await client.call("jobs.create", {"course_id": DEMO_COURSE, "cmid": DEMO_QUIZ_CMID})
+async def _archive(client: RpcClient, folder: Path, cmid: int, on_event: Any) -> ArchivedActivity:
+    """Archive one activity of the demo course (the daemon picks its driver), then verify the local archive."""
+    answer = await client.call("jobs.create", {"course_id": DEMO_COURSE, "cmid": cmid})
     job_id = answer["job"]["id"]
     job = answer["job"]
     async for event in client.events():
@@ -159,8 +178,7 @@ async def _archive_quiz(client: RpcClient, folder: Path, socket: Path, on_event:
             if location["target"] == "local":
                 archive = folder / "archive" / location["location"]
     report = verify_archive(archive) if archive else None
-    attempts = _attempts_in(archive) if archive else 0
-    return DemoResult(detail["job"], archive, attempts, report, folder, socket, copies)
+    return ArchivedActivity(detail["job"], archive, report, copies)
 
 
 def _attempts_in(archive: Path) -> int:

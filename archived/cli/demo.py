@@ -58,8 +58,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             console.print("  WORM:     the TUI's storage screen (key 4) shows target worm with its Object Lock")
 
     if not args.json:
-        console.print(Text.assemble(("archived demo", "bold"), ": Moodle simulator → daemon → quiz archive → "
-                                    "offline verification"))  # fmt: skip
+        console.print(Text.assemble(("archived demo", "bold"), ": Moodle simulator → daemon → quiz and assignment "
+                                    "archives → offline verification"))  # fmt: skip
     with progress:
         try:
             result = run_async(_run(run_demo, args, on_event, ready))
@@ -68,12 +68,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if isinstance(result, int):
         return result
     job = result.job
-    ok = job["state"] == "completed" and result.report is not None and result.report.ok
+    assignment = result.assignment
+    assignment_ok = (
+        assignment is not None
+        and assignment.job["state"] == "completed"
+        and (assignment.report is not None and assignment.report.ok)
+    )
+    ok = job["state"] == "completed" and result.report is not None and result.report.ok and assignment_ok
     if args.json:
         print_json({
             "ok": ok, "job": job, "archive": str(result.archive) if result.archive else None,
             "attempts": result.attempts, "verify": result.report.to_dict() if result.report else None,
             "folder": str(result.folder), "copies": result.copies,
+            "assignment": {
+                "job": assignment.job, "archive": str(assignment.archive) if assignment.archive else None,
+                "verify": assignment.report.to_dict() if assignment.report else None, "copies": assignment.copies,
+            } if assignment else None,
         })  # fmt: skip
         return ExitCode.OK if ok else ExitCode.FAILURE
     if job["state"] != "completed" or result.archive is None:
@@ -89,8 +99,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(Text.assemble("verify:    ", verdict, f" ({result.report.payload_files} files; {checks})"))
     for defect in result.report.defects:
         console.print(Text.assemble("  ", ("✗", "red"), " ", data(defect)))
+    if assignment is not None:
+        if assignment.archive is None or assignment.report is None:
+            job_text = f"job {assignment.job['id']} ended {assignment.job['state']}"
+            console.print(Text.assemble("assignment: ", ("not archived", "bold red"), f" ({job_text})"))
+        else:
+            verdict = ("OK", "bold green") if assignment.report.ok else ("DEFECTS FOUND", "bold red")
+            console.print(f"assignment: {assignment.archive}", soft_wrap=True)
+            console.print(Text.assemble("verify:    ", verdict, f" ({assignment.report.payload_files} files)"))
     console.print(f"check it yourself: archived verify {result.archive}", soft_wrap=True)
-    return ExitCode.OK if result.report.ok else ExitCode.FAILURE
+    return ExitCode.OK if ok else ExitCode.FAILURE
 
 
 async def _run(run_demo: Any, args: argparse.Namespace, on_event: Any, ready: Any) -> Any:
