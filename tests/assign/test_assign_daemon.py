@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -45,12 +46,18 @@ def daemon(simulator: MoodleSimulator, tmp_path_factory):
         process.terminate()
 
 
-async def run_job(daemon: DaemonProcess, target: dict[str, int]) -> dict[str, Any]:
+async def run_job(daemon: DaemonProcess, target: dict[str, int], **settings: Any) -> dict[str, Any]:
     """Create a job for an assignment (the daemon picks the driver), wait for its end; its detail and log."""
     async with daemon.client() as client:
-        answer = await client.call("jobs.create", dict(target))
+        answer = await client.call("jobs.create", {**target, "settings": settings})
         job_id = str(answer["job"]["id"])
         await wait_for_state(client, job_id, TERMINAL, timeout=180)
+        return await detail_of(daemon, job_id)
+
+
+async def detail_of(daemon: DaemonProcess, job_id: str) -> dict[str, Any]:
+    """`jobs.get` plus the job's log lines (oldest first)."""
+    async with daemon.client() as client:
         detail = await client.call("jobs.get", {"job_id": job_id})
         logs = await client.call("jobs.logs", {"job_id": job_id, "limit": 5000})
     detail["log"] = [(entry["level"], entry["message"]) for entry in reversed(logs["entries"])]
@@ -187,3 +194,41 @@ def test_moodle_50_shapes_archive_the_same_journal(tmp_path):
             assert squash("Grade (raw) 90.00000") in text and squash("Grade (gradebook) 80.00 / 100.00") in text
         finally:
             process.terminate()
+
+
+def file_requests(sim: MoodleSimulator, path: str) -> int:
+    """How often a pluginfile path was downloaded so far."""
+    return sum(1 for r in sim.stats.log() if r.endpoint == "pluginfile" and dict(r.params).get("path") == path)
+
+
+def test_a_download_that_does_not_match_its_etag_fails_the_job_and_a_retry_resumes(daemon, simulator, tmp_path):
+    world = simulator.world
+    script = next(f for f in world.files.values() if f.filename == "trapez.py")
+    report = next(f for f in world.files.values() if f.filename == "Laborbericht_Müller.pdf")
+    script_path = f"/{script.contextid}/{script.component}/{script.filearea}/{script.itemid}/{script.filename}"
+    report_path = f"/{report.contextid}/{report.component}/{report.filearea}/{report.itemid}/{quote(report.filename)}"
+    # Half the body with a matching Content-Length: only the ETag (the file's SHA-1) shows that bytes are missing.
+    simulator.faults.truncate(endpoint="pluginfile", params={"path": script_path})
+    try:
+        failed = asyncio.run(run_job(daemon, LAB, fetch_concurrency=1))
+    finally:
+        simulator.faults.clear()
+    assert failed["job"]["state"] == "failed"
+    error = failed["job"]["error_message"]
+    assert "trapez.py" in error and "ETag" in error and "zotsuka" in error, error
+    downloads = file_requests(simulator, report_path)
+    assert downloads >= 1  # participant 3 was archived before participant 4 failed
+
+    async def retry() -> dict[str, Any]:
+        async with daemon.client() as client:
+            await client.call("jobs.retry", {"job_id": failed["job"]["id"]})
+            await wait_for_state(client, failed["job"]["id"], TERMINAL, timeout=180)
+        return await detail_of(daemon, failed["job"]["id"])
+
+    done = asyncio.run(retry())
+    assert done["job"]["state"] == "completed", done["log"][-5:]
+    assert file_requests(simulator, report_path) == downloads  # finished participants are not fetched again
+    archive, data = unpacked(daemon, done, tmp_path)
+    verify(archive)
+    kept = next(p for p in data.rglob("trapez.py"))
+    assert kept.read_bytes() == script.content
