@@ -209,6 +209,16 @@ class TimestampConfig(_Section):
         return self
 
 
+class BackupsConfig(_Section):
+    """`[backups]`: Moodle backups (.mbz) in archives; how big one may be, and the command of the `cli` source."""
+
+    max_bytes: Annotated[int, Field(ge=1)] = 20 * 1024**3  # a bigger .mbz fails its job rather than fill the disk
+    # The command that makes a backup where archived runs on the Moodle host (backup_source = "cli"): arguments,
+    # not a shell line; {courseid}, {cmid} and {destination} (an empty folder the .mbz goes to) are filled in.
+    cli_command: list[str] = Field(default_factory=list)
+    cli_timeout_seconds: Annotated[float, Field(gt=0)] = 3600.0
+
+
 class StorageTargetConfig(BaseModel):
     """`[storage.<name>]`: one storage target; keys other than these go to the driver."""
 
@@ -255,6 +265,28 @@ class ConnectorConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class MandatoryRule(_Section):
+    """`[[policy.mandatory]]`: every activity of `type` in `category` (subcategories included) must be archived
+    within `within_days` after it closes."""
+
+    category: int
+    type: str = "quiz"
+    within_days: Annotated[float, Field(ge=0)]
+
+    def describe(self) -> str:
+        """The rule in words, as reports and reminders name it."""
+        return f"every {self.type} in category {self.category} archived within {self.within_days:g} days of closing"
+
+
+class PolicyConfig(_Section):
+    """`[policy]`: what schedules may archive and what must be archived."""
+
+    categories: list[int] = Field(default_factory=list)  # schedules only select here (subcategories included)
+    mandatory: list[MandatoryRule] = Field(default_factory=list)
+    idle_days: Annotated[float, Field(ge=0)] = 14.0  # a schedule selecting nothing this long is reported (0: never)
+    reminder_hours: Annotated[float, Field(gt=0)] = 24.0  # how often a broken mandatory rule is reminded of
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -266,9 +298,11 @@ class Config(_Section):
     moodle: MoodleConfig | None = None
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
     timestamp: TimestampConfig = Field(default_factory=TimestampConfig)
+    backups: BackupsConfig = Field(default_factory=BackupsConfig)
     storage: dict[str, StorageTargetConfig] = Field(default_factory=dict)
     connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
     @property
     def store_path(self) -> Path:

@@ -40,6 +40,8 @@ LAYERS: list[set[str]] = [
     {"archived.retention", "archived.people"},
     {"archived.rpc"},
     {"archived.overview"},
+    {"archived.policies"},
+    {"archived.schedules"},
     {"archived.daemon"},
     {"archived_tui"},
     {"archived.cli", "archived.demo", "archived.__main__"},

@@ -57,9 +57,14 @@ from archived.rpc.peer import AccessPolicy
 from archived.rpc.people_methods import people_methods
 from archived.rpc.renewal_methods import renewal_methods
 from archived.rpc.retention_methods import retention_methods
+from archived.rpc.schedule_methods import schedule_methods
 from archived.rpc.server import RpcServer
 from archived.rpc.session_methods import session_methods
 from archived.rpc.target_probes import TargetProbes
+from archived.schedules.desk import ScheduleDesk
+from archived.schedules.failures import ScheduledJobFailures
+from archived.schedules.records import ScheduleRecords
+from archived.schedules.service import ScheduleService
 from archived.store.course_users import CourseUserStore
 from archived.store.database import Database
 from archived.store.jobs import JobStore
@@ -211,7 +216,10 @@ class Daemon:
         )
         self.engine = engine
         self.retention = ArchiveRetention(db=db, outbox=store.outbox, targets=targets, job_log=store)
-        self.events = await self._event_dispatcher(store, bus, [*connectors.consumers.values()])
+        schedule_records = ScheduleRecords(db, store.outbox)
+        self.events = await self._event_dispatcher(
+            store, bus, [*connectors.consumers.values(), ScheduledJobFailures(schedule_records)]
+        )
         overview = await self._overview(moodle_api, drivers, store, bus)
         connectors.use_course_overview(overview)
         resumed = await engine.start()
@@ -220,12 +228,15 @@ class Daemon:
         rpc.register(session_methods(identity=identity, bus=bus, host=rpc))
         transfers = await self._transfers()
         rpc.register(archive_methods(store=store, targets=targets, copies=engine.stages.copies, transfers=transfers))
+        schedules = ScheduleService(
+            records=schedule_records, index=overview, jobs=engine, store=store, policy=config.policy
+        )
         self.pending_copies = PendingCopySweep(engine.stages.copies.sweep, db=db)
         self._closers.append(self.pending_copies.close)
         rpc.register(
             daemon_methods(
                 identity=identity, store=store, engine=engine, connections=rpc, drivers=drivers, targets=targets,
-                moodle=overview, probes=TargetProbes(), render=self.render,
+                moodle=overview, probes=TargetProbes(), render=self.render, schedules=schedules,
             )
         )  # fmt: skip
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
@@ -241,6 +252,9 @@ class Daemon:
         rpc.register(audit_methods(audit=self.people.audit))
         if overview is not None:
             rpc.register(overview_methods(overview))
+        await schedules.start()
+        self._closers.append(schedules.close)
+        rpc.register(schedule_methods(desk=ScheduleDesk(schedules)))
         inherited = inherited_socket()
         self._owns_socket = inherited is None
         if inherited is not None:

@@ -23,4 +23,5 @@ def result_from_dict(data: dict[str, Any]) -> ActivityResult:
         moodle_site=data.get("moodle_site", ""),
         moodle_release=data.get("moodle_release", ""),
         fingerprint=data.get("fingerprint"),
+        last_modified=data.get("last_modified"),
     )

@@ -44,6 +44,21 @@ class JobSettings(DriverSettings):
         default_factory=list, description="Storage targets to write to (empty: every configured target)."
     )
 
+    backup_source: Literal["none", "latest_automated", "cli"] = Field(
+        "none",
+        description="Moodle backup (.mbz) put into the archive under backups/: none; latest_automated (the newest "
+        "backup Moodle keeps of the course or activity: automated backups, admin/cli/backup.php); cli (made by "
+        "[backups] cli_command, where archived runs on the Moodle host).",
+    )
+    backup_required: bool = Field(
+        False, description="A missing or too old backup fails the job (otherwise the archive is made without one)."
+    )
+    backup_max_age_hours: float = Field(
+        24.0,
+        ge=0,
+        description="How much older than the activity's last change a backup may be (0: made after it).",
+    )
+
     @field_validator("archive_name")
     @classmethod
     def _known_variables(cls, value: str) -> str:

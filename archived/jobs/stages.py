@@ -33,6 +33,7 @@ from archived.config import Config
 from archived.durable import sha256_of_file, write_atomic
 from archived.errors import ArchivedError, FatalError, IntegrityError
 from archived.interfaces.activity import ActivityDriver, ActivityResult, LogLevel
+from archived.jobs.backups import BackupFetcher, BackupRequest
 from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
 from archived.jobs.copy_catchup import CopyCatchUp
 from archived.jobs.copy_spool import CopySpool
@@ -105,7 +106,12 @@ class StageRunner:
         result = await driver.archive(ctx)
         if not isinstance(result, ActivityResult):
             raise FatalError(f"activity driver {job.driver} returned {type(result).__name__}, not an ActivityResult")
-        job_json = self._job_json(job, result)
+        fetcher = BackupFetcher(
+            moodle=driver.env.moodle, config=self.config.backups, log=lambda level, msg: self._log(job.id, level, msg)
+        )
+        request = BackupRequest(job.id, job.course_id, job.cmid, result.last_modified)
+        backup = await fetcher.fetch(JobSettings.model_validate(job.settings["job"]), request, payload)
+        job_json = self._job_json(job, result, backup)
         await asyncio.to_thread(write_atomic, payload / "job.json", job_json)
         await self._progress(job.id, 80.0, "hashing payload")
         await asyncio.to_thread(remove_partial_files, payload)  # temp files of writes that never finished
@@ -113,7 +119,7 @@ class StageRunner:
         await self._log(job.id, LogLevel.INFO, f"payload: {len(files)} files, {sum(f.size for f in files)} bytes")
         return {"payload": [f.to_dict() for f in files], "result": result_to_dict(result)}
 
-    def _job_json(self, job: JobRecord, result: ActivityResult) -> bytes:
+    def _job_json(self, job: JobRecord, result: ActivityResult, backup: dict[str, Any] | None = None) -> bytes:
         document = {
             "format": "archived-job/1",
             "job_id": job.id,
@@ -128,6 +134,7 @@ class StageRunner:
             "activity": result_to_dict(result)["activity"],
             "users": result_to_dict(result)["users"],
             "summary": result.summary,
+            "backup": backup,  # the Moodle backup (.mbz) under data/backups/, or why there is none
             "software": f"archived {__version__}",
         }
         # json.dumps escapes control characters but leaves a lone surrogate in place, which UTF-8 cannot encode.

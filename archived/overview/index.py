@@ -29,6 +29,7 @@ from archived.errors import ArchivedError, FatalError, RecoverableError
 from archived.events.bus import Event, EventBus
 from archived.interfaces.activity import ActivityDriver
 from archived.moodle.api import MoodleApi
+from archived.moodle.models import ModuleDate
 from archived.store.jobs import JobStore
 from archived.store.records import iso
 
@@ -110,6 +111,7 @@ class ActivityEntry:
     badge: str = "never"  # archived | changed | never | unsupported | not_ready
     fingerprint: str | None = None
     last_archive: dict[str, Any] | None = None
+    closes_at: float | None = None  # Unix time a quiz closes or an assignment is due (course contents' dates)
 
 
 @dataclass
@@ -424,6 +426,7 @@ class CourseIndex:
                         supported=driver is not None,
                         badge="never" if driver else "unsupported",
                         reason=None if driver else f"no archiving driver for {module.modname}",
+                        closes_at=_closes_at(module.dates),
                     )
                 )
         if course is not None:
@@ -476,6 +479,14 @@ class CourseIndex:
                 activity.badge = "changed"
             else:
                 activity.badge = "archived"
+
+
+CLOSING_DATES = ("timeclose", "duedate")  # a quiz's close, an assignment's due date
+
+
+def _closes_at(dates: list[ModuleDate]) -> float | None:
+    """When the activity closes, from the dates Moodle shows for it (None if it has no such date)."""
+    return next((float(d.timestamp) for d in dates if d.dataid in CLOSING_DATES and d.timestamp), None)
 
 
 def _event(course_count: int) -> Event:

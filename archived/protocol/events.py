@@ -21,6 +21,10 @@ later.
 | storage read task created / completed / failed | `storage.read.*` | reserved |
 | connector transmission completed / failed | `connector.transmission.*` | reserved |
 | course overview refreshed | `courses.refreshed` | no |
+| a schedule ran (what it selected and skipped, how many runs it caught up) | `schedule.run` | yes |
+| a schedule selected nothing for `policy.idle_days` | `schedule.idle` | yes |
+| a job a schedule created failed | `schedule.job_failed` | yes |
+| a mandatory policy rule is broken (a daily reminder per activity) | `policy.reminder` | yes |
 
 A payload's `VERSION` changes when a field is removed or changes meaning (adding a field does not); the version
 travels with every event (`version` in the notification and in the outbox row).
@@ -62,6 +66,10 @@ class EventKind(StrEnum):
     CONNECTOR_TRANSMISSION_COMPLETED = "connector.transmission.completed"
     CONNECTOR_TRANSMISSION_FAILED = "connector.transmission.failed"
     COURSES_REFRESHED = "courses.refreshed"
+    SCHEDULE_RUN = "schedule.run"
+    SCHEDULE_IDLE = "schedule.idle"
+    SCHEDULE_JOB_FAILED = "schedule.job_failed"
+    POLICY_REMINDER = "policy.reminder"
 
 
 # Named in the catalogue, not emitted yet: nothing reads archives back or transmits to connectors today.
@@ -227,6 +235,54 @@ class CoursesRefreshed(EventPayload):
     courses: int
 
 
+class ScheduleRan(EventPayload):
+    """A schedule ran: how many activities it selected and skipped, and the jobs it created."""
+
+    KIND = EventKind.SCHEDULE_RUN
+
+    schedule: str
+    run_id: int
+    trigger: str  # cron | missed | run-now | dry-run
+    dry_run: bool
+    missed: int = 0
+    selected: int
+    skipped: int
+    job_ids: list[str]
+    error: str = ""
+
+
+class ScheduleIdle(EventPayload):
+    """A schedule has selected nothing since `since` (reported once until it selects something again)."""
+
+    KIND = EventKind.SCHEDULE_IDLE
+
+    schedule: str
+    since: UtcTime
+    days: float
+
+
+class ScheduleJobFailed(JobEvent):
+    """A job that a schedule created failed (its summary names the error and, as initiator, the schedule)."""
+
+    KIND = EventKind.SCHEDULE_JOB_FAILED
+
+    schedule: str
+
+
+class PolicyReminder(EventPayload):
+    """An activity a mandatory policy rule says must be archived by `due_at` is not (or changed since)."""
+
+    KIND = EventKind.POLICY_REMINDER
+
+    rule: str
+    course_id: int
+    cmid: int
+    name: str
+    type: str
+    due_at: UtcTime
+    badge: str
+
+
 EVENT_MODELS: Mapping[EventKind, type[EventPayload]] = {
     model.KIND: model
     for model in (
@@ -245,6 +301,10 @@ EVENT_MODELS: Mapping[EventKind, type[EventPayload]] = {
         StorageWriteCompleted,
         StorageWriteFailed,
         CoursesRefreshed,
+        ScheduleRan,
+        ScheduleIdle,
+        ScheduleJobFailed,
+        PolicyReminder,
     )
 }
 DURABLE_KINDS = frozenset(kind for kind, model in EVENT_MODELS.items() if model.DURABLE)

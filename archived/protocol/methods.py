@@ -63,6 +63,19 @@ from archived.protocol.retention import (
     TombstonePage,
     TombstonesParams,
 )
+from archived.protocol.schedules import (
+    EditScheduleParams,
+    EnableParams,
+    PolicyReport,
+    RunPage,
+    RunParams,
+    RunsParams,
+    ScheduleList,
+    ScheduleParams,
+    ScheduleRef,
+    ScheduleRun,
+    ScheduleView,
+)
 from archived.protocol.session import (
     HelloParams,
     HelloResult,
@@ -190,6 +203,20 @@ ARCHIVES_RETIMESTAMP = MethodSpec(
 AUDIT_LIST = MethodSpec(
     "audit.list", AuditParams, AuditPage, "who looked up or exported whose data, who deleted early", mutating=True
 )
+SCHEDULES_LIST = MethodSpec("schedules.list", NoParams, ScheduleList, "schedules with their next and last run")
+SCHEDULES_RUNS = MethodSpec("schedules.runs", RunsParams, RunPage, "a schedule's runs: what each selected and skipped")
+SCHEDULES_ADD = MethodSpec("schedules.add", ScheduleParams, ScheduleView, "a new schedule", mutating=True)
+SCHEDULES_EDIT = MethodSpec(
+    "schedules.edit", EditScheduleParams, ScheduleView, "change a schedule's cron, time zone or rule", mutating=True
+)
+SCHEDULES_ENABLE = MethodSpec(
+    "schedules.enable", EnableParams, ScheduleView, "turn a schedule on or off", mutating=True
+)
+SCHEDULES_REMOVE = MethodSpec("schedules.remove", ScheduleRef, ScheduleList, "delete a schedule", mutating=True)
+SCHEDULES_RUN = MethodSpec(
+    "schedules.run", RunParams, ScheduleRun, "run a schedule now, or dry-run it (creates no job)", mutating=True
+)
+POLICY_REPORT = MethodSpec("policy.report", NoParams, PolicyReport, "activities that break a mandatory policy rule")
 
 METHODS: tuple[MethodSpec[Any, Any], ...] = (
     HELLO,
@@ -227,4 +254,12 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     PEOPLE_EXPORT,
     ARCHIVES_RETIMESTAMP,
     AUDIT_LIST,
+    SCHEDULES_LIST,
+    SCHEDULES_RUNS,
+    SCHEDULES_ADD,
+    SCHEDULES_EDIT,
+    SCHEDULES_ENABLE,
+    SCHEDULES_REMOVE,
+    SCHEDULES_RUN,
+    POLICY_REPORT,
 )

@@ -60,6 +60,12 @@ class MoodleReachability(Protocol):
     def moodle_status(self) -> Mapping[str, Any]: ...
 
 
+class NextRuns(Protocol):
+    """The daemon's schedules and when each runs next."""
+
+    async def next_runs(self) -> list[wire.ScheduledRun]: ...
+
+
 async def daemon_status(
     _: NoParams,
     *,
@@ -71,6 +77,7 @@ async def daemon_status(
     targets: Mapping[str, StorageTarget],
     moodle: MoodleReachability | None,
     render: RenderCounters | None = None,
+    schedules: NextRuns | None = None,
 ) -> wire.DaemonStatus:
     """Version, uptime, job counts, drivers and targets, Moodle, the store's health and the socket's connections."""
     now = time.time()
@@ -91,6 +98,7 @@ async def daemon_status(
         connection_limits=wire.ConnectionLimits.model_validate(connections.limits.to_dict()),
         store=wire.StoreHealth.model_validate(store.health()),
         render=wire.RenderStatus.model_validate(render.status().to_dict()) if render is not None else None,
+        schedules=await schedules.next_runs() if schedules is not None else None,
     )
 
 
@@ -127,11 +135,12 @@ def daemon_methods(
     moodle: MoodleReachability | None,
     probes: TargetProbes,
     render: RenderCounters | None = None,
+    schedules: NextRuns | None = None,
 ) -> list[Method[Any, Any]]:
     """`daemon.status` and `storage.status`, bound to the parts of the running daemon they report on."""
     status = partial(
         daemon_status, identity=identity, store=store, engine=engine, connections=connections, drivers=drivers,
-        targets=targets, moodle=moodle, render=render,
+        targets=targets, moodle=moodle, render=render, schedules=schedules,
     )  # fmt: skip
     return [
         method(DAEMON_STATUS, status),

@@ -25,6 +25,7 @@ from archived_tui.keymap import GLOBAL_BINDINGS, known_binding_ids
 from archived_tui.link import RECONNECT_DELAYS, DaemonConnection, DaemonLink
 from archived_tui.palette import LiteralSystemCommands
 from archived_tui.safe_text import visible
+from archived_tui.schedules_screen import SchedulesScreen
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.screens.courses import CoursesScreen
 from archived_tui.screens.dashboard import DashboardScreen
@@ -46,6 +47,7 @@ SCREENS = {
     "jobs": JobsScreen,
     "storage": StorageScreen,
     "people": PeopleScreen,
+    "schedules": SchedulesScreen,
 }
 
 

@@ -10,6 +10,8 @@ import hashlib
 import re
 from urllib.parse import unquote
 
+from archived.simulator.data.backups import AREAS as BACKUP_AREAS
+from archived.simulator.data.backups import DOWNLOAD_CAPABILITY
 from archived.simulator.data.documents import asset
 from archived.simulator.data.world import World
 from archived.simulator.endpoints.responses import EPOCH, NO_CACHE, ajax_error, cors_headers
@@ -20,6 +22,7 @@ from archived.simulator.site import Site
 from archived.simulator.storedfile import StoredFile
 
 PREFIX = "/webservice/pluginfile.php"
+BACKUP_COMPONENT = "backup"
 # File areas that have no item id in their URLs.
 _NO_ITEMID = {
     ("mod_quiz", "intro"),
@@ -29,6 +32,7 @@ _NO_ITEMID = {
     ("course", "summary"),
     ("coursecat", "description"),
     ("mod_quiz", "feedback"),
+    *((BACKUP_COMPONENT, area) for area in BACKUP_AREAS),
 }
 _ATTACHMENT_COMPONENTS = {"assignsubmission_file", "assignfeedback_file"}
 
@@ -142,7 +146,7 @@ def handle_pluginfile(site: Site, request: HttpRequest) -> HttpResponse:
     if not relativepath and isinstance(variables.get("file"), str):
         relativepath = variables["file"]
     stored = resolve(world, relativepath) if relativepath else None
-    if stored is None:
+    if stored is None or (stored.component == BACKUP_COMPONENT and not world.has_capability(DOWNLOAD_CAPABILITY)):
         return ajax_error(profile, "filenotfound", message_for("filenotfound"), status=404)
     content = stored.content
     disposition = "attachment" if stored.component in _ATTACHMENT_COMPONENTS else "inline"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from archived.simulator.data.backups import LISTED_WITH_ITEMID as BACKUP_AREAS_LISTED_WITH_ITEMID
+from archived.simulator.data.backups import may_list as may_list_backups
 from archived.simulator.data.world import (
     CONTEXT_COURSE,
     CONTEXT_COURSECAT,
@@ -136,7 +138,8 @@ def get_files(call: Call, params: dict[str, Any]) -> dict[str, Any]:
                     }
                 )
         return {"parents": parents, "files": files}
-    if not manage:
+    backups = component == "backup"  # the backup areas have capabilities of their own (`data.backups`)
+    if not (may_list_backups(world, filearea) if backups else manage):
         return {"parents": [], "files": []}
     parents = [_node(info) for info in chain]
     files = []
@@ -147,9 +150,10 @@ def get_files(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             continue
         if params["modified"] and stored.timemodified < params["modified"]:
             continue
+        itemid = "" if backups and filearea not in BACKUP_AREAS_LISTED_WITH_ITEMID else f"/{stored.itemid}"
         url = (
-            f"{call.wwwroot}/pluginfile.php/{stored.contextid}/{stored.component}/{stored.filearea}/"
-            f"{stored.itemid}{quote(stored.filepath)}{quote(stored.filename)}"
+            f"{call.wwwroot}/pluginfile.php/{stored.contextid}/{stored.component}/{stored.filearea}"
+            f"{itemid}{quote(stored.filepath)}{quote(stored.filename)}"
         )
         files.append(
             {

@@ -136,6 +136,12 @@ async def list_attempts(api: MoodleApi, quiz_id: int, students: list[Student]) -
     return sorted(found, key=lambda pair: pair[1].id)
 
 
+def quiz_last_modified(quiz: Quiz, attempts: list[tuple[Student, AttemptRef]]) -> int:
+    """Unix time of the quiz's last change: its own or its newest real attempt's, whichever is later."""
+    newest = max((a.timemodified or a.timefinish or a.timestart or 0 for _, a in attempts), default=0)
+    return max(quiz.timemodified or 0, newest)
+
+
 def quiz_fingerprint(quiz: Quiz, attempts: list[tuple[Student, AttemptRef]]) -> str:
     """SHA-256 over the quiz's and its newest real attempt's modification times (the anchor's formula)."""
     newest = max((a.timemodified or a.timefinish or a.timestart or 0 for _, a in attempts), default=0)
