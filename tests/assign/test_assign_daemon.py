@@ -232,3 +232,23 @@ def test_a_download_that_does_not_match_its_etag_fails_the_job_and_a_retry_resum
     verify(archive)
     kept = next(p for p in data.rglob("trapez.py"))
     assert kept.read_bytes() == script.content
+
+
+def test_optional_functions_are_used_when_the_token_has_them(daemon, simulator, tmp_path):
+    optional = ["mod_assign_get_user_flags", "mod_assign_get_user_mappings"]
+    functions = simulator.world.service.functions
+    functions.extend(optional)
+    try:
+        detail = asyncio.run(run_job(daemon, JOURNAL))
+    finally:
+        for name in optional:
+            functions.remove(name)
+    assert detail["job"]["state"] == "completed", detail["log"][-5:]
+    archive, data = unpacked(daemon, detail, tmp_path)
+    verify(archive)
+    missing = json.loads((data / "job.json").read_text())["summary"]["completeness"]["missing_optional_functions"]
+    assert missing == ["gradereport_user_get_grade_items"]
+    flags = json.loads((data / "moodle" / "mod_assign_get_user_flags.json").read_text())
+    assert flags["assignments"][0]["userflags"]
+    mappings = json.loads((data / "moodle" / "mod_assign_get_user_mappings.json").read_text())
+    assert {m["userid"] for m in mappings["assignments"][0]["mappings"]} >= set(showcase_students(simulator)[:3])

@@ -6,12 +6,12 @@ call gets `accessexception`; a name in neither table gets `invalidrecord` (`exte
 
 from __future__ import annotations
 
-from archived.simulator.functions import assign, course, files, quiz, users, webservice
+from archived.simulator.functions import assign, assign_flags, course, files, quiz, users, webservice
 from archived.simulator.functions.base import ExternalFunction
 
 FUNCTIONS: dict[str, ExternalFunction] = {
     function.name: function
-    for module in (webservice, course, users, quiz, assign, files)
+    for module in (webservice, course, users, quiz, assign, assign_flags, files)
     for function in module.FUNCTIONS
 }
 
