@@ -121,7 +121,11 @@ JOBS_CANCEL = MethodSpec("jobs.cancel", JobRef, JobResult, "cancel a job", mutat
 JOBS_RETRY = MethodSpec("jobs.retry", JobRef, JobResult, "retry a failed/canceled job", mutating=True)
 JOBS_DELETE = MethodSpec("jobs.delete", DeleteParams, DeleteResult, "delete a job's archives", mutating=True)
 JOBS_RETRY_MATCHING = MethodSpec(
-    "jobs.retry_matching", BulkParams, BulkResult, "retry every failed/canceled job the filter matches", mutating=True
+    "jobs.retry_matching",
+    BulkParams,
+    BulkResult,
+    "retry every failed, canceled or timed-out job the filter matches",
+    mutating=True,
 )
 JOBS_CANCEL_MATCHING = MethodSpec(
     "jobs.cancel_matching", BulkParams, BulkResult, "cancel every active job the filter matches", mutating=True
