@@ -92,3 +92,9 @@ def test_team_members_see_the_team_submission_and_previous_attempts_come_newest_
     status = call(showcase, client, "mod_assign_get_submission_status", assignid=assign, userid=second).json()
     assert [a["attemptnumber"] for a in status["previousattempts"]] == [0]
     assert status["previousattempts"][0]["grade"]["grade"] == "40.00000"
+
+
+def test_blind_marking_hides_identities_from_the_participant_list(showcase, client) -> None:
+    assign, student = journal(showcase)
+    listed = call(showcase, client, "mod_assign_list_participants", assignid=assign, groupid=0, filter="").json()
+    assert student in [p["id"] for p in listed] and not any("username" in p or "email" in p for p in listed)

@@ -701,7 +701,7 @@ def list_participants(call: Call, params: dict[str, Any]) -> list[dict[str, Any]
             continue
         submission = submissions.get(user.id)
         status = submission.status if submission else ""
-        if params["onlyids"]:
+        if params["onlyids"] or assign.blindmarking:  # blind marking: identities are not looked up
             entry: dict[str, Any] = {"id": user.id, "fullname": user.fullname}
         else:
             entry = user_details(call, user)
