@@ -171,22 +171,9 @@ class AssignDriver(ActivityDriver):
             )
         await asyncio.to_thread(write_submissions_csv, ctx.payload_dir / "submissions.csv", records)
         included = {r.userid: IncludedUser(r.userid, r.username, r.firstname, r.lastname, r.idnumber) for r in records}
-        completeness = {
-            "complete": not unreachable,
-            "users_checked": len(facts.people),
-            "participants_archived": len(records) - len(unreachable),
-            "unreachable_users": [
-                {"userid": uid, "name": facts.people[uid].shown, "reason": "Moodle refused the submission status"}
-                for uid in unreachable
-            ],
-            "etags_checked": run.etags_checked,
-            "missing_optional_functions": facts.missing_functions,
-            "not_deliverable": [
-                "annotation objects", "grade and submission history", "overrides", "plagiarism reports",
-                "rubric fillings and submission comments (core_grading_*, core_comment_get_comments)",
-            ],
-        }  # fmt: skip
-        completeness["statement"] = _statement(completeness)
+        completeness = _completeness(run, unreachable, len(records) - len(unreachable))
+        for line in completeness["statement"]:
+            await ctx.log(LogLevel.WARNING if unreachable else LogLevel.INFO, f"completeness: {line}")
         return ActivityResult(
             course=CourseRef(run.course.id, run.course.shortname, run.course.fullname, run.course.categoryid),
             activity=ActivityRef(ctx.cmid, "assign", assignment.id, assignment.name),
@@ -199,9 +186,7 @@ class AssignDriver(ActivityDriver):
             },
             moodle_site=site.siteurl,
             moodle_release=site.release or "",
-            fingerprint=assign_fingerprint(
-                assignment, [s for s in facts.submissions.values()], list(facts.grades.values())
-            ),
+            fingerprint=assign_fingerprint(assignment, list(facts.submissions.values()), list(facts.grades.values())),
         )
 
     async def _description(self, run: AssignRun) -> None:
@@ -239,8 +224,9 @@ class AssignDriver(ActivityDriver):
                 for _ in range(min(run.settings.fetch_concurrency, max(1, len(userids)))):
                     group.create_task(runner())
         except BaseExceptionGroup as failed:
-            first = failed.exceptions[0]
-            raise first from None
+            # The participant's own error, not a runner cancelled because of it.
+            errors = sorted(failed.exceptions, key=lambda error: isinstance(error, asyncio.CancelledError))
+            raise errors[0] from None
         return [records[k] for k in sorted(records)]
 
 
@@ -250,7 +236,7 @@ def _has_content(facts: AssignFacts, userid: int) -> bool:
     if status is None:
         return False
     last = status.lastattempt
-    submission = last.teamsubmission or last.submission if last is not None else None
+    submission = (last.teamsubmission or last.submission) if last is not None else None
     if submission is not None and submission.status not in ("new", ""):
         return True
     feedback = status.feedback
@@ -436,6 +422,39 @@ def _unreachable_record(facts: AssignFacts, person: Person) -> ParticipantRecord
         gradefordisplay="", grader=grade.grader if grade is not None else None,
         timegraded=(grade.timemodified or 0) if grade is not None else 0, path="", sha256="",
     )  # fmt: skip
+
+
+# What an assignment archive cannot hold with core web services (docs/assignments.md).
+NOT_DELIVERABLE = (
+    "annotation objects (only the flattened annotated PDF)",
+    "grade and submission history",
+    "overrides",
+    "plagiarism reports",
+    "rubric fillings and submission comments (core_grading_*, core_comment_get_comments)",
+)
+
+
+def _completeness(run: AssignRun, unreachable: list[int], archived: int) -> dict[str, Any]:
+    """summary.completeness of job.json: who was checked, who could not be reached (by name), what was verified."""
+    facts = run.facts
+    completeness: dict[str, Any] = {
+        "complete": not unreachable,
+        "users_checked": len(facts.people),
+        "participants_archived": archived,
+        "unreachable_users": [
+            {
+                "userid": uid,
+                "name": facts.people[uid].shown,
+                "reason": f"Moodle refused the submission status ({facts.unreachable[uid]})",
+            }
+            for uid in unreachable
+        ],
+        "etags_checked": run.etags_checked,
+        "missing_optional_functions": facts.missing_functions,
+        "not_deliverable": list(NOT_DELIVERABLE),
+    }
+    completeness["statement"] = _statement(completeness)
+    return completeness
 
 
 def _statement(completeness: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from archived.interfaces.activity import CourseUsers, IncludedUser
 from archived.moodle.api import MoodleApi, parse_answer
-from archived.moodle.errors import NoPermissionError
+from archived.moodle.errors import MoodleError
 from archived.moodle.models import (
     AssignGrade,
     Assignment,
@@ -35,6 +35,9 @@ OPTIONAL_FUNCTIONS = (
 # The exact stored text: no filters, `@@PLUGINFILE@@` left as it is (contract §5 on text fields).
 RAW_TEXT = {"moodlewssettingraw": 1, "moodlewssettingfileurl": 0}
 STATUS_RUNNERS = 4
+# Moodle's answers for a user whose status it will not give: enrolment removed (`nopermission`), or the account
+# deleted, suspended or incomplete since (`core_user::require_active_user`).
+UNREACHABLE_CODES = frozenset({"nopermission", "userdeleted", "suspended", "usernotfullysetup", "invaliduser"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ class AssignFacts:
     grades: dict[int, AssignGrade]
     raw_texts: dict[int, str]  # submission id → the exact stored online text
     statuses: dict[int, SubmissionStatus]  # user id → their submission status
-    unreachable: list[int]  # users Moodle refused the status of
+    unreachable: dict[int, str]  # users Moodle refused the status of → its error code
     optional: dict[str, Any] = field(default_factory=dict)  # function → its answer, when the token has it
     missing_functions: list[str] = field(default_factory=list)
 
@@ -156,7 +159,7 @@ async def read_assignment(
     # Only students (and who holds a grade or submission) have a status worth asking for: teachers are enrolled
     # too, but Moodle answers their status like a student's; they are asked and dropped when they have nothing.
     statuses: dict[int, SubmissionStatus] = {}
-    unreachable: list[int] = []
+    unreachable: dict[int, str] = {}
     queue = sorted(people)
 
     async def runner() -> None:
@@ -164,8 +167,10 @@ async def read_assignment(
             userid = queue.pop(0)
             try:
                 statuses[userid] = await api.submission_status(assignment.id, userid)
-            except NoPermissionError:
-                unreachable.append(userid)
+            except MoodleError as exc:
+                if exc.errorcode not in UNREACHABLE_CODES:
+                    raise
+                unreachable[userid] = exc.errorcode
 
     await asyncio.gather(*(runner() for _ in range(STATUS_RUNNERS)))
     by_key = {(-s.groupid if not s.userid else s.userid): s for s in submissions}
@@ -176,7 +181,7 @@ async def read_assignment(
         grades=grades,
         raw_texts={s.id: onlinetext(s) or "" for s in raw},
         statuses=statuses,
-        unreachable=sorted(unreachable),
+        unreachable=dict(sorted(unreachable.items())),
         optional=optional,
         missing_functions=missing,
     )
