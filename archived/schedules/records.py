@@ -121,6 +121,21 @@ class ScheduleRecords:
             if cursor.rowcount == 0:
                 raise _not_found(record.name)
 
+    async def mark_ran(self, name: str, *, next_run_at: float | None, selected_at: float | None) -> None:
+        """After a run: its next cron time (None: unchanged) and when it last selected something (None: unchanged).
+        Only these columns, so an edit made while the run read Moodle stays."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE schedules SET next_run_at = COALESCE(?, next_run_at), "
+                "last_selected_at = COALESCE(?, last_selected_at) WHERE name = ?",
+                (next_run_at, selected_at, name),
+            )
+
+    async def mark_idle_reported(self, name: str, at: float) -> None:
+        """The schedule was reported as selecting nothing for too long."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE schedules SET idle_reported_at = ? WHERE name = ?", (at, name))
+
     async def remove(self, name: str) -> None:
         """Delete a schedule; its runs stay as the record of what it did."""
         async with self.db.transaction() as conn:

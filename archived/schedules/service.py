@@ -213,11 +213,11 @@ class ScheduleService:
             run.error = str(exc)
             log.warning("schedule %s: run failed: %s", record.name, exc)
         run.finished_at = self.clock()
+        following = None
         if trigger in (RunTrigger.CRON, RunTrigger.MISSED):
-            record.next_run_at = next_time(cron_trigger(record.cron, record.timezone), run.finished_at)
-        if run.selected and not dry_run:
-            record.last_selected_at = run.finished_at
-        await self.records.save(record)
+            following = next_time(cron_trigger(record.cron, record.timezone), run.finished_at)
+        selected_at = run.finished_at if run.selected and not dry_run else None
+        await self.records.mark_ran(record.name, next_run_at=following, selected_at=selected_at)
         await self.records.record_run(run, lambda run_id: [_ran(run, run_id)])
         log.info("schedule %s (%s): %s", record.name, trigger.value, outcome_text(run))
         return run
@@ -265,8 +265,7 @@ class ScheduleService:
                 continue
             event = ScheduleIdle(schedule=record.name, since=wire_time(since), days=round((now - since) / DAY, 1))
             await self.records.record_events([event])
-            record.idle_reported_at = now
-            await self.records.save(record)
+            await self.records.mark_idle_reported(record.name, now)
             reported.append(record.name)
         return reported
 

@@ -92,3 +92,18 @@ async def test_schedules_through_the_daemon_and_the_cli(daemon_factory, tmp_path
         shown = cli(daemon, "schedules", "runs", "nightly", "--details")
         assert shown.returncode == ExitCode.OK, shown.stderr
         assert "(missed)" in shown.stdout and selected["job_id"] in shown.stdout
+
+
+async def test_policy_report_through_the_daemon_and_the_cli(daemon_factory, tmp_path: Path) -> None:
+    with MoodleSimulator(seed=1, release="4.5") as sim:
+        with sim.world.lock:
+            sim.world.quizzes[1].timeclose = int(time.time() - 3 * 86400)  # course 2's exam closed three days ago
+        rule = '\n[[policy.mandatory]]\ncategory = 3\ntype = "quiz"\nwithin_days = 2\n'
+        daemon = daemon_factory(**moodle_overrides(tmp_path, sim), **{"workers.render_processes": 1}, extra=rule)
+        done = cli(daemon, "policy", "report")
+        assert done.returncode == ExitCode.FAILURE, done.stderr
+        assert "every quiz in category 3 archived within 2 days of closing" in done.stdout
+        assert "Final exam Mathematics I" in done.stdout and "never" in done.stdout
+        report = json.loads(cli(daemon, "policy", "report", "--json").stdout)
+        [breach] = report["breaches"]
+        assert (breach["course_id"], breach["cmid"]) == (2, 2)
