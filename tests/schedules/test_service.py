@@ -174,3 +174,23 @@ async def test_a_failed_scheduled_job_becomes_a_schedule_event(site: Site) -> No
     await ScheduledJobFailures(records).deliver(events)
     [event] = await site.events("schedule.job_failed")
     assert event["schedule"] == "nightly" and event["job"]["id"] == "job-schedule"
+
+
+async def test_apscheduler_keeps_the_stores_next_run_of_each_enabled_schedule(site: Site) -> None:
+    service = site.service()
+    service.clock = time.time  # APScheduler keeps real time
+    await service.start()
+    try:
+        assert service._scheduler is not None
+        record = await service.add(NIGHTLY)
+        job = service._scheduler.get_job("nightly")
+        assert job is not None and job.next_run_time.timestamp() == record.next_run_at
+        await service.enable("nightly", False)
+        assert service._scheduler.get_job("nightly") is None
+        await service.enable("nightly", True)
+        assert service._scheduler.get_job("nightly") is not None
+        await service.remove("nightly")
+        assert service._scheduler.get_job("nightly") is None
+        assert [r.name for r in await service.records.all()] == []
+    finally:
+        await service.close()
