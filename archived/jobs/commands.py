@@ -216,8 +216,9 @@ class JobCommands:
             run_seconds=0.0,
             finished_at=None,
             progress_text="queued for retry",
+            # In the transition's transaction: a bulk retry of thousands of jobs writes one transaction per job.
+            logs=[(LogLevel.INFO.value, self.recorder.redact(f"retry requested by {by}"))],
         )
-        await self.recorder.log(job_id, LogLevel.INFO, f"retry requested by {by}")
         self.runner.spawn(job_id)
         return await self.get_job(job_id)
 

@@ -206,11 +206,12 @@ class JobStore:
         *,
         reason: str = "",
         checkpoint: tuple[str, dict[str, Any]] | None = None,
+        logs: Sequence[tuple[str, str]] = (),
         **fields: Any,
     ) -> JobRecord:
         """Move a job from `expected` to `target` and update `fields`, atomically with its timeline entry,
-        its outbox events (`archived.protocol.events.transition_events`) and (optionally) a stage checkpoint.
-        Raises `StaleStateError` if the job moved."""
+        its outbox events (`archived.protocol.events.transition_events`), (optionally) a stage checkpoint and
+        log lines (`(level, message)`, already redacted). Raises `StaleStateError` if the job moved."""
         job = await self.get(job_id)
         if job.state is not expected:
             raise StaleStateError(f"job {job_id} is {job.state}, expected {expected}")
@@ -241,6 +242,8 @@ class JobStore:
                 await self._put_checkpoint(conn, job_id, checkpoint[0], checkpoint[1], now)
             for event in events:
                 await self.outbox.record(conn, event, job_id=job_id)
+            for level, message in logs:
+                await self._insert_log(conn, job_id, level, message, now)
         return updated
 
     async def add_timeline_note(self, job_id: str, reason: str) -> JobRecord:
