@@ -93,6 +93,16 @@ async def test_schedules_through_the_daemon_and_the_cli(daemon_factory, tmp_path
         assert shown.returncode == ExitCode.OK, shown.stderr
         assert "(missed)" in shown.stdout and selected["job_id"] in shown.stdout
 
+        # Options given to edit replace those parts of the rule; the rest stays.
+        edited = cli_json(daemon, "schedules", "edit", "nightly", "--max-jobs", "3", "--no-changed-only")
+        assert edited["rule"] == {**listed["rule"], "max_jobs": 3, "changed_only": False}
+        assert cli_json(daemon, "schedules", "disable", "nightly")["next_run_at"] is None
+        assert cli_json(daemon, "schedules", "enable", "nightly")["next_run_at"] is not None
+        assert cli(daemon, "schedules", "remove", "nightly").returncode == ExitCode.OK
+        assert cli_json(daemon, "schedules", "list")["schedules"] == []
+        assert cli(daemon, "schedules", "run-now", "nightly").returncode == ExitCode.NOT_FOUND
+        assert len(cli_json(daemon, "schedules", "runs", "nightly")["runs"]) == 2  # its runs stay readable
+
 
 async def test_policy_report_through_the_daemon_and_the_cli(daemon_factory, tmp_path: Path) -> None:
     with MoodleSimulator(seed=1, release="4.5") as sim:
