@@ -4,6 +4,7 @@ the daemon's counts and skips are printed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pty
@@ -98,6 +99,34 @@ async def test_delete_and_cancel_by_filter(daemon) -> None:
         canceled = run("jobs", "cancel", "--activity", "11", "--yes", socket=daemon.socket)
         assert canceled.returncode == 0 and "canceled 1 of 1 matching job(s)" in canceled.stdout
         assert (await wait_for_state(client, slow, TERMINAL))["state"] == "canceled"
+
+
+async def test_more_matches_than_confirmed_is_refused(daemon) -> None:
+    """A job that fails while the operator reads the count is not retried unseen: the daemon refuses, exit 6."""
+    failed, _ = await failed_and_completed(daemon, failed=1, completed=0)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS / "plugins"), str(REPO)]))
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "archived", "--socket", str(daemon.socket), "jobs", "retry", "--state", "failed"],
+            stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert process.stdout is not None
+        shown = ""
+        while "[y/N]" not in shown:  # the count is shown and the question asked
+            chunk = await asyncio.to_thread(process.stdout.read, 1)
+            assert chunk, shown
+            shown += chunk
+        assert "1 job(s) match state failed" in shown
+        another, _ = await failed_and_completed(daemon, failed=1, completed=0)
+        os.write(controller, b"y\n")
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert process.returncode == 6, out + err
+    assert "now matches 2 jobs, more than the 1 you were shown; nothing was done" in err
+    assert states(daemon, failed + another) == ["failed", "failed"]
 
 
 def test_a_job_id_or_a_filter_is_needed_not_both(daemon) -> None:
