@@ -359,7 +359,7 @@ async def _render(run: AssignRun, report: ReportBuilder, pdf: str, task: str, wh
         await run.warn(f"{task}: {warning}")
     options = RenderOptions(
         pdf_variant=run.settings.pdf_variant,
-        page_size=run.settings.paper_size,
+        page_size=run.settings.paper_format.css_size,
         identifier=hashlib.sha256(f"{run.ctx.job_id}:{task}".encode()).hexdigest()[:32],
         title=f"{run.assignment.name} — {who}",
         author=who,

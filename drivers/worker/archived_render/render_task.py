@@ -28,6 +28,42 @@ class PdfVariant(StrEnum):
     PDFA_3U = "pdf/a-3u"
 
 
+class PaperFormat(StrEnum):
+    """Paper formats for the PDF reports."""
+
+    A0 = "A0"
+    A1 = "A1"
+    A2 = "A2"
+    A3 = "A3"
+    A4 = "A4"
+    A5 = "A5"
+    A6 = "A6"
+    LETTER = "Letter"
+    LEGAL = "Legal"
+    TABLOID = "Tabloid"
+    LEDGER = "Ledger"
+
+    @property
+    def css_size(self) -> str:
+        """The CSS `size` of the page (portrait; Ledger is Tabloid turned)."""
+        return _SIZES[self]
+
+
+_SIZES = {
+    PaperFormat.A0: "841mm 1189mm",
+    PaperFormat.A1: "594mm 841mm",
+    PaperFormat.A2: "420mm 594mm",
+    PaperFormat.A3: "297mm 420mm",
+    PaperFormat.A4: "210mm 297mm",
+    PaperFormat.A5: "148mm 210mm",
+    PaperFormat.A6: "105mm 148mm",
+    PaperFormat.LETTER: "8.5in 11in",
+    PaperFormat.LEGAL: "8.5in 14in",
+    PaperFormat.TABLOID: "11in 17in",
+    PaperFormat.LEDGER: "17in 11in",
+}
+
+
 @dataclass(frozen=True)
 class Resource:
     """One file the HTML refers to (image, font, stylesheet), handed to the worker from memory."""

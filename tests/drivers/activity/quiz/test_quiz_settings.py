@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from archived.archive.names import render_name, render_path, time_variables
-from archived_quiz.settings import PaperFormat, QuizSettings
+from archived_quiz.settings import QuizSettings
+from archived_render.render_task import PaperFormat
 
 
 def test_defaults_and_patterns() -> None:
