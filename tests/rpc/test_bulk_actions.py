@@ -75,6 +75,7 @@ async def test_retry_matching_acts_on_the_failed_skips_the_rest_and_refuses_more
         assert "matches 4 jobs" in err.value.message
         assert [(await client.call("jobs.get", {"job_id": j}))["job"]["state"] for j in failed] == ["failed"] * 3
 
+        await client.call("events.subscribe", {"kinds": ["job.state"]})
         result = await client.call("jobs.retry_matching", {"cmid": 8, "expected": 4})
         assert result["matched"] == 4 and result["acted"] == 3 and result["job_ids"] == failed
         assert result["skipped"] == [
@@ -84,6 +85,16 @@ async def test_retry_matching_acts_on_the_failed_skips_the_rest_and_refuses_more
             assert any(line.startswith("retry requested by operator:") for line in await log_lines(client, job_id))
             timeline = (await client.call("jobs.get", {"job_id": job_id}))["timeline"]
             assert any(step["to"] == "queued" and "retry requested" in step["reason"] for step in timeline)
+        # Each retried job's `job.state` event (failed → queued) reaches subscribers.
+        queued: list[str] = []
+        async for event in client.events():
+            data = event["data"]
+            if event["kind"] == "job.state" and data["from"] == "failed" and data["to"] == "queued":
+                queued.append(event["job_id"])
+            if len(queued) >= 3:
+                break
+        assert sorted(queued) == sorted(failed)
+
         # Fewer matches than expected is fine (jobs may have moved on): it acts on what matches.
         await ended(client, failed)
         again = await client.call("jobs.retry_matching", {"states": ["failed"], "expected": 10})
