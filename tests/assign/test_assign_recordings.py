@@ -98,3 +98,18 @@ def test_blind_marking_hides_identities_from_the_participant_list(showcase, clie
     assign, student = journal(showcase)
     listed = call(showcase, client, "mod_assign_list_participants", assignid=assign, groupid=0, filter="").json()
     assert student in [p["id"] for p in listed] and not any("username" in p or "email" in p for p in listed)
+
+
+def test_files_of_a_removed_enrolment_answer_404(showcase, client) -> None:
+    world = showcase.world
+    assign, _ = journal(showcase)
+    departed = max(g for g in world.assign_grades[assign])
+    stored = world.submissions[assign][departed].files[0]
+    url = (f"{showcase.url}/webservice/pluginfile.php/{stored.contextid}/{stored.component}/{stored.filearea}/"
+           f"{stored.itemid}/{stored.filename}?token={showcase.token}")  # fmt: skip
+    assert client.get(url).status_code == 404
+    kept = world.submissions[assign][min(u for u in world.submissions[assign] if u > 0)].files[0]
+    assert (
+        client.get(url.replace(f"/{stored.itemid}/{stored.filename}", f"/{kept.itemid}/{kept.filename}")).status_code
+        == 200
+    )

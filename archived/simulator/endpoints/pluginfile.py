@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from archived.simulator.data.backups import AREAS as BACKUP_AREAS
 from archived.simulator.data.backups import DOWNLOAD_CAPABILITY
 from archived.simulator.data.documents import asset
-from archived.simulator.data.world import World
+from archived.simulator.data.world import CONTEXT_MODULE, World
 from archived.simulator.endpoints.responses import EPOCH, NO_CACHE, ajax_error, cors_headers
 from archived.simulator.exceptions import message_for
 from archived.simulator.exchange import HttpRequest, HttpResponse, http_date
@@ -124,6 +124,17 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
+def _owner_departed(world: World, stored: StoredFile) -> bool:
+    """A submitted file of a user no longer enrolled in the course: `can_view_submission` fails, Moodle sends 404."""
+    if not stored.component.startswith("assignsubmission_") or stored.userid is None:
+        return False
+    with world.lock:
+        context = world.contexts.get(stored.contextid)
+        in_module = context is not None and context.level == CONTEXT_MODULE
+        module = world.modules.get(context.instanceid) if in_module and context is not None else None
+        return module is not None and stored.userid not in world.enrolments.get(module.course, {})
+
+
 def handle_pluginfile(site: Site, request: HttpRequest) -> HttpResponse:
     """Serve one download."""
     profile, world = site.profile, site.world
@@ -146,7 +157,11 @@ def handle_pluginfile(site: Site, request: HttpRequest) -> HttpResponse:
     if not relativepath and isinstance(variables.get("file"), str):
         relativepath = variables["file"]
     stored = resolve(world, relativepath) if relativepath else None
-    if stored is None or (stored.component == BACKUP_COMPONENT and not world.has_capability(DOWNLOAD_CAPABILITY)):
+    if (
+        stored is None
+        or (stored.component == BACKUP_COMPONENT and not world.has_capability(DOWNLOAD_CAPABILITY))
+        or _owner_departed(world, stored)
+    ):
         return ajax_error(profile, "filenotfound", message_for("filenotfound"), status=404)
     content = stored.content
     disposition = "attachment" if stored.component in _ATTACHMENT_COMPONENTS else "inline"
