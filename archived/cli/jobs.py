@@ -1,13 +1,17 @@
-"""`archived jobs …`: create, list (filter, search, sort), show, logs, watch, cancel, retry, delete — one job by
+"""`archived jobs …`: create, list (filter, search, sort), show, logs, watch, cancel, retry, delete, attach — one job by
 id, or every job a filter matches after confirming the count."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
@@ -30,6 +34,7 @@ from archived.cli.exit_codes import ExitCode
 from archived.cli.moments import moment
 from archived.cli.safe_text import data
 from archived.protocol import methods as rpc
+from archived.protocol.attachments import AttachParams, AttachWriteParams
 from archived.protocol.errors import ErrorCode, RpcError
 from archived.protocol.jobs import (
     LOG_LEVELS,
@@ -128,7 +133,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     delete.add_argument("--force", action="store_true", help="also delete archives still under retention")
     delete.set_defaults(func=cmd_delete, action="delete")
 
-    for parser in (create, listing, show, logs, watch, delete, *[sub.choices["cancel"], sub.choices["retry"]]):
+    attach = sub.add_parser(
+        "attach", help="add files (seating plans, signed protocols) to a job before it is packed: data/operator/"
+    )
+    attach.add_argument("job_id", help="job id or a unique prefix (≥ 4 characters)")
+    attach.add_argument("files", nargs="+", metavar="FILE", help="files to add (read as you, sent over the socket)")
+    attach.add_argument("--note", default="", help="what the files are; kept with them in the archive")
+    attach.set_defaults(func=cmd_attach)
+
+    for parser in (create, listing, show, logs, watch, delete, attach, *[sub.choices["cancel"], sub.choices["retry"]]):
         parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -491,6 +504,52 @@ def cmd_delete(args: argparse.Namespace) -> int:
         return ExitCode.OK
 
     return with_client(args, action)
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    """`jobs attach`: send each file over the socket in chunks; the daemon checks it and adds it to the job."""
+    paths = [Path(name) for name in args.files]
+    for path in paths:
+        if not path.is_file():
+            return fail(f"{path}: not a readable file", ExitCode.USAGE)
+
+    async def action(client: RpcClient) -> int:
+        added = []
+        for path in paths:
+            size, sha256 = await asyncio.to_thread(_size_and_sha256, path)
+            params = request_params(AttachParams, job_id=args.job_id, name=path.name, size=size, sha256=sha256,
+                                    note=args.note)  # fmt: skip
+            upload = await client.request(rpc.JOBS_ATTACH, params)
+            file = upload.file
+            with path.open("rb") as handle:
+                offset = 0
+                while file is None:
+                    chunk = await asyncio.to_thread(handle.read, upload.chunk_bytes)
+                    if not chunk:
+                        return fail(f"{path}: the file shrank while it was sent; nothing was added")
+                    encoded = base64.b64encode(chunk).decode("ascii")
+                    params_write = AttachWriteParams(upload_id=upload.upload_id, offset=offset, data=encoded)
+                    written = await client.request(rpc.JOBS_ATTACH_WRITE, params_write)
+                    offset, file = written.received, written.file
+            added.append(file)
+            if not args.json:
+                console.print(Text.assemble("added ", data(file.path), f" ({human_bytes(file.size)}) to job ",
+                                            data(file.job_id)))  # fmt: skip
+        if args.json:
+            print_json({"files": [file.model_dump(mode="json") for file in added]})
+        return ExitCode.OK
+
+    return with_client(args, action)
+
+
+def _size_and_sha256(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
 
 
 _DONE = {"retry": "retried", "cancel": "canceled", "delete": "deleted the archives of"}

@@ -38,6 +38,7 @@ from archived.jobs.context import PARTIAL_CHECKPOINT, StageContext
 from archived.jobs.copy_catchup import CopyCatchUp
 from archived.jobs.copy_spool import CopySpool
 from archived.jobs.copy_writer import write_copy
+from archived.jobs.operator_files import OperatorFiles
 from archived.jobs.recorder import JobRecorder
 from archived.jobs.results import result_from_dict, result_to_dict
 from archived.jobs.settings import JobSettings
@@ -74,6 +75,8 @@ class StageRunner:
         self.timestamper = timestamper
         self._progress = recorder.progress
         self._log = recorder.log
+        # Files operators add before packing (`archived jobs attach`), sealed into the payload by post-processing.
+        self.operator_files = OperatorFiles(config.work_dir)
         # Copies optional targets missed: recorded here, made later by the daemon's housekeeping.
         self.copies = CopyCatchUp(
             store=store, targets=targets, recorder=recorder, retry=config.retry,
@@ -145,6 +148,8 @@ class StageRunner:
         checkpoints = await self.store.checkpoints(job.id)
         activity = checkpoints[S.ACTIVITY_ARCHIVING.value]
         payload = [PayloadFile.from_dict(item) for item in activity["payload"]]
+        # From here on the job takes no more operator files; those added are packed under data/operator/.
+        payload += await self.operator_files.seal(job.id, self.work_dir(job.id) / "payload")
         result = result_from_dict(activity["result"])
         job_settings = JobSettings.model_validate(job.settings["job"])
         created = datetime.fromtimestamp(job.created_at, UTC)

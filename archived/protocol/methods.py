@@ -16,6 +16,7 @@ from archived.protocol.archives import (
     ListArchivesParams,
     ReadArchiveParams,
 )
+from archived.protocol.attachments import AttachParams, AttachUpload, AttachWriteParams, AttachWriteResult
 from archived.protocol.audit import AuditPage, AuditParams
 from archived.protocol.base import NoParams
 from archived.protocol.connectors import (
@@ -120,6 +121,16 @@ JOBS_LOGS = MethodSpec("jobs.logs", LogsParams, LogPage, "a page of a job's log"
 JOBS_CANCEL = MethodSpec("jobs.cancel", JobRef, JobResult, "cancel a job", mutating=True)
 JOBS_RETRY = MethodSpec("jobs.retry", JobRef, JobResult, "retry a failed/canceled job", mutating=True)
 JOBS_DELETE = MethodSpec("jobs.delete", DeleteParams, DeleteResult, "delete a job's archives", mutating=True)
+JOBS_ATTACH = MethodSpec(
+    "jobs.attach",
+    AttachParams,
+    AttachUpload,
+    "add a file to a job before it is packed (bytes: jobs.attach_write)",
+    mutating=True,
+)
+JOBS_ATTACH_WRITE = MethodSpec(
+    "jobs.attach_write", AttachWriteParams, AttachWriteResult, "a chunk of a file for jobs.attach", mutating=True
+)
 JOBS_RETRY_MATCHING = MethodSpec(
     "jobs.retry_matching",
     BulkParams,
@@ -232,6 +243,8 @@ METHODS: tuple[MethodSpec[Any, Any], ...] = (
     JOBS_CANCEL,
     JOBS_RETRY,
     JOBS_DELETE,
+    JOBS_ATTACH,
+    JOBS_ATTACH_WRITE,
     JOBS_RETRY_MATCHING,
     JOBS_CANCEL_MATCHING,
     JOBS_DELETE_MATCHING,
