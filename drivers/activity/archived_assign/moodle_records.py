@@ -35,6 +35,8 @@ OPTIONAL_FUNCTIONS = (
 # The exact stored text: no filters, `@@PLUGINFILE@@` left as it is (contract §5 on text fields).
 RAW_TEXT = {"moodlewssettingraw": 1, "moodlewssettingfileurl": 0}
 STATUS_RUNNERS = 4
+# The user fields an assignment job uses (Moodle adds id and fullname): a fraction of a full record to parse.
+USER_FIELDS = ("id", "username", "firstname", "lastname", "fullname", "idnumber")
 # Moodle's answers for a user whose status it will not give: enrolment removed (`nopermission`), or the account
 # deleted, suspended or incomplete since (`core_user::require_active_user`).
 UNREACHABLE_CODES = frozenset({"nopermission", "userdeleted", "suspended", "usernotfullysetup", "invaliduser"})
@@ -121,7 +123,7 @@ async def read_assignment(
     """
     site = await api.site_info()
     # Without `onlyactive`: suspended and expired enrolments are listed too.
-    enrolled = await api.enrolled_users(course_id)
+    enrolled = await api.enrolled_users(course_id, userfields=USER_FIELDS)
     participants = await api.list_participants(assignment.id, includeenrolments=False)
     submissions = latest(await api.submissions([assignment.id]), assignment.id)
     function = "mod_assign_get_submissions"
