@@ -35,7 +35,6 @@ from archived.events.consumer import EventConsumer
 from archived.events.dispatcher import EventDispatcher
 from archived.interfaces.activity import ActivityDriver, DriverEnvironment
 from archived.jobs.engine import Engine
-from archived.jobs.operator_files import OperatorFiles
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
 from archived.moodle.api import MoodleApi
 from archived.moodle.factory import build_moodle_api
@@ -243,7 +242,7 @@ class Daemon:
             )
         )  # fmt: skip
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
-        rpc.register(attach_methods(jobs=engine, uploads=await self._uploads(engine.stages.operator_files)))
+        rpc.register(attach_methods(uploads=await self._uploads(engine)))
         rpc.register(driver_methods(drivers=drivers, catalogue=engine))
         rpc.register(connector_methods(connectors=connectors))
         rpc.register(retention_methods(retention=self.retention, jobs=engine))
@@ -316,9 +315,9 @@ class Daemon:
         reader = ArchiveReader(store=store, targets=targets, folder=self.config.work_dir / "people")
         return PeopleRequests(db=db, reader=reader, indexer=PeopleIndexer(db=db, reader=reader))
 
-    async def _uploads(self, files: OperatorFiles) -> Uploads:
+    async def _uploads(self, engine: Engine) -> Uploads:
         """Files operators send for their jobs (`jobs.attach`), received in a folder of the daemon's own."""
-        uploads = Uploads(self.config.daemon.state_dir / "uploads", files)
+        uploads = Uploads(self.config.daemon.state_dir / "uploads", engine.stages.operator_files, engine)
         await uploads.start()
         self._closers.append(uploads.close)
         return uploads

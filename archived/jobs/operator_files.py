@@ -2,8 +2,9 @@
 until the post-processing stage seals them into the payload under `data/operator/`, with `operator-files.json`
 saying who added each file, when and why.
 
-Adding and sealing take the same per-job lock, and sealing leaves a mark: a file is either in the archive or its
-adding was refused, never accepted and then lost. The work folder outlives the activity stage's retries (which
+Adding and sealing take the same lock, and sealing leaves a mark (in the work folder, and in memory for when the
+job's cleanup has removed that folder): a file is either in the archive or its adding was refused, never accepted
+and then lost. The work folder outlives the activity stage's retries (which
 start the payload afresh), so files added while the activity was archived stay.
 """
 
@@ -14,7 +15,6 @@ import json
 import os
 import shutil
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,16 +62,17 @@ class OperatorFiles:
 
     def __init__(self, work_dir: Path) -> None:
         self.work_dir = work_dir
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._lock = asyncio.Lock()  # adding is rare and quick: one lock for every job
+        self._sealed: set[str] = set()
 
     def _folder(self, job_id: str) -> Path:
         return self.work_dir / job_id / _KEPT
 
     async def add(self, job_id: str, source: Path, *, name: str, note: str, by: Initiator) -> OperatorFileRecord:
         """Move `source` (a complete, checked upload) into the job's operator files; refused once sealed."""
-        async with self._locks[job_id]:
+        async with self._lock:
             folder = self._folder(job_id)
-            if await asyncio.to_thread((folder / _SEALED).exists):
+            if job_id in self._sealed or await asyncio.to_thread((folder / _SEALED).exists):
                 raise AttachRefused(f"job {job_id} is being packed or was packed: it takes no more files")
             records = await asyncio.to_thread(_read_index, folder)
             safe = _unique(sanitise_segment(name), {r.name.casefold() for r in records})
@@ -88,18 +89,13 @@ class OperatorFiles:
     async def seal(self, job_id: str, payload_dir: Path) -> list[PayloadFile]:
         """Take no more files for the job, copy those added into `payload_dir/operator/` with their index, and
         return them as payload files (none: nothing is written)."""
-        async with self._locks[job_id]:
+        async with self._lock:
+            self._sealed.add(job_id)
             folder = self._folder(job_id)
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread((folder / _SEALED).touch)
             records = await asyncio.to_thread(_read_index, folder)
             return await asyncio.to_thread(_copy_into, folder, records, payload_dir)
-
-    def forget(self, job_id: str) -> None:
-        """Drop the job's lock (its work folder is removed by the job's cleanup)."""
-        lock = self._locks.get(job_id)
-        if lock is not None and not lock.locked():
-            del self._locks[job_id]
 
 
 def _iso(ts: float) -> str:

@@ -66,9 +66,12 @@ class Uploads:
     """The open uploads: one per connection (a new `jobs.attach` drops the previous one), each ending with its last
     chunk, when its connection closed, or after `ATTACH_IDLE_SECONDS` without a chunk."""
 
-    def __init__(self, folder: Path, files: OperatorFiles, *, idle_seconds: float = ATTACH_IDLE_SECONDS) -> None:
+    def __init__(
+        self, folder: Path, files: OperatorFiles, jobs: JobLookup, *, idle_seconds: float = ATTACH_IDLE_SECONDS
+    ) -> None:
         self.folder = folder
         self.files = files
+        self.jobs = jobs
         self.idle_seconds = idle_seconds
         self._open: dict[str, Upload] = {}
 
@@ -134,6 +137,7 @@ class Uploads:
                     f"{upload.name}: the bytes received have SHA-256 {upload.digest.hexdigest()}, not the "
                     f"{upload.sha256} announced; nothing was added",
                 )
+            await require_open(self.jobs, upload.job_id)  # it may have moved on while the bytes came
             try:
                 return await self.files.add(upload.job_id, upload.path, name=upload.name, note=upload.note,
                                             by=upload.by)  # fmt: skip
@@ -172,9 +176,8 @@ def operator_file(job_id: str, record: OperatorFileRecord) -> OperatorFile:
     )  # fmt: skip
 
 
-async def jobs_attach(params: AttachParams, call: Call, *, jobs: JobLookup, uploads: Uploads) -> AttachUpload:
-    """Open an upload of one file for a job that has not begun packing."""
-    job_id = await jobs.resolve_job_id(params.job_id)
+async def require_open(jobs: JobLookup, job_id: str) -> None:
+    """Refuse a job that has begun packing (or ended)."""
     job = await jobs.get_job(job_id)
     if job.state not in OPEN_STATES:
         raise RpcError(
@@ -182,6 +185,12 @@ async def jobs_attach(params: AttachParams, call: Call, *, jobs: JobLookup, uplo
             f"job {job_id} is {job.state.value}: files can be added only before it is packed (queued or archiving "
             "its activity)",
         )
+
+
+async def jobs_attach(params: AttachParams, call: Call, *, jobs: JobLookup, uploads: Uploads) -> AttachUpload:
+    """Open an upload of one file for a job that has not begun packing."""
+    job_id = await jobs.resolve_job_id(params.job_id)
+    await require_open(jobs, job_id)
     upload = uploads.open(call.connection, params, job_id, call.initiator)
     if params.size == 0:
         record = await uploads.finish(upload)
@@ -201,9 +210,9 @@ async def jobs_attach_write(params: AttachWriteParams, call: Call, *, uploads: U
     return AttachWriteResult(received=upload.received, file=file)
 
 
-def attach_methods(*, jobs: JobLookup, uploads: Uploads) -> list[Method[Any, Any]]:
-    """The `jobs.attach*` methods, bound to the engine (job states) and the open uploads."""
+def attach_methods(*, uploads: Uploads) -> list[Method[Any, Any]]:
+    """The `jobs.attach*` methods, bound to the open uploads (and through them the engine's job states)."""
     return [
-        method_with_call(JOBS_ATTACH, partial(jobs_attach, jobs=jobs, uploads=uploads)),
+        method_with_call(JOBS_ATTACH, partial(jobs_attach, jobs=uploads.jobs, uploads=uploads)),
         method_with_call(JOBS_ATTACH_WRITE, partial(jobs_attach_write, uploads=uploads)),
     ]
