@@ -148,9 +148,9 @@ class JobStore:
         self.pages: VersionedCache[SummaryListing] = VersionedCache()  # `jobs.list` answers until the next write
         self._reading: dict[tuple[int, Hashable], asyncio.Future[SummaryListing]] = {}
 
-    def close(self) -> None:
-        """Close the connection the store's job-finding reads use."""
-        self.reader.close()
+    async def close(self) -> None:
+        """Close the connections the store's job-finding reads use (once the read in flight, if any, ended)."""
+        await asyncio.to_thread(self.reader.close)
 
     # -- jobs ---------------------------------------------------------------------------------------------
 

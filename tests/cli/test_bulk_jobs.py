@@ -141,7 +141,7 @@ def test_a_job_id_or_a_filter_is_needed_not_both(daemon) -> None:
 async def test_bulk_actions_need_an_operator(daemon_factory) -> None:
     operators = daemon_factory()
     failed, _ = await failed_and_completed(operators, failed=1, completed=0)
-    operators.kill()
+    assert operators.terminate() == 0
     readers = daemon_factory(**{"access.operator_users": [], "access.allow_daemon_user": False})  # the same store
     for action in ("retry", "delete", "cancel"):
         denied = run("jobs", action, "--activity", "8", "--yes", socket=readers.socket)

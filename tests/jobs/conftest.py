@@ -60,6 +60,7 @@ class EngineHarness:
         """Stop the runners at once, then the dispatcher, then close the store (like a daemon stopped hard)."""
         await self.engine.stop_hard()
         await self.events.stop(flush_seconds=0)
+        await self.store.close()
         await self.store.db.close()
 
     def runs(self, job_id: str) -> list[str]:

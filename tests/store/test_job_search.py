@@ -28,7 +28,7 @@ async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
     db = await Database.open(tmp_path / "archived.sqlite3")
     store = JobStore(db)
     yield store
-    store.close()
+    await store.close()
     await db.close()
 
 
