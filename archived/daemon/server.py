@@ -46,6 +46,7 @@ from archived.plugins import activity_drivers, storage_drivers
 from archived.retention.evidence import EvidenceRenewal
 from archived.retention.sweep import ArchiveRetention
 from archived.rpc.archive_methods import ArchiveTransfers, archive_methods
+from archived.rpc.attach_methods import Uploads, attach_methods
 from archived.rpc.audit_methods import audit_methods
 from archived.rpc.connector_methods import connector_methods
 from archived.rpc.daemon_methods import daemon_methods
@@ -180,6 +181,7 @@ class Daemon:
         self._closers.append(db.close)
         store = JobStore(db)
         self._closers.append(store.close)  # its read connections close before the store's own
+        self._closers.append(store.close)  # its read connections close before the store's own
         secrets: list[str] = []
         moodle_api = None
         if config.moodle is not None:
@@ -241,6 +243,7 @@ class Daemon:
             )
         )  # fmt: skip
         rpc.register(job_methods(commands=engine, store=store, activities=overview))
+        rpc.register(attach_methods(uploads=await self._uploads(engine)))
         rpc.register(driver_methods(drivers=drivers, catalogue=engine))
         rpc.register(connector_methods(connectors=connectors))
         rpc.register(retention_methods(retention=self.retention, jobs=engine))
@@ -312,6 +315,13 @@ class Daemon:
         """GDPR requests, reading verified copies of stored archives into the work folder."""
         reader = ArchiveReader(store=store, targets=targets, folder=self.config.work_dir / "people")
         return PeopleRequests(db=db, reader=reader, indexer=PeopleIndexer(db=db, reader=reader))
+
+    async def _uploads(self, engine: Engine) -> Uploads:
+        """Files operators send for their jobs (`jobs.attach`), received in a folder of the daemon's own."""
+        uploads = Uploads(self.config.daemon.state_dir / "uploads", engine.stages.operator_files, engine)
+        await uploads.start()
+        self._closers.append(uploads.close)
+        return uploads
 
     async def _transfers(self) -> ArchiveTransfers:
         """Where retrieved archives wait, verified, for their client to read them (emptied at start and stop)."""
