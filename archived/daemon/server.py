@@ -181,7 +181,6 @@ class Daemon:
         self._closers.append(db.close)
         store = JobStore(db)
         self._closers.append(store.close)  # its read connections close before the store's own
-        self._closers.append(store.close)  # its read connections close before the store's own
         secrets: list[str] = []
         moodle_api = None
         if config.moodle is not None:
