@@ -29,6 +29,7 @@ class AttemptView:
     gradefordisplay: str
     raw_text_path: str  # the exact stored online text, kept as a file in the archive ("" when none)
     files: StoredFiles
+    grader: str = ""  # who graded, as the archive names people ("" when Moodle hides the grader)
 
 
 def grade_setting(assignment: Assignment) -> str:
@@ -118,11 +119,11 @@ def _attempt(report: ReportBuilder, view: AttemptView, *, latest: bool) -> None:
     if grade is not None and grade.grade_value is not None:
         rows.append(("Grade (raw)", str(grade.grade)))
         if view.gradefordisplay:
-            rows.append(("Grade (gradebook)", _plain(view.gradefordisplay)))
-        rows.append(("Graded by", f"user {grade.grader}" if grade.grader and grade.grader > 0 else "hidden"))
+            rows.append(("Grade (gradebook)", plain_grade(view.gradefordisplay)))
+        rows.append(("Graded by", view.grader or "hidden"))
         rows.append(("Graded at", when(grade.timemodified)))
     elif view.gradefordisplay:
-        rows.append(("Grade (gradebook)", _plain(view.gradefordisplay)))
+        rows.append(("Grade (gradebook)", plain_grade(view.gradefordisplay)))
     else:
         rows.append(("Grade", "not graded"))
     box.append(summary_table(rows))
@@ -144,6 +145,6 @@ def _attempt(report: ReportBuilder, view: AttemptView, *, latest: bool) -> None:
             box.append(file_table(files))
 
 
-def _plain(text: str) -> str:
+def plain_grade(text: str) -> str:
     """Moodle's display grade without its HTML entities ('88.50&nbsp;/&nbsp;100.00' → '88.50 / 100.00')."""
     return text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")

@@ -31,8 +31,8 @@ from archived.interfaces.activity import (
     LogLevel,
 )
 from archived.moodle.api import MoodleApi
-from archived.moodle.models import Assignment, AssignPlugin, Course, ExternalFile
-from archived_assign.documents import AttemptView, StoredFiles, description_report, participant_report
+from archived.moodle.models import AssignGrade, Assignment, AssignPlugin, Course, ExternalFile, Submission
+from archived_assign.documents import AttemptView, StoredFiles, description_report, participant_report, plain_grade
 from archived_assign.errors import AssignNotFoundError, participant_failed
 from archived_assign.moodle_records import (
     AssignFacts,
@@ -266,8 +266,11 @@ async def _participant(run: AssignRun, person: Person) -> ParticipantRecord:
         stored = await _attempt_files(run, folder, number, earlier.submission, earlier.feedbackplugins)
         raw = raw_previous.get(earlier.submission.id) if earlier.submission is not None else None
         raw_path = await _keep_raw_text(run, folder, number, raw, files)
+        grader = _grader(run, earlier.grade)
         views.append(
-            AttemptView(number, earlier.submission, earlier.grade, earlier.feedbackplugins, "", raw_path, stored)
+            AttemptView(
+                number, earlier.submission, earlier.grade, earlier.feedbackplugins, "", raw_path, stored, grader
+            )
         )
         files.update({path: digest for entries in stored.values() for _, path, digest in entries})
     feedback = status.feedback
@@ -277,9 +280,9 @@ async def _participant(run: AssignRun, person: Person) -> ParticipantRecord:
     files.update({path: digest for entries in stored.values() for _, path, digest in entries})
     raw_text = run.facts.raw_texts.get(submission.id) if submission is not None and run.settings.keep_raw_text else None
     grade = feedback.grade if feedback is not None else None
-    display = feedback.gradefordisplay or "" if feedback is not None else ""
+    display = (feedback.gradefordisplay or "") if feedback is not None else ""
     raw_path = await _keep_raw_text(run, folder, number, raw_text, files)
-    views.append(AttemptView(number, submission, grade, plugins, display, raw_path, stored))
+    views.append(AttemptView(number, submission, grade, plugins, display, raw_path, stored, _grader(run, grade)))
     report = participant_report(run.course_name, run.assignment, person, status, views)
     sha256 = await _render(run, report, pdf, f"participant {person.id}", person.shown)
     return ParticipantRecord(
@@ -295,13 +298,21 @@ async def _participant(run: AssignRun, person: Person) -> ParticipantRecord:
         attempts=len(views),
         timemodified=(submission.timemodified or 0) if submission is not None else 0,
         grade=str(grade.grade) if grade is not None and grade.grade_value is not None else "",
-        gradefordisplay=display.replace("&nbsp;", " "),
+        gradefordisplay=plain_grade(display),
         grader=grade.grader if grade is not None else None,
         timegraded=(grade.timemodified or 0) if grade is not None else 0,
         path=pdf,
         sha256=sha256,
         files=files,
     )
+
+
+def _grader(run: AssignRun, grade: AssignGrade | None) -> str:
+    """Who graded, named like every person in the archive ('' when Moodle hides the grader: -1 or none)."""
+    if grade is None or not grade.grader or grade.grader < 0:
+        return ""
+    person = run.facts.people.get(grade.grader)
+    return person.shown if person is not None else f"user {grade.grader}"
 
 
 async def _keep_raw_text(run: AssignRun, folder: str, number: int, text: str | None, files: dict[str, str]) -> str:
@@ -316,7 +327,7 @@ async def _keep_raw_text(run: AssignRun, folder: str, number: int, text: str | N
 
 
 async def _attempt_files(
-    run: AssignRun, folder: str, number: int, submission: Any, feedback: list[AssignPlugin]
+    run: AssignRun, folder: str, number: int, submission: Submission | None, feedback: list[AssignPlugin]
 ) -> StoredFiles:
     """The submitted and feedback files of one attempt, by area, downloaded under `folder/attempt-N/`."""
     stored: StoredFiles = {}
