@@ -17,12 +17,14 @@ import pytest
 
 from archived.simulator.simulator import MoodleSimulator
 from tests.daemon.test_quiz_jobs import MIDTERM, csv_rows, job_detail, run_job, start_daemon, stored_archive
-from tests.support.simulator import archive_payload
+from tests.support.simulator import add_attempt, archive_payload
 
 pytestmark = pytest.mark.slow
 
 UNENROLLED = 4  # jose.nunez: attempt 12 of the midterm
 DELETED = 5  # attempt 13 of the midterm
+NEVER_SEEN = 11  # unenrolled before archived first looked at the course
+SWEPT = 16  # their attempt of the midterm, which only the attempt-id sweep finds
 
 
 def completeness_of(data: Path) -> dict:
@@ -84,3 +86,37 @@ async def test_attempts_of_a_student_no_longer_enrolled_are_archived_and_the_arc
 
     assert sim.request_count("mod_quiz_get_user_quiz_attempts") > 0  # 5.0's function, not the deprecated one
     assert sim.request_count("mod_quiz_get_user_attempts") == 0
+
+
+async def test_the_attempt_id_sweep_finds_an_attempt_of_a_user_never_seen(tmp_path_factory) -> None:
+    sim = MoodleSimulator(release="5.0")
+    add_attempt(sim, like=12, attempt_id=SWEPT, userid=NEVER_SEEN)
+    sim.world.unenrol(3, NEVER_SEEN)
+    with sim:
+        daemon = start_daemon(tmp_path_factory.mktemp("daemon-sweep"), sim)
+        try:
+            plain = await job_detail(daemon, await run_job(daemon, MIDTERM))
+            swept = await job_detail(
+                daemon, await run_job(daemon, MIDTERM, attempt_id_sweep=True, attempt_id_sweep_margin=3)
+            )
+        finally:
+            daemon.terminate()
+
+    assert plain["job"]["state"] == "completed", plain["job"]
+    data = archive_payload(stored_archive(daemon, plain), tmp_path_factory.mktemp("plain"))
+    assert sorted(csv_rows(data)) == [11, 12, 13]  # no listing asks about a user never seen
+    assert completeness_of(data)["attempt_id_sweep"] is None
+
+    assert swept["job"]["state"] == "completed", (swept["job"].get("error_message"), swept["log"][-5:])
+    archive = stored_archive(daemon, swept)
+    data = archive_payload(archive, tmp_path_factory.mktemp("swept"))
+    rows = csv_rows(data)
+    assert sorted(rows) == [11, 12, 13, SWEPT]
+    assert int(rows[SWEPT]["userid"]) == NEVER_SEEN
+    sweep = completeness_of(data)["attempt_id_sweep"]
+    # Known: 11-14 (14 was never started); probed 8-10 (the exam's attempts), 15 and 17 (none), 16 (found).
+    assert sweep["range"] == [8, 17]
+    assert (sweep["probed"], sweep["misses"], sweep["other_quizzes"], sweep["found"]) == (6, 2, 3, [SWEPT])
+    assert f"attempts found only by the sweep: {SWEPT}" in readme_of(archive)
+    reviews = [dict(r.params) for r in sim.stats.log() if r.function == "mod_quiz_get_attempt_review"]
+    assert any(str(p["attemptid"]) == "15" and str(p["page"]) == "0" for p in reviews)  # the first page only

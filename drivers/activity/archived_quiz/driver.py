@@ -30,7 +30,13 @@ from archived_quiz.attempt_paths import plan_attempt_paths
 from archived_quiz.attempt_pipeline import AttemptPipeline, QuizRun
 from archived_quiz.attempt_record import AttemptRecord, write_attempts_csv
 from archived_quiz.checkpoints import CheckpointBatcher, load_records
-from archived_quiz.completeness import Completeness, departed_students, list_departed_attempts
+from archived_quiz.completeness import (
+    Completeness,
+    departed_students,
+    list_departed_attempts,
+    seen_user,
+    sweep_attempt_ids,
+)
 from archived_quiz.errors import AttemptFailedError, QuizNotFoundError, attempt_failed
 from archived_quiz.moodle_records import (
     AttemptRef,
@@ -117,6 +123,16 @@ class QuizDriver(ActivityDriver):
         every_attempt = await list_attempts(api, quiz.id, students)
         departed_attempts, unreachable = await list_departed_attempts(api, quiz.id, departed)
         every_attempt = sorted(every_attempt + departed_attempts, key=lambda pair: pair[1].id)
+        sweep = None
+        if settings.attempt_id_sweep:
+            known = {attempt.id for _, attempt in every_attempt}
+            sweep = await sweep_attempt_ids(
+                api, quiz.id, known, margin=settings.attempt_id_sweep_margin, limit=settings.attempt_id_sweep_max
+            )
+            if sweep is not None and sweep.found:
+                every_attempt = sorted(every_attempt + sweep.found, key=lambda pair: pair[1].id)
+                if self.env.course_users is not None:  # asked about by name from now on
+                    await self.env.course_users.remember(ctx.course_id, [seen_user(s) for s, _ in sweep.found])
         attempts = [(s, a) for s, a in every_attempt if a.state in states]
         completeness = Completeness(
             listing_function=await api.attempts_function(),
@@ -126,6 +142,8 @@ class QuizDriver(ActivityDriver):
             unreachable=unreachable,
             attempts=every_attempt,
             archived_states=states,
+            sweep=sweep,
+            sweep_asked=settings.attempt_id_sweep,
         ).to_dict()
         for line in completeness["statement"]:
             await ctx.log(LogLevel.INFO if completeness["complete"] else LogLevel.WARNING, f"completeness: {line}")

@@ -78,6 +78,21 @@ class QuizSettings(DriverSettings):
         default_factory=lambda: [AttemptState.FINISHED],
         description="Attempt states to archive (finished, abandoned, inprogress, overdue, submitted).",
     )
+    attempt_id_sweep: bool = Field(
+        False,
+        description="Court-proof completeness: also probe every attempt id from the quiz's first to its last known "
+        "attempt (widened by attempt_id_sweep_margin) with mod_quiz_get_attempt_review, finding attempts of users "
+        "never seen in the course (one request per id).",
+    )
+    attempt_id_sweep_margin: int = Field(
+        50, ge=0, le=100_000, description="Attempt ids probed beyond the quiz's first and last known attempt."
+    )
+    attempt_id_sweep_max: int = Field(
+        5000,
+        ge=1,
+        le=1_000_000,
+        description="At most this many attempt ids probed per job; the archive names the ids left unchecked.",
+    )
     pdf_variant: PdfVariant = Field(
         PdfVariant.PDFA_2U, description="PDF/A flavour of the reports: pdf/a-2u or pdf/a-3u."
     )
