@@ -255,3 +255,28 @@ def test_optional_functions_are_used_when_the_token_has_them(daemon, simulator, 
     assert flags["assignments"][0]["userflags"]
     mappings = json.loads((data / "moodle" / "mod_assign_get_user_mappings.json").read_text())
     assert {m["userid"] for m in mappings["assignments"][0]["mappings"]} >= set(showcase_students(simulator)[:3])
+
+
+async def overview_of(daemon: DaemonProcess, course_id: int) -> None:
+    """Have the daemon's course overview fetched (it asks Moodle on its own at start and when looked at)."""
+    async with daemon.client() as client:
+        await client.call("courses.tree")  # waits for the first refresh
+        await client.call("courses.show", {"course_id": course_id})
+
+
+def test_requests_are_about_eight_plus_one_per_person_plus_one_per_file(daemon, simulator):
+    asyncio.run(overview_of(daemon, LAB["course_id"]))  # its requests are not the job's
+    before = len(simulator.stats.log())
+    detail = asyncio.run(run_job(daemon, LAB))
+    assert detail["job"]["state"] == "completed", detail["log"][-5:]
+    calls: dict[str, int] = {}
+    for record in simulator.stats.log()[before:]:
+        key = record.function or record.endpoint
+        calls[key] = calls.get(key, 0) + 1
+    people = len(simulator.world.enrolments[LAB["course_id"]])  # nobody else holds a grade or submission here
+    assert calls.pop("mod_assign_get_submission_status") == people
+    assert calls.pop("mod_assign_get_submissions") == 2  # formatted, and the texts exactly as stored
+    files = [f for f in simulator.world.files.values() if f.contextid == 27 and f.component.startswith("assign")]
+    assert calls.pop("pluginfile") == len(files)
+    assert all(count == 1 for count in calls.values()), calls  # site info, course, assignment, users, grades, …
+    assert len(calls) <= 8, calls
