@@ -148,3 +148,21 @@ async def test_the_cli_source_runs_the_configured_command(daemon, tmp_path) -> N
     assert (data / "backups" / name).read_bytes() == b"MBZ from the command line 2"
     backup = job_json(data)["backup"]
     assert backup["source"] == "cli" and backup["file"] == f"backups/{name}"
+
+
+async def test_a_backup_whose_bytes_do_not_match_the_etag_fails_the_job(daemon, simulator) -> None:
+    backup = add_backup(
+        simulator.world, area="course", filename="backup-moodle2-course-2-math1-cron.mbz",
+        content=b"PK\x03\x04 a backup cut in transit " * 500, timecreated=last_change(simulator, 1) + 60, courseid=2,
+    )  # fmt: skip
+    # Half the body with a matching Content-Length: only the ETag (the file's SHA-1) shows that bytes are missing.
+    simulator.faults.truncate(
+        endpoint="pluginfile", params={"path": f"/{backup.contextid}/backup/course/{backup.filename}"}
+    )
+    try:
+        detail = await job_detail(daemon, await run_job(daemon, EXAM, **LATEST, **NO_ATTEMPTS))
+    finally:
+        simulator.faults.clear()
+    assert detail["job"]["state"] == "failed", detail["job"]
+    assert detail["job"]["error_code"] == "integrity"
+    assert backup.filename in detail["job"]["error_message"] and "ETag" in detail["job"]["error_message"]
