@@ -15,6 +15,8 @@ This folder is a "bag" in the BagIt format (RFC 8493, version 1.0), a standard o
 for transferring and keeping digital content. It has:
   data/                  the archived content (reports as PDF/A, files, data/job.json with the details
                          of this archive: who and what is in it, when and how it was made)
+  data/backups/          if present: the Moodle backup (.mbz) of the course or activity, as Moodle made it
+  data/operator/         if present: files operators added (operator-files.json: who added each, when, why)
   bag-info.txt           facts about the archive (source, date, course, activity, retention)
   manifest-sha256.txt    a SHA-256 checksum of every file under data/
   manifest-sha512.txt    a SHA-512 checksum of every file under data/
