@@ -57,7 +57,9 @@ async def test_assignments_are_supported_archivable_and_change_detected(
             grades = world.assign_grades[assign.id]
             grade = next(iter(grades.values()))
             grade.timemodified = max(g.timemodified for g in grades.values()) + 60  # regraded now
+        before = simulator.stats.count("mod_assign_get_submissions")
         assert (await activities(client, SHOWCASE, refresh=True))[JOURNAL]["badge"] == "changed"
+        assert simulator.stats.count("mod_assign_get_submissions") == before + 1  # one listing for both assignments
 
         # Without a submission an assignment is not archivable yet, and the overview says why.
         project = next(a for a in world.assigns.values() if a.cmid == PROJECT)

@@ -109,16 +109,20 @@ class AssignDriver(ActivityDriver):
         api = self.moodle()
         listing = await api.assignments([course_id])
         by_cmid = {a.cmid: a for c in listing.courses for a in c.assignments}
+        wanted = [by_cmid[cmid] for cmid in cmids if cmid in by_cmid]
+        # One listing of submissions and one of grades for all of them (Moodle takes a list of assignments).
+        ids = [a.id for a in wanted]
+        submission_list = await api.submissions(ids) if ids else None
+        grade_list = await api.grades(ids) if ids else None
         statuses = []
         for cmid in cmids:
             assignment = by_cmid.get(cmid)
-            if assignment is None:
+            if assignment is None or submission_list is None or grade_list is None:
                 statuses.append(
                     ActivityStatus(cmid, "", False, "assignment not found or not visible to the service user")
                 )
                 continue
-            submissions = latest(await api.submissions([assignment.id]), assignment.id)
-            grade_list = await api.grades([assignment.id])
+            submissions = latest(submission_list, assignment.id)
             grades = [g for a in grade_list.assignments if a.assignmentid == assignment.id for g in a.grades]
             real = [s for s in submissions if s.status != "new"]
             reason = None if real else "no submissions yet"
