@@ -120,3 +120,23 @@ async def test_the_attempt_id_sweep_finds_an_attempt_of_a_user_never_seen(tmp_pa
     assert f"attempts found only by the sweep: {SWEPT}" in readme_of(archive)
     reviews = [dict(r.params) for r in sim.stats.log() if r.function == "mod_quiz_get_attempt_review"]
     assert any(str(p["attemptid"]) == "15" and str(p["page"]) == "0" for p in reviews)  # the first page only
+
+
+async def test_a_student_seen_at_an_overview_refresh_is_found_after_unenrolment(tmp_path_factory) -> None:
+    with MoodleSimulator() as sim:
+        daemon = start_daemon(tmp_path_factory.mktemp("daemon-overview"), sim)
+        try:
+            async with daemon.client() as client:
+                refreshed = await client.call("courses.refresh", {"course_id": 3, "force": True})
+                assert refreshed["refreshed"] is True
+            with sim.world.lock:
+                sim.world.unenrol(3, UNENROLLED)  # before any job of the course
+            detail = await job_detail(daemon, await run_job(daemon, MIDTERM))
+        finally:
+            daemon.terminate()
+    assert detail["job"]["state"] == "completed", detail["job"]
+    data = archive_payload(stored_archive(daemon, detail), tmp_path_factory.mktemp("overview"))
+    assert sorted(csv_rows(data)) == [11, 12, 13]
+    stated = completeness_of(data)
+    assert stated["listing"]["function"] == "mod_quiz_get_user_attempts"  # 4.5
+    assert stated["users_no_longer_enrolled_with_attempts"] == [UNENROLLED]
