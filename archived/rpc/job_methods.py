@@ -161,10 +161,9 @@ async def jobs_list(params: ListJobsParams, *, store: JobStore) -> WrittenJobPag
     """A page of the jobs that match the filter, in the requested order, with the number of all that match."""
     if params.cursor is not None and params.offset:
         raise RpcError(ErrorCode.INVALID_PARAMS, "cursor and offset: give one (cursor pages after a job, offset skips)")
-    criteria = JobFilter.model_construct(**{name: getattr(params, name) for name in _FILTER_FIELDS})
     try:
         listing = await store.list_summaries(
-            criteria,
+            _criteria(params),
             sort=SortOrder(params.sort, params.descending),
             limit=params.limit,
             offset=params.offset,
@@ -242,7 +241,8 @@ async def _refused_if_more(action: Awaitable[BulkOutcome]) -> BulkOutcome:
         raise RpcError(ErrorCode.MORE_MATCHES, str(exc), {"expected": exc.expected, "matched": exc.matched}) from None
 
 
-def _criteria(params: BulkParams) -> JobFilter:
+def _criteria(params: JobFilter) -> JobFilter:
+    """The filter part of a request's parameters (the key of its answers kept by the store)."""
     return JobFilter.model_construct(**{name: getattr(params, name) for name in _FILTER_FIELDS})
 
 
