@@ -205,6 +205,9 @@ class Daemon:
         secrets += connectors.secrets
         timestamper = client_from_config(config.timestamp)
         secrets += timestamper.secrets if timestamper else []
+        # Before the engine: deleting a job removes its stored copies the way retention does (tombstones, renewals,
+        # the audit trail for an early deletion).
+        self.retention = ArchiveRetention(db=db, outbox=store.outbox, targets=targets, job_log=store)
         engine = Engine(
             config=config,
             store=store,
@@ -215,9 +218,9 @@ class Daemon:
             secrets=secrets,
             moodle_site=config.moodle.url if config.moodle else "",
             timestamper=timestamper,
+            stored_copies=self.retention,
         )
         self.engine = engine
-        self.retention = ArchiveRetention(db=db, outbox=store.outbox, targets=targets, job_log=store)
         schedule_records = ScheduleRecords(db, store.outbox)
         self.events = await self._event_dispatcher(
             store, bus, [*connectors.consumers.values(), ScheduledJobFailures(schedule_records)]

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from archived.config import Config
 from archived.errors import ArchivedError, FatalError
@@ -71,6 +71,16 @@ def activity_driver(drivers: Mapping[str, ActivityDriver], name: str) -> Activit
         raise InvalidSetting(f"unknown activity driver {name!r} (installed: {known})") from None
 
 
+class StoredCopies(Protocol):
+    """Deletes a job's stored copies the way retention does (`archived.retention.sweep.ArchiveRetention`): with
+    their timestamp renewals, a tombstone for each, and an early deletion in the audit trail."""
+
+    async def delete_with_job(self, job_id: str, *, by: Initiator, reason: str) -> tuple[list[str], list[str]]:
+        """Delete every stored copy of the job's archives; returns those deleted ("target:location") and those
+        kept ("target: why")."""
+        ...
+
+
 class JobCommands:
     """What operators (through the socket) may do with jobs."""
 
@@ -85,8 +95,10 @@ class JobCommands:
         activity_drivers: Mapping[str, ActivityDriver],
         targets: Mapping[str, StorageTarget],
         presets: Mapping[str, Preset],
+        stored_copies: StoredCopies | None = None,
     ) -> None:
         self.config = config
+        self.stored_copies = stored_copies
         self.store = store
         self.recorder = recorder
         self.runner = runner
@@ -241,6 +253,8 @@ class JobCommands:
                 f"job {job_id}'s archive is retained until {until}; deleting it earlier needs force "
                 "(archived jobs delete --force)"
             )
+        if self.stored_copies is not None:
+            return await self._delete_with_tombstones(job_id, by=by)
         deleted = []
         for artifact in artifacts:
             for location in artifact.locations:
@@ -254,5 +268,21 @@ class JobCommands:
                 deleted.append(f"{location.target}:{location.location}")
         await asyncio.to_thread(shutil.rmtree, self.stages.work_dir(job_id), True)
         await self.store.mark_deleted(job_id, by=by, deleted=deleted)
+        await self.recorder.log(job_id, LogLevel.WARNING, f"deleted by {by}; removed {deleted or 'no stored copies'}")
+        return await self.get_job(job_id), deleted
+
+    async def _delete_with_tombstones(self, job_id: str, *, by: Initiator) -> tuple[JobRecord, list[str]]:
+        assert self.stored_copies is not None
+        deleted, kept = await self.stored_copies.delete_with_job(job_id, by=by, reason=f"deleted with its job by {by}")
+        if kept:
+            # Some copies are gone (each with its tombstone), others are not: the job stays, and says which.
+            message = f"job {job_id} is not deleted: {len(kept)} stored cop(ies) kept ({'; '.join(kept)})"
+            if deleted:
+                message += f"; deleted: {', '.join(deleted)}"
+            await self.recorder.log(job_id, LogLevel.WARNING, f"delete by {by}: {message}")
+            raise FatalError(message)
+        await asyncio.to_thread(shutil.rmtree, self.stages.work_dir(job_id), True)
+        if (await self.get_job(job_id)).deleted_at is None:  # no stored copy: nothing marked the job deleted yet
+            await self.store.mark_deleted(job_id, by=by, deleted=deleted)
         await self.recorder.log(job_id, LogLevel.WARNING, f"deleted by {by}; removed {deleted or 'no stored copies'}")
         return await self.get_job(job_id), deleted

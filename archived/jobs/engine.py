@@ -14,7 +14,15 @@ from archived.archive.timestamps import TimestampClient
 from archived.config import Config
 from archived.events.bus import EventBus
 from archived.interfaces.activity import ActivityDriver, DriverSettings
-from archived.jobs.commands import InvalidJobState, JobCommands, JobError, ShuttingDown, UnknownJob, activity_driver
+from archived.jobs.commands import (
+    InvalidJobState,
+    JobCommands,
+    JobError,
+    ShuttingDown,
+    StoredCopies,
+    UnknownJob,
+    activity_driver,
+)
 from archived.jobs.recorder import JobRecorder
 from archived.jobs.runner import JobRunner
 from archived.jobs.settings import Preset, SettingDescription
@@ -41,6 +49,7 @@ class Engine:
         secrets: list[str] | None = None,
         moodle_site: str = "",
         timestamper: TimestampClient | None = None,
+        stored_copies: StoredCopies | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -70,6 +79,7 @@ class Engine:
             activity_drivers=activity_drivers,
             targets=targets,
             presets=presets,
+            stored_copies=stored_copies,
         )
 
     # -- lifecycle ----------------------------------------------------------------------------------------

@@ -121,6 +121,18 @@ class ArchiveRetention:
         async with self._lock:
             return await self._delete_job(job_id, by=by, force=force, reason=reason, dry_run=dry_run)
 
+    async def delete_with_job(self, job_id: str, *, by: Initiator, reason: str) -> tuple[list[str], list[str]]:
+        """For `archived jobs delete`, which checked the retain-until date and `force` itself: every copy of the job's
+        archives deleted as retention deletes them (an archive still inside its retention audited as an early
+        deletion); returns the copies deleted ("target:location") and those kept ("target: why")."""
+        async with self._lock:
+            if not await held_archives(self.db, job_id=job_id):
+                return [], []
+            run = await self._delete_job(job_id, by=by, force=True, reason=reason, dry_run=False)
+        deleted = [f"{c.target}:{c.location}" for c in run.copies if c.outcome is CopyOutcome.DELETED]
+        kept = [f"{c.target}: {c.detail}" for c in run.copies if c.outcome is not CopyOutcome.DELETED]
+        return deleted, kept
+
     async def _delete_job(self, job_id: str, *, by: Initiator, force: bool, reason: str, dry_run: bool) -> RetentionRun:
         now = time.time()
         run = RetentionRun(now, dry_run)

@@ -191,3 +191,30 @@ async def test_the_daemon_sweeps_expired_archives_on_its_own(daemon_factory, tmp
     [(by,)] = rows(tmp_path, "SELECT by FROM tombstones WHERE job_id = ?", job_id)
     assert json.loads(by)["kind"] == "schedule"
     assert copies(tmp_path, job_id)["local"][1] is not None
+
+
+async def test_jobs_delete_removes_copies_as_retention_does(daemon_factory, s3: S3Server, tmp_path: Path) -> None:
+    """`archived jobs delete --force` leaves a tombstone per copy and audits the early deletion; a WORM copy it
+    cannot remove keeps the job (not marked deleted) and is named."""
+    worm, plain = s3.bucket(object_lock=True), s3.bucket(object_lock=True)
+    daemon = daemon_factory(extra=s3_targets(tmp_path, s3, worm, plain))
+    async with daemon.client() as client:
+        open_job = await job_on(client, ["local", "plain"], 7)
+        locked_job = await job_on(client, ["local", "worm"], 8)
+    before = copies(tmp_path, open_job)
+
+    deleted = run("jobs", "delete", open_job[:8], "--force", "--yes", socket=daemon.socket)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert not (tmp_path / "archive" / before["local"][0]).exists()
+    assert before["plain"][0] not in s3.keys(plain)
+    stones = rows(tmp_path, "SELECT target, location, forced, reason FROM tombstones WHERE job_id = ?", open_job)
+    assert {(s[0], s[1], s[2]) for s in stones} == {("local", before["local"][0], 1), ("plain", before["plain"][0], 1)}
+    assert all("deleted with its job" in s[3] for s in stones)
+    [(action, outcome)] = rows(tmp_path, "SELECT action, outcome FROM audit_log WHERE subject LIKE ?", f"%{open_job}%")
+    assert action == "retention.delete_early" and outcome == "ok"
+    assert rows(tmp_path, "SELECT deleted_at IS NOT NULL FROM jobs WHERE id = ?", open_job) == [(1,)]
+
+    refused = run("jobs", "delete", locked_job[:8], "--force", "--yes", socket=daemon.socket)
+    assert refused.returncode != 0 and "worm" in refused.stderr and "kept" in refused.stderr, refused.stderr
+    assert rows(tmp_path, "SELECT deleted_at FROM jobs WHERE id = ?", locked_job) == [(None,)]
+    assert [r[0] for r in rows(tmp_path, "SELECT target FROM tombstones WHERE job_id = ?", locked_job)] == ["local"]
