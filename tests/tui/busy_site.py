@@ -44,14 +44,16 @@ async def fill_store(path: Path, count: int) -> None:
     await db.close()
 
 
-async def fail_burst(socket: Path, count: int, *, clients: int = 8, course_id: int = 77) -> list[str]:
+async def fail_burst(
+    socket: Path, count: int, *, clients: int = 8, course_id: int = 77, cmid_base: int = 5000
+) -> list[str]:
     """Queue `count` jobs that fail at once (`fatal`), from `clients` connections in parallel; their ids."""
     ids: list[str] = []
 
     async def queue(share: range) -> None:
         async with RpcClient(socket, client_name="burst") as client:
             for n in share:
-                params = {"course_id": course_id, "cmid": 5000 + n, "driver": "slowtest",
+                params = {"course_id": course_id, "cmid": cmid_base + n, "driver": "slowtest",
                           "settings": {"fatal": True, "files": 0}}  # fmt: skip
                 answer = await client.call("jobs.create", params)
                 ids.append(str(answer["job"]["id"]))

@@ -3,10 +3,12 @@ one Tab away and a refusal points at it, the new-job dialog names the course and
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
 from textual.widgets import Button, Checkbox
+from textual.widgets._footer import FooterKey
 
 from archived.protocol.errors import ErrorCode, RpcError
 from archived_tui.app import ArchivedApp
@@ -129,3 +131,19 @@ async def test_new_job_dialog_names_the_activity_or_refuses_it() -> None:
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "has no activity with cmid 7" in screen_text(app), "the unknown activity")
         assert app.screen is dialog and not [c for c in daemon.calls if c[0] == "jobs.create"]
+
+
+async def test_the_footer_keeps_no_memory_of_what_it_offered_before() -> None:
+    """The footer is rebuilt whenever the highlighted job allows other actions; old keys do not pile up."""
+    app = app_on(RecordedDaemon())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(JobTable)
+        for _ in range(100):  # completed ↔ running: the footer changes every time
+            table.move_cursor(row=table.order.index(_id(DETAIL_JOB)))
+            await pilot.pause()
+            table.move_cursor(row=table.order.index(RUNNING_JOB))
+            await pilot.pause()
+        await settle(pilot)
+        gc.collect()
+        assert sum(1 for o in gc.get_objects() if isinstance(o, FooterKey)) < 40

@@ -9,7 +9,6 @@ from typing import TypeVar
 from pydantic import ValidationError
 from textual.app import ComposeResult, SystemCommand
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from archived.protocol.errors import ErrorCode, RpcError
@@ -18,6 +17,7 @@ from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
 from archived_tui.link import ConnectionState
 from archived_tui.widgets.banner import ConnectionBanner
+from archived_tui.widgets.footer import LeanFooter
 from archived_tui.widgets.nav_bar import NavBar
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ class DaemonScreen(Screen[None]):
         yield NavBar(self.link, self.NAV_ID)
         yield ConnectionBanner(self.link)
         yield from self.compose_body()
-        yield Footer()
+        yield LeanFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -126,6 +126,10 @@ class DaemonScreen(Screen[None]):
             self.request_reload()
 
     def _events_arrived(self, batch: EventBatch) -> None:
+        if not self.is_current:
+            # Hidden (another mode, or a dialog on top): no work for rows nobody sees; one reload when shown.
+            self._stale = True
+            return
         if not self._stale and self._loaded_generation == self.link.state.generation:
             self.apply_events(batch)
 

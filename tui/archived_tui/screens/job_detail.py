@@ -52,6 +52,7 @@ class JobDetailScreen(DaemonScreen):
         super().__init__(ctx)
         self.job_id = job_id
         self.view: JobView | None = None
+        self._offered_for: tuple[str, bool] | None = None  # the job's state and deletion the footer was made for
         self._watching = False
 
     def compose_body(self) -> ComposeResult:
@@ -96,7 +97,9 @@ class JobDetailScreen(DaemonScreen):
         self.view = view
         self.job_id = view.job.id
         self._show_header(view.job)
-        self.refresh_bindings()  # the footer offers what the job's state allows
+        if (view.job.state, view.job.deleted) != self._offered_for:
+            self._offered_for = (view.job.state, view.job.deleted)
+            self.refresh_bindings()  # the footer offers what the job's state allows
         self.query_one(Timeline).show(view.timeline)
         self.query_one(ArtifactList).show(view.artifacts, job_state=view.job.state)
         self.query_one("#job-settings", LiveText).update(_settings_text(view.job))

@@ -35,6 +35,10 @@ PAGE_OVERLAP = 5
 SEARCH_DELAY_SECONDS = 0.4
 # After live changes, the table's count is compared with the daemon's this long after the last change.
 RESYNC_SECONDS = 2.0
+# While events keep coming faster than rows are worth updating, the table is reloaded at most this often.
+BURST_RELOAD_SECONDS = 1.0
+# More new jobs than this in one batch: one reload places them, rather than a re-sort of the table for each.
+NEW_ROWS_LIMIT = 5
 SORT_CYCLE = (JobSortKey.CREATED, JobSortKey.FINISHED, JobSortKey.STATE, JobSortKey.ERROR_CODE,
               JobSortKey.COURSE, JobSortKey.ACTIVITY, JobSortKey.INITIATOR, JobSortKey.RUN_TIME)  # fmt: skip
 
@@ -70,6 +74,9 @@ class JobsScreen(DaemonScreen):
         self._next_cursor: str | None = None
         self._search_timer: Timer | None = None
         self._resync_timer: Timer | None = None
+        self._burst_timer: Timer | None = None  # a reload is due when it fires (see `_reload_soon`)
+        self._burst_pending = False
+        self._offered: tuple[bool | None, ...] = ()  # what the footer offers now (see `_refresh_offered`)
 
     @property
     def state_filter(self) -> StateFilter:
@@ -143,11 +150,12 @@ class JobsScreen(DaemonScreen):
     def apply_events(self, batch: EventBatch) -> None:
         """Changed, new and deleted jobs; progress. A burst (or a batch that arrives late) is not applied row
         by row: the visible page is reloaded instead, one request rather than thousands of row updates."""
-        if batch.behind:
-            self.request_reload()
-            return
         table = self.table
         now = self.ctx.clock()
+        new = sum(1 for job in batch.jobs.values() if job.id not in table.items)
+        if batch.behind or self._burst_timer is not None or (table.places_new_rows and new > NEW_ROWS_LIMIT):
+            self._reload_soon()
+            return
         placed_all = True
         for job_id in batch.deleted:
             shown = table.items.get(job_id)
@@ -167,6 +175,23 @@ class JobsScreen(DaemonScreen):
         if batch.touches_jobs:
             self._update_status()
             self._schedule_resync(immediately=not placed_all)
+
+    def _reload_soon(self) -> None:
+        """Reload now, then at most once per `BURST_RELOAD_SECONDS` while changes keep coming in bulk: per-job
+        updates are dropped meanwhile (the reload shows their outcome), so input never waits behind them."""
+        if self._burst_timer is None:
+            self.request_reload()
+            self._burst_timer = self.set_timer(BURST_RELOAD_SECONDS, self._burst_over)
+        else:
+            self._burst_pending = True
+
+    def _burst_over(self) -> None:
+        self._burst_timer = None
+        if self._burst_pending:
+            self._burst_pending = False
+            self._reload_soon()
+        else:
+            self._schedule_resync()
 
     def _schedule_resync(self, *, immediately: bool = False) -> None:
         """Compare the table's count with the daemon's a moment after the last change; reload if they differ."""
@@ -305,7 +330,15 @@ class JobsScreen(DaemonScreen):
 
     @on(JobTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()  # the footer offers only what the highlighted job allows
+        self._refresh_offered()
+
+    def _refresh_offered(self) -> None:
+        """The footer offers only what the highlighted (or marked) jobs allow; it is rebuilt only when that changes
+        (a rebuild makes new footer widgets: not for every row the cursor passes, nor for every reload)."""
+        offered = tuple(self.check_action(action, ()) for action in ("retry", "cancel", "delete", "open"))
+        if offered != self._offered:
+            self._offered = offered
+            self.refresh_bindings()
 
     def open_job(self, job_id: str) -> None:
         """Show a job's detail."""
@@ -321,7 +354,7 @@ class JobsScreen(DaemonScreen):
         if (job := self._selected()) is not None:
             self.table.toggle_mark(job.id)
             self._update_status()
-            self.refresh_bindings()
+            self._refresh_offered()
             self.table.action_cursor_down()
 
     def action_new_job(self) -> None:
