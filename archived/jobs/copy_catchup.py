@@ -138,12 +138,12 @@ class CopyCatchUp:
             log.exception("copy of %s on %s failed unexpectedly", artifact.name, record.target)
             await self._failed(record, artifact, ArchivedError(f"{type(exc).__name__}: {exc}"), now)
             return False
-        await self.store.add_location(artifact.id, location, job_id=record.job_id)
+        await self.store.add_location(artifact.id, location, job_id=record.job_id, settles_pending=True)
         await self.recorder.log(
             record.job_id, LogLevel.INFO,
             f"stored on {record.target} as {location.location} (verified), try {record.attempts + 1}",
         )  # fmt: skip
-        await self.made(record.job_id, artifact.id, record.target)
+        await self._release_if_done(record.job_id)
         return True
 
     async def _source(self, artifact: Artifact, record: PendingCopyRecord) -> Path:

@@ -544,9 +544,17 @@ class JobStore:
         assert row is not None
         return int(row[0])
 
-    async def add_location(self, artifact_id: int, location: StoredLocation, *, job_id: str) -> None:
-        """Record a verified copy of an artifact on a target, with its outbox event."""
+    async def add_location(
+        self, artifact_id: int, location: StoredLocation, *, job_id: str, settles_pending: bool = False
+    ) -> None:
+        """Record a verified copy of an artifact on a target, with its outbox event; `settles_pending`: the copy was
+        pending on that target (`pending_copies`), which it leaves in the same transaction, so that no reader sees
+        the copy both made and pending."""
         async with self.db.transaction() as conn:
+            if settles_pending:
+                await conn.execute(
+                    "DELETE FROM pending_copies WHERE artifact_id = ? AND target = ?", (artifact_id, location.target)
+                )
             await conn.execute(
                 "INSERT INTO artifact_locations (artifact_id, target, location, size, sha256, stored_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_id, target) DO UPDATE SET "
