@@ -36,6 +36,8 @@ from archived.store.records import iso
 log = logging.getLogger("archived.overview")
 
 FRONT_PAGE_COURSE = 1
+# `daemon.status` asks Moodle again (in the background) when its last check is older than this.
+MOODLE_CHECK_SECONDS = 60.0
 # Moodle 5.0 keeps each course's questions in a hidden `qbank` module, which course contents may list.
 QUESTION_BANK = "qbank"
 
@@ -187,6 +189,7 @@ class CourseIndex:
         self._course_locks: dict[int, asyncio.Lock] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._initial: asyncio.Task[None] | None = None
+        self._site_check: asyncio.Task[None] | None = None
         self._by_modname: dict[str, ActivityDriver] = {d.modname: d for d in drivers.values()}
         self._driver_names = {d.modname: name for name, d in drivers.items()}
 
@@ -207,10 +210,11 @@ class CourseIndex:
         """Stop refreshing."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
-        if self._initial is not None:
-            self._initial.cancel()
-            with contextlib.suppress(BaseException):
-                await self._initial
+        for task in (self._initial, self._site_check):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
     async def _refresh_quietly(self) -> None:
         try:
@@ -323,8 +327,30 @@ class CourseIndex:
         self.status = MoodleStatus(url=self.status.url, reachable=False, error=str(exc), checked_at=time.time())
 
     def moodle_status(self) -> dict[str, Any]:
-        """For `daemon.status`."""
+        """For `daemon.status`; a check older than `MOODLE_CHECK_SECONDS` starts another in the background (this
+        answer does not wait for it: it says when the one it reports was made)."""
+        checked = self.status.checked_at
+        idle = (self._initial is None or self._initial.done()) and (self._site_check is None or self._site_check.done())
+        if idle and checked is not None and time.time() - checked > MOODLE_CHECK_SECONDS:
+            self._site_check = asyncio.create_task(self._check_site())
         return self.status.to_dict()
+
+    async def _check_site(self) -> None:
+        """Is Moodle reachable now (its site info, nothing else)?"""
+        started = time.perf_counter()
+        try:
+            site = await self.api.site_info(refresh=True)
+        except ArchivedError as exc:
+            self._mark_unreachable(exc)
+            return
+        self.status = MoodleStatus(
+            url=self.status.url,
+            reachable=True,
+            release=site.release,
+            sitename=site.sitename,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            checked_at=time.time(),
+        )
 
     async def _ready(self) -> None:
         if self._state.refreshed_at is None:
