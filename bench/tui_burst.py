@@ -9,7 +9,9 @@ process's RSS (`/proc/self/status`): after the first page, the peak sampled ever
 storm (after a garbage collection); `--rounds` storms run one after the other, so memory that stays shows. The
 TUI and the daemon share the machine's cores, as on a small server.
 Printed: key latencies (p50/p90/max), how long until the TUI caught up, the notices shown, and memory.
-Usage: python bench/tui_burst.py [--jobs 10000] [--burst 1000] [--interval 0.25] [--rounds 2]
+With `--synthetic N` the daemon is a scripted one (`tests/tui/large_site.py`, 10,000 jobs) that sends N job.failed
+events at once: the TUI alone, at a rate no daemon on this machine reaches; keys are pressed for `--watch` s.
+Usage: python bench/tui_burst.py [--jobs 10000] [--burst 1000] [--interval 0.25] [--rounds 2] [--synthetic N]
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from archived_tui.widgets.job_table import JobTable  # noqa: E402
 from tests.support.daemon import DaemonProcess, write_config  # noqa: E402
 from tests.tui.busy_site import STORE_FILE, count_jobs, fail_burst, fill_store  # noqa: E402
 from tests.tui.conftest import settle, until  # noqa: E402
+from tests.tui.large_site import LargeSite  # noqa: E402
 
 
 def agrees(table: JobTable, total: int) -> bool:
@@ -139,6 +142,60 @@ async def measure(args: argparse.Namespace, root: Path) -> dict[str, object]:
     }
 
 
+async def synthetic(args: argparse.Namespace) -> dict[str, object]:
+    """The TUI alone: a scripted daemon (`tests/tui/large_site.py`) with 10,000 jobs sends `--synthetic`
+    job.failed events at once, as a TUI that fell behind (or a daemon faster than this machine's) would get them."""
+    site = LargeSite()
+    app = ArchivedApp(Path("/x.sock"), settings=TuiSettings(timezone="UTC"), client_factory=lambda: site,
+                      initial_mode="jobs")  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        gc.collect()
+        idle = peak = rss_mib()
+        started = time.perf_counter()
+        for n in range(args.synthetic):
+            job = {**site.jobs[n], "state": "failed", "error_code": "moodle_access_denied",
+                   "error_message": "Moodle refused the token (HTTP 403)"}  # fmt: skip
+            site.queue.put_nowait({"kind": "job.failed", "job_id": job["id"], "at": time.time(), "data": {"job": job}})
+        latencies: list[float] = []
+        drained = None
+        while time.perf_counter() - started < args.watch:  # keys all along, while the TUI works through them
+            before = screen.query_state.state_filter
+            pressed = time.perf_counter()
+            press = asyncio.create_task(pilot.press("f"))
+            while screen.query_state.state_filter is before:
+                await asyncio.sleep(0.001)
+                peak = max(peak, rss_mib())
+                if time.perf_counter() - pressed > 300:
+                    raise TimeoutError("a key press was not handled within 300 s")
+            latencies.append(time.perf_counter() - pressed)
+            await press
+            peak = max(peak, rss_mib())
+            if drained is None and site.queue.empty():
+                drained = time.perf_counter() - started
+            await asyncio.sleep(args.interval)
+        toasts = len(app._notifications)
+        await pilot.pause(12)
+        gc.collect()
+        after = rss_mib()
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "synthetic_failures": args.synthetic,
+        "events_read_after_s": round(drained, 1) if drained is not None else None,
+        "toasts_on_screen_at_the_end": toasts,
+        "key_presses": len(ms),
+        "key_p50_ms": round(statistics.median(ms), 1) if ms else None,
+        "key_p90_ms": round(ms[max(0, int(len(ms) * 0.9) - 1)], 1) if ms else None,
+        "key_max_ms": round(ms[-1], 1) if ms else None,
+        "rss_idle_mib": round(idle, 1),
+        "rss_peak_mib": round(peak, 1),
+        "rss_after_mib": round(after, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
 async def main() -> None:
     """Parse the command line, run once, print JSON."""
     parser = argparse.ArgumentParser()
@@ -146,7 +203,12 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=1_000)
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between key presses")
     parser.add_argument("--rounds", type=int, default=2, help="storms one after the other (memory that stays?)")
+    parser.add_argument("--synthetic", type=int, default=0, help="N failures from a scripted daemon instead")
+    parser.add_argument("--watch", type=float, default=30.0, help="--synthetic: seconds of key presses")
     args = parser.parse_args()
+    if args.synthetic:
+        print(json.dumps(await synthetic(args), indent=2, ensure_ascii=False))
+        return
     with tempfile.TemporaryDirectory(prefix="archived-tui-bench-") as tmp:
         print(json.dumps(await measure(args, Path(tmp)), indent=2, ensure_ascii=False))
 

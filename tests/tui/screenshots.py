@@ -23,6 +23,7 @@ SHOTS: dict[str, tuple[str, Callable[[Pilot[None]], Awaitable[None]]]] = {
     "courses": ("courses", show),
     "jobs": ("jobs", show),
     "job-detail": ("jobs", lambda pilot: open_detail(pilot, "a")),
+    "jobs-retry-all": ("jobs", lambda pilot: show(pilot, "f", "f", "R")),  # failed jobs, then "retry all"
     "storage": ("storage", show),
 }
 

@@ -138,9 +138,11 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
             status.update(Content.from_markup("[$error]Cannot load the settings: $why[/]", why=visible(str(exc))))
             return
         locked = sum(1 for s in settings if s.locked)
+        # Name the presets in force: the site's defaults and locks come from these sections of the configuration.
+        picks = "" if self._target is not None else " (the driver chosen above picks the second)"
         status.update(
-            f"Settings of {driver}: preset values are filled in; "
-            + (f"{locked} locked by the preset (greyed out, cannot be changed)." if locked else "none is locked.")
+            f"Presets [presets.job] and [presets.{driver}]{picks}: their values are filled in; "
+            + (f"{locked} locked by them (greyed out, cannot be changed)." if locked else "none is locked.")
         )
         await form.mount_all(SettingField(s) for s in settings)
 

@@ -54,8 +54,8 @@ async def _bulk(screen: DaemonScreen, what: str, call: Awaitable[BulkResult]) ->
 
 async def retry_matching(screen: DaemonScreen, criteria: dict[str, Any], total: int, query: JobQuery) -> None:
     """Retry every failed, timed-out or canceled job among the `total` matching ones."""
-    body = (f"Every one of the {total:,} {_what(query)} that failed, timed out or was canceled is queued again "
-            "(it resumes at its first unfinished stage). The others are left alone.")  # fmt: skip
+    body = (f"Each of the {total:,} {_what(query)} that can be retried (failed, timed out or canceled) is queued "
+            "again and resumes at its first unfinished stage; the others are left alone.")  # fmt: skip
     if not await _confirm(screen, f"Retry all {total:,} matching jobs?", body, f"Retry {total:,} jobs"):
         return
     result = await _bulk(screen, "Retry", screen.link.api.retry_matching(criteria, expected=total))

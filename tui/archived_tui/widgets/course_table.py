@@ -15,7 +15,7 @@ COLUMNS = (
     ColumnSpec("shortname", "Course", weight=2),
     ColumnSpec("fullname", "Name", weight=3),
     ColumnSpec("category", "Category", weight=2),
-    ColumnSpec("activities", "Act.", 4),
+    ColumnSpec("activities", "Activities", 10),
 )
 
 
@@ -43,7 +43,10 @@ class CourseTable(PagedTable[Course]):
             plain(course.shortname, f"bold {style}".strip(), one_line=True),
             plain(course.fullname + ("" if course.visible else " (hidden)"), style, one_line=True),
             plain(course.category_name, "dim", one_line=True),
-            Text("" if course.activity_count is None else str(course.activity_count), justify="right"),
+            # The daemon counts a course's activities once it has read them (opened, refreshed or filtered by badge).
+            Text("not read", style="dim", justify="right")
+            if course.activity_count is None
+            else Text(f"{course.activity_count:,}", justify="right"),
         ]
 
     @property

@@ -12,9 +12,10 @@ from archived_tui.format import local_time, short_state_text
 from archived_tui.safe_text import plain
 from archived_tui.widgets.fitted_table import ColumnSpec, FittedTable
 
+# The reason says most and gets the rest: the time without its year, the transition in short state names.
 COLUMNS = (
-    ColumnSpec("at", "At", 19),
-    ColumnSpec("transition", "Transition", 26),
+    ColumnSpec("at", "At", 14),
+    ColumnSpec("transition", "Transition", 24),
     ColumnSpec("reason", "Reason"),
 )
 
@@ -39,4 +40,4 @@ class Timeline(FittedTable[TimelineEntry]):
     def cells(self, t: TimelineEntry) -> list[object]:
         """One transition's row."""
         change = Text.assemble(short_state_text(t.from_state), (" → ", "dim"), short_state_text(t.to_state))
-        return [local_time(t.at, self._tz, seconds=True), change, plain(t.reason, "dim", one_line=True)]
+        return [local_time(t.at, self._tz, seconds=True)[5:], change, plain(t.reason, "dim", one_line=True)]
