@@ -113,8 +113,15 @@ class DashboardScreen(DaemonScreen):
         await self._refresh_status()
         page = await self.link.api.list_jobs(states=ACTIVE, limit=self.ctx.page_size)
         self.active_table.show_jobs(page.jobs, page.total)
+        self._show_active_count()
         await self._refresh_failures()
         await self._refresh_retry_states()
+
+    def _show_active_count(self) -> None:
+        """The panel says how many jobs are active, or that none is (an empty table says nothing)."""
+        total = self.active_table.total or 0
+        panel = self.query_one("#dash-active")
+        panel.border_subtitle = f"{total:,} running or queued" if total else "no job is running or queued"
 
     async def _refresh_status(self) -> None:
         self._status_refresh_pending = False
@@ -193,6 +200,7 @@ class DashboardScreen(DaemonScreen):
         if rows_off or count_off:
             page = await self.link.api.list_jobs(states=ACTIVE, limit=self.ctx.page_size)
             table.show_jobs(page.jobs, page.total)
+        self._show_active_count()
         await self._refresh_failures()
         await self._refresh_retry_states()
 
@@ -243,10 +251,10 @@ class DashboardScreen(DaemonScreen):
         queued = status.jobs.get("queued", 0)
         failed = sum(recent.get(s, 0) for s in FAILED_STATES)
         jobs = Text.assemble(
-            ("▶ ", "blue"), (f"{status.running}", "bold"), " running   ",
-            ("… ", "cyan"), (f"{queued}", "bold"), " queued\n",
-            ("✖ ", "red"), (f"{failed}", "bold red" if failed else "bold"), " failed   ",
-            ("✔ ", "green"), (f"{recent.get('completed', 0)}", "bold"), " completed\n",
+            ("▶ ", "blue"), (f"{status.running:,}", "bold"), " running   ",
+            ("… ", "cyan"), (f"{queued:,}", "bold"), " queued\n",
+            ("✖ ", "red"), (f"{failed:,}", "bold red" if failed else "bold"), " failed   ",
+            ("✔ ", "green"), (f"{recent.get('completed', 0):,}", "bold"), " completed\n",
             (f"in the last 24 h · {sum(status.jobs.values()):,} in all", "dim"),
         )  # fmt: skip
         self.query_one("#dash-jobs", LiveText).update(jobs)

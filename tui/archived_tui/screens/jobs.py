@@ -238,8 +238,9 @@ class JobsScreen(DaemonScreen):
         line = Content.from_markup("[dim]$counts[/dim]", counts=" · ".join(parts))
         if criteria:
             line = Content.assemble(Content.from_markup("[b]$criteria[/b]  ", criteria=criteria), line)
-        elif total == 0 and table.total is not None:
-            line = Content.assemble(line, Content.from_markup("  [dim]— none yet: n starts one[/dim]"))
+        if total == 0 and table.total is not None:
+            empty = "no job matches: esc clears search and filters" if query != JobQuery() else "none yet: n starts one"
+            line = Content.assemble(line, Content.from_markup("  [dim]— $empty[/dim]", empty=empty))
         self.query_one("#jobs-criteria", LiveText).update(line)
 
     # -- search and filters -------------------------------------------------------------------------------
