@@ -97,6 +97,8 @@ class DashboardScreen(DaemonScreen):
     def _poll_status(self) -> None:
         if self.is_current and self.link.state.connected and not self._stale:
             self.background(self._refresh_status, group="status")
+            if self.targets and not self._storage_checking:
+                self.background(self._refresh_storage_counts, group="storage-counts")
 
     def _poll_storage(self) -> None:
         if self.is_current and self.link.state.connected and not self._stale and not self._storage_checking:
@@ -205,14 +207,21 @@ class DashboardScreen(DaemonScreen):
         await self._refresh_retry_states()
 
     async def _refresh_storage_counts(self) -> None:
-        counts = {t.name: t for t in await self.link.api.storage_status(probe=False)}
-        self.targets = [
-            t.model_copy(update={"archives": counts[t.name].archives, "bytes": counts[t.name].bytes})
-            if t.name in counts
-            else t
-            for t in self.targets
-        ]
+        """Counts, and each target's last probe (whoever ran it: "test now" on the Storage screen too)."""
+        targets = await self.link.api.storage_status(probe=False)
+        if self._storage_checking:
+            return  # a probe of this screen is running: its answer is newer
+        self.targets = targets
+        checked = [t.checked_at.timestamp() for t in targets if t.checked_at is not None]
+        if checked:
+            self._storage_at = max(checked)
         self._show_storage()
+
+    def on_screen_resume(self) -> None:
+        """Back on the dashboard: storage as last tested, wherever that was."""
+        super().on_screen_resume()
+        if self.link.state.connected and not self._stale and self.targets:
+            self.background(self._refresh_storage_counts, group="storage-counts")
 
     def tick(self) -> None:
         """Uptime, running durations, the ages of the checks."""
