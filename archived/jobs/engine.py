@@ -102,6 +102,11 @@ class Engine:
         """True once a shutdown began."""
         return self.runner.draining
 
+    @property
+    def max_retries(self) -> int:
+        """How often a recoverable error is retried before the job fails ([retry] max_retries)."""
+        return self.config.retry.max_retries
+
     def running_count(self) -> int:
         """Jobs that hold a processing slot right now."""
         return self.runner.running_count()

@@ -75,6 +75,7 @@ class DaemonStatus(Answer):
     uptime_seconds: float = 0.0
     draining: bool = Field(default=False, description="shutting down: running stages finish, nothing new starts")
     running: int = Field(default=0, description="jobs holding a processing slot")
+    max_retries: int | None = Field(default=None, description="how often a recoverable error is retried ([retry])")
     jobs: dict[str, int] = Field(default_factory=dict, description="jobs (not deleted) by state")
     jobs_last_24h: dict[str, int] = Field(default_factory=dict, description="the same, updated in the last 24 h")
     drivers: list[str] = Field(default_factory=list)

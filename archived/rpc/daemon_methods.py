@@ -34,6 +34,9 @@ class EngineLoad(Protocol):
 
     def running_count(self) -> int: ...
 
+    @property
+    def max_retries(self) -> int: ...
+
 
 class ConnectionStats(Protocol):
     """The socket's connections (the server)."""
@@ -88,6 +91,7 @@ async def daemon_status(
         uptime_seconds=round(now - identity.started_at, 1),
         draining=engine.draining,
         running=engine.running_count(),
+        max_retries=engine.max_retries,
         jobs=await store.count_by_state(),
         jobs_last_24h=await store.count_by_state(since=now - DAY_SECONDS),
         drivers=sorted(drivers),

@@ -241,6 +241,7 @@ async def test_daemon_status_reports_jobs_store_and_connections(harness: EngineH
     assert status.targets == ["local"] and status.moodle is None and status.connections == 0
     assert (status.store.writable and status.store.path.endswith(".sqlite")) or status.store.path
     assert status.connection_limits is not None and status.connection_limits.max_connections > 0
+    assert status.max_retries == harness.engine.config.retry.max_retries
 
 
 async def test_storage_status_probes_now_or_returns_the_last_probe(harness: EngineHarness, tmp_path: Path) -> None:

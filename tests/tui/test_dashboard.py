@@ -84,3 +84,18 @@ async def test_storage_tested_elsewhere_and_a_daemon_that_went_away(daemon_facto
         await pilot.pause(2.5)  # two ticks of the clock
         assert uptime(app) == shown
         assert "away since" in screen_text(app)
+
+
+async def test_a_job_waiting_to_retry_says_which_retry_when_and_why(daemon_factory) -> None:
+    daemon = daemon_factory(**{"retry.backoff_base_seconds": 60, "retry.backoff_max_seconds": 60})
+    async with daemon.client() as client:
+        job_id = await create_job(client, cmid=50, fail_times=1)
+        await wait_for_state(client, job_id, {"recoverable_error"})
+    app = make_app(daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: "retry 1/3 in " in screen_text(app), "the retry state")
+        line = next(line for line in screen_text(app).splitlines() if "retry 1/3 in " in line)
+        assert "s, test" in line, line  # then the error, as far as the column goes
+        table = app.screen.query_one("#dash-active-table", JobTable)
+        assert "transient failure 1/1" in table.retry_states[job_id].reason

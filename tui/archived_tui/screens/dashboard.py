@@ -152,7 +152,8 @@ class DashboardScreen(DaemonScreen):
             detail = view.job
             next_at = detail.next_retry_at.timestamp() if detail.next_retry_at else None
             reason = detail.error_message or detail.error_code or "recoverable error"
-            table.set_retry_state(job.id, RetryState(detail.retries, next_at, reason))
+            limit = self.status.max_retries if self.status is not None else None
+            table.set_retry_state(job.id, RetryState(detail.retries, next_at, reason, limit))
 
     async def _check_storage(self) -> None:
         self._storage_checking = True

@@ -48,6 +48,7 @@ class RetryState:
     retries: int
     next_at: float | None
     reason: str
+    max_retries: int | None = None  # the daemon's limit, when it says (daemon.status)
 
 
 class JobTable(PagedTable[JobSummary]):
@@ -204,7 +205,8 @@ class JobTable(PagedTable[JobSummary]):
             when = ""
             if retry.next_at is not None:
                 when = f" in {human_duration(max(0.0, retry.next_at - self._clock()))}"
-            return plain(f"retry {retry.retries}{when}: {retry.reason}", "yellow", one_line=True)
+            limit = f"/{retry.max_retries}" if retry.max_retries is not None else ""
+            return plain(f"retry {retry.retries}{limit}{when}, {retry.reason}", "yellow", one_line=True)
         if job.state in ACTIVE:
             return progress_text(job.progress, max(3, width))
         if job.error_code:
