@@ -10,7 +10,7 @@ as notifications and the defaults apply.
 
     [keys]
     # binding id = key, or several keys separated by commas ("archived tui --list-keys" shows every id)
-    "job.retry" = "R"
+    "job.cancel" = "k"
     "app.jobs" = "f3,3"
 """
 

@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
                 Content.from_markup(
                     "[b]ctrl+p[/b] opens the command palette (context commands such as [i]job: retry[/i]). "
                     "The mouse works too: click tabs, rows, buttons and footer keys.\n"
-                    'Remap a key in [b]$path[/b]:  [dim]\\[keys][/dim]  "job.retry" = "R"  '
+                    'Remap a key in [b]$path[/b]:  [dim]\\[keys][/dim]  "job.cancel" = "k"  '
                     "(`archived tui --list-keys` lists every id).",
                     path=path,
                 ),
