@@ -43,6 +43,7 @@ from archived.protocol.jobs import (
     BulkDeleteResult,
     BulkParams,
     BulkResult,
+    Completeness,
     CreateJobParams,
     DeleteParams,
     JobDetail,
@@ -293,6 +294,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             console.print(Text.assemble(("  error", "red"), "     ", data(error, newlines=True)))
         if job.retries:
             console.print(f"  retries   {job.retries}")
+        if answer.completeness is not None:
+            for line in completeness_lines(answer.completeness):
+                console.print(line)
         console.print(Text("timeline", style="bold"))
         for step in answer.timeline:
             reason = f"  ({step.reason})" if step.reason else ""
@@ -306,6 +310,23 @@ def cmd_show(args: argparse.Namespace) -> int:
         return ExitCode.OK
 
     return with_client(args, action)
+
+
+def completeness_lines(completeness: Completeness) -> list[Text]:
+    """The archive's completeness in a line or two: what was checked and found, then what was not (by name)."""
+    counts = []
+    if completeness.users_checked is not None:
+        counts.append(f"{completeness.users_checked} users checked")
+    if completeness.attempts_found is not None:
+        counts.append(f"{completeness.attempts_found} attempts found")
+    if completeness.archived is not None:
+        counts.append(f"{completeness.archived} archived")
+    verdict = ("complete", "green") if completeness.complete else ("INCOMPLETE", "bold red")
+    lines = [Text.assemble("  checked   ", verdict, ": ", data(", ".join(counts) or "-"))]
+    if completeness.gaps:
+        label = "not checked" if completeness.complete else "incomplete"
+        lines.append(Text.assemble(f"  {label}: ", data("; ".join(completeness.gaps), "yellow")))
+    return lines
 
 
 def _print_artifact(job: JobDetail, artifact: Artifact) -> None:

@@ -227,12 +227,29 @@ class BulkDeleteResult(BulkResult):
     deleted_copies: int = 0
 
 
+class Completeness(Answer):
+    """What the activity driver checked so that nothing is missing from the archive (job.json's
+    `summary.completeness`, in short)."""
+
+    complete: bool = Field(description="false when the driver knows of something that is not in the archive")
+    users_checked: int | None = None
+    attempts_found: int | None = Field(default=None, description="quiz attempts found (any state)")
+    archived: int | None = Field(default=None, description="attempts or participants archived")
+    gaps: list[str] = Field(
+        default_factory=list, description="what could not be checked, or who is missing (by name), in words"
+    )
+    statement: list[str] = Field(default_factory=list, description="the statement README.txt holds, in lines")
+
+
 class JobView(Answer):
     """The job, its timeline and its artifacts."""
 
     job: JobDetail
     timeline: list[TimelineEntry] = Field(default_factory=list)
     artifacts: list[Artifact] = Field(default_factory=list)
+    completeness: Completeness | None = Field(
+        default=None, description="once the activity is archived, for drivers that state it (quiz, assignment)"
+    )
 
 
 class LogsParams(JobRef):

@@ -18,6 +18,7 @@ from archived.protocol.jobs import (
     BulkDeleteResult,
     BulkParams,
     BulkResult,
+    Completeness,
     CreateJobParams,
     CreateJobResult,
     DeleteParams,
@@ -44,6 +45,7 @@ from archived.protocol.methods import (
     JOBS_RETRY,
     JOBS_RETRY_MATCHING,
 )
+from archived.protocol.states import JobState
 from archived.rpc.method import Method, method, method_by_initiator
 from archived.store.job_queries import InvalidCursor, SortOrder
 from archived.store.jobs import JobStore
@@ -183,7 +185,10 @@ async def jobs_get(params: JobRef, *, jobs: JobLookup, store: JobStore) -> JobVi
     timeline = await store.timeline(job_id)
     artifacts = await store.artifacts(job_id)
     pending = await PendingCopyStore(store.db).of_job(job_id)  # copies optional targets still miss
+    checkpoints = await store.checkpoints(job_id)
+    activity = checkpoints.get(JobState.ACTIVITY_ARCHIVING.value, {})
     return JobView(
+        completeness=completeness_of(activity.get("result", {}).get("summary", {})),
         job=job.to_detail(),
         timeline=[step.to_wire() for step in timeline],
         artifacts=[
@@ -192,6 +197,25 @@ async def jobs_get(params: JobRef, *, jobs: JobLookup, store: JobStore) -> JobVi
             )
             for artifact in artifacts
         ],
+    )
+
+
+def completeness_of(summary: dict[str, Any]) -> Completeness | None:
+    """The short view of a driver's `summary.completeness` (quiz: not_checked; assignment: unreachable users)."""
+    found = summary.get("completeness")
+    if not isinstance(found, dict):
+        return None
+    gaps = [str(item) for item in found.get("not_checked", [])]
+    gaps += [f"{user.get('name', user.get('userid'))}: {user.get('reason', '')}" for user in
+             found.get("unreachable_users", [])]  # fmt: skip
+    archived = found.get("attempts_archived", found.get("participants_archived"))
+    return Completeness(
+        complete=bool(found.get("complete")),
+        users_checked=found.get("users_checked"),
+        attempts_found=found.get("attempts_found"),
+        archived=archived,
+        gaps=gaps,
+        statement=[str(line) for line in found.get("statement", [])],
     )
 
 

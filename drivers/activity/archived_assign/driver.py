@@ -38,6 +38,7 @@ from archived_assign.moodle_records import (
     AssignFacts,
     Person,
     assign_fingerprint,
+    assign_last_modified,
     find_assignment,
     latest,
     raw_previous_texts,
@@ -191,6 +192,9 @@ class AssignDriver(ActivityDriver):
             moodle_site=site.siteurl,
             moodle_release=site.release or "",
             fingerprint=assign_fingerprint(assignment, list(facts.submissions.values()), list(facts.grades.values())),
+            last_modified=assign_last_modified(
+                assignment, list(facts.submissions.values()), list(facts.grades.values())
+            ),
         )
 
     async def _description(self, run: AssignRun) -> None:

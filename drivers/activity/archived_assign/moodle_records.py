@@ -99,6 +99,13 @@ async def find_assignment(api: MoodleApi, course_id: int, cmid: int) -> Assignme
     return next((a for c in listing.courses for a in c.assignments if a.cmid == cmid), None)
 
 
+def assign_last_modified(assignment: Assignment, submissions: list[Submission], grades: list[AssignGrade]) -> int:
+    """Unix time of the assignment's last change: its own, its newest submission's or its newest grade's."""
+    newest_submission = max((s.timemodified or 0 for s in submissions), default=0)
+    newest_grade = max((g.timemodified or 0 for g in grades), default=0)
+    return max(assignment.timemodified or 0, newest_submission, newest_grade)
+
+
 def assign_fingerprint(assignment: Assignment, submissions: list[Submission], grades: list[AssignGrade]) -> str:
     """The assignment's state: its own modification plus the newest submission and grade modification."""
     newest_submission = max((s.timemodified or 0 for s in submissions), default=0)
