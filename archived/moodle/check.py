@@ -40,6 +40,13 @@ NEEDED_FUNCTIONS: tuple[str, ...] = (
 )
 """The functions the external service must offer (Moodle 4.1+)."""
 
+OPTIONAL_FOR_ASSIGNMENTS: dict[str, str] = {
+    "mod_assign_get_user_flags": "extensions, locked submissions and marking-workflow state",
+    "mod_assign_get_user_mappings": "with blind marking: the participant numbers Moodle shows graders",
+    "gradereport_user_get_grade_items": "the gradebook's view of the grade (overrides, hidden and locked grades)",
+}
+"""Functions the assignment driver uses when the token has them, with what each adds to an assignment archive."""
+
 RECOMMENDED_FROM_5_0: tuple[str, ...] = (USER_QUIZ_ATTEMPTS,)
 """Functions to add on Moodle 5.0+, where they exist."""
 
@@ -86,6 +93,8 @@ class SiteCheck:
     functions_available: int = 0
     missing_functions: list[str] = field(default_factory=list)
     missing_recommended: list[str] = field(default_factory=list)
+    optional_present: list[str] = field(default_factory=list)  # of OPTIONAL_FOR_ASSIGNMENTS
+    optional_missing: list[str] = field(default_factory=list)
     download_files: bool | None = None
     idnumber_visible: bool | None = None
     problems: list[CheckProblem] = field(default_factory=list)
@@ -192,6 +201,9 @@ def _check_functions(check: SiteCheck, info: SiteInfo) -> None:
     check.missing_functions = [name for name in needed if name not in names]
     if five:
         check.missing_recommended = [name for name in RECOMMENDED_FROM_5_0 if name not in names]
+    # Optional: not a problem when missing, only less in assignment archives (format_check lists them).
+    check.optional_present = [name for name in OPTIONAL_FOR_ASSIGNMENTS if name in names]
+    check.optional_missing = [name for name in OPTIONAL_FOR_ASSIGNMENTS if name not in names]
     for name in check.missing_functions:
         check.add(
             Severity.ERROR,
@@ -331,6 +343,7 @@ def format_check(check: SiteCheck) -> str:
             f"Functions:      {check.functions_available} offered, "
             + ("all needed ones present" if not missing else f"{missing} needed one(s) missing")
         )
+        lines += _optional_lines(check)
         downloads = {True: "allowed", False: "NOT allowed", None: "unknown"}[check.download_files]
         lines.append(f"File download:  {downloads}")
         idnumbers = {True: "visible", False: "not visible", None: "not checked"}[check.idnumber_visible]
@@ -349,3 +362,18 @@ def format_check(check: SiteCheck) -> str:
     verdict = "OK" if check.ok else "NOT READY"
     lines.append(f"Result: {verdict} ({errors} error(s), {warnings} warning(s))")
     return "\n".join(lines)
+
+
+def _optional_lines(check: SiteCheck) -> list[str]:
+    """The optional assignment functions: which the token has, which it lacks, and what each adds."""
+    present = len(check.optional_present)
+    lines = [f"Assignments:    {present} of {len(OPTIONAL_FOR_ASSIGNMENTS)} optional functions present"]
+    for name in OPTIONAL_FOR_ASSIGNMENTS:
+        mark = "present" if name in check.optional_present else "missing"
+        lines.append(f"  {mark:7} {name}: {OPTIONAL_FOR_ASSIGNMENTS[name]}")
+    if check.optional_missing:
+        lines.append(
+            "  (optional: add a missing one to the archiver's external service to have what it adds in assignment "
+            "archives)"
+        )
+    return lines

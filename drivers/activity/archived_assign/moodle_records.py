@@ -16,6 +16,7 @@ from typing import Any
 
 from archived.interfaces.activity import CourseUsers, IncludedUser
 from archived.moodle.api import MoodleApi, parse_answer
+from archived.moodle.check import OPTIONAL_FOR_ASSIGNMENTS
 from archived.moodle.errors import MoodleError
 from archived.moodle.models import (
     AssignGrade,
@@ -26,12 +27,9 @@ from archived.moodle.models import (
     User,
 )
 
-# Asked for when the token has them; each one missing is named in the job log and in job.json.
-OPTIONAL_FUNCTIONS = (
-    "mod_assign_get_user_flags",
-    "mod_assign_get_user_mappings",
-    "gradereport_user_get_grade_items",
-)
+# Asked for when the token has them; each one missing is named in the job log and in job.json (and listed with
+# what it adds by `archived moodle check`).
+OPTIONAL_FUNCTIONS = tuple(OPTIONAL_FOR_ASSIGNMENTS)
 # The exact stored text: no filters, `@@PLUGINFILE@@` left as it is (contract §5 on text fields).
 RAW_TEXT = {"moodlewssettingraw": 1, "moodlewssettingfileurl": 0}
 STATUS_RUNNERS = 4
