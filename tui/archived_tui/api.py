@@ -13,6 +13,14 @@ from pydantic import BaseModel
 
 from archived.protocol import methods as rpc
 from archived.protocol.base import NoParams
+from archived.protocol.connectors import (
+    ConnectorList,
+    ConnectorTestParams,
+    DeadLetterPage,
+    DeadLettersParams,
+    DeliveryAttempt,
+    RedeliverParams,
+)
 from archived.protocol.courses import (
     CoursePage,
     CourseRefParams,
@@ -202,3 +210,19 @@ class DaemonApi:
         """`courses.refresh`: ask the daemon to read the course (or all courses) from Moodle again."""
         params = RefreshParams() if course_id is None else RefreshParams(course_id=course_id)
         return await self._request(rpc.COURSES_REFRESH, params)
+
+    async def connectors(self) -> ConnectorList:
+        """`connectors.list`: every connector with its lane."""
+        return await self._request(rpc.CONNECTORS_LIST, NoParams())
+
+    async def dead_letters(self, *, connector: str | None = None, limit: int = 100) -> DeadLetterPage:
+        """`connectors.dead_letters`: events a connector gave up on, newest first."""
+        return await self._request(rpc.CONNECTORS_DEAD_LETTERS, DeadLettersParams(connector=connector, limit=limit))
+
+    async def redeliver(self, dead_letter_id: int) -> DeliveryAttempt:
+        """`connectors.redeliver`: try a dead letter once more, now (operators only)."""
+        return await self._request(rpc.CONNECTORS_REDELIVER, RedeliverParams(id=dead_letter_id))
+
+    async def test_connector(self, name: str) -> DeliveryAttempt:
+        """`connectors.test`: send a `connector.test` event through the connector (operators only)."""
+        return await self._request(rpc.CONNECTORS_TEST, ConnectorTestParams(name=name))

@@ -27,6 +27,7 @@ from archived_tui.palette import LiteralSystemCommands
 from archived_tui.safe_text import visible
 from archived_tui.schedules_screen import SchedulesScreen
 from archived_tui.screens.base import DaemonScreen
+from archived_tui.screens.connectors import ConnectorsScreen
 from archived_tui.screens.courses import CoursesScreen
 from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.help import HelpRow, HelpScreen
@@ -48,6 +49,7 @@ SCREENS = {
     "storage": StorageScreen,
     "people": PeopleScreen,
     "schedules": SchedulesScreen,
+    "connectors": ConnectorsScreen,
 }
 
 

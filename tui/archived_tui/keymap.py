@@ -16,6 +16,8 @@ from textual.binding import Binding, BindingType
 from archived_tui.dialogs.confirm import ConfirmDialog
 from archived_tui.dialogs.delete_job import DeleteJobDialog
 from archived_tui.dialogs.new_job import NewJobDialog
+from archived_tui.schedules_screen import SchedulesScreen
+from archived_tui.screens.connectors import ConnectorsScreen
 from archived_tui.screens.courses import CoursesScreen
 from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.help import HelpScreen
@@ -54,6 +56,8 @@ def binding_catalogue() -> list[BindingInfo]:
         ("jobs", JobsScreen.BINDINGS),
         ("job detail", JobDetailScreen.BINDINGS),
         ("storage", StorageScreen.BINDINGS),
+        ("schedules", SchedulesScreen.BINDINGS),
+        ("connectors", ConnectorsScreen.BINDINGS),
         ("dialogs", [*ConfirmDialog.BINDINGS, *DeleteJobDialog.BINDINGS, *NewJobDialog.BINDINGS,
                      *HelpScreen.BINDINGS]),
     ]  # fmt: skip
