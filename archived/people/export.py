@@ -1,9 +1,12 @@
-"""One person's data out of verified archives, into one ZIP: their attempt reports and attachments, their rows of
-each attempts.csv, their entry of each job.json with the job's facts, and `manifest.json` saying where every file came
-from (archive, target, location, the archive's SHA-256, the file's SHA-256 as its manifest lists it).
+"""One person's data out of verified archives, into one ZIP: from a quiz archive their attempt reports and
+attachments and their rows of attempts.csv, from an assignment archive their participant folder (everything in it)
+and their row of submissions.csv; from each their entry of job.json with the job's facts; and `manifest.json` saying
+where every file came from (archive, target, location, the archive's SHA-256, the file's SHA-256 as its manifest
+lists it).
 
 Every file is checked against the manifest of the archive it comes from while it is copied (the archive as a whole
-was verified before); a file that does not match stops the export of that archive.
+was verified before), and so are the job.json and CSV the rows and entry are taken from; a file that does not match
+stops the export of that archive.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from archived.archive.people_files import ATTEMPTS_CSV, JOB_JSON, ArchiveContents, attempts_csv_of
+from archived.people.assignment_contents import SUBMISSIONS_CSV, AssignmentContents
 
 CHUNK = 1024 * 1024
 MANIFEST = "manifest.json"
@@ -56,6 +60,7 @@ class ExportedArchive:
     location: str
     sha256: str
     files: list[dict[str, str]] = field(default_factory=list)  # {"path", "from", "sha256"}
+    notes: list[str] = field(default_factory=list)  # what a reader must know about these files (a team's files)
 
 
 @dataclass(frozen=True)
@@ -114,20 +119,15 @@ def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int, folder:
     staged: list[tuple[str, bytes | None, str, str]] = []  # (name in export, bytes or None to stream, from, sha256)
     with zipfile.ZipFile(source.path) as archive:
         for path in contents.files_of(userid):
-            expected = contents.payload[path]
-            digest = hashlib.sha256()
-            with archive.open(f"{contents.bag}/{path}") as handle:
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-            if digest.hexdigest() != expected:
-                raise ExportMismatch(f"{source.archive}: {path} has sha256 {digest.hexdigest()}, its manifest says "
-                                     f"{expected}")  # fmt: skip
+            expected = _checked(archive, source, path)
             staged.append((f"{folder}/{path}", None, path, expected))
-        rows = attempts_csv_of(contents, userid)
-        staged.append((f"{folder}/{ATTEMPTS_CSV}", rows, f"{ATTEMPTS_CSV} (this person's rows)", _sha(rows)))
-        job = dict(contents.job)
-        job["users"] = [u for u in [contents.user_of(userid)] if u is not None]
-        job_bytes = (json.dumps(job, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        table, rows = _rows_of(contents, userid)
+        if table in contents.payload:  # the rows and the entry come from files that match the manifest
+            _checked(archive, source, table)
+        if JOB_JSON in contents.payload:
+            _checked(archive, source, JOB_JSON)
+        staged.append((f"{folder}/{table}", rows, f"{table} (this person's rows)", _sha(rows)))
+        job_bytes = (json.dumps(_job_entry(contents, userid), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         staged.append((f"{folder}/{JOB_JSON}", job_bytes, f"{JOB_JSON} (this person's entry)", _sha(job_bytes)))
         for name, data, origin, sha in staged:
             if data is None:
@@ -141,7 +141,55 @@ def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int, folder:
             else:
                 out.writestr(name, data)
             done.files.append({"path": name, "from": posixpath.join(source.archive, origin), "sha256": sha})
+    if isinstance(contents, AssignmentContents) and (team := contents.team_of(userid)):
+        done.notes.append(
+            f"team submission (group {team}): the submitted files, feedback and grade in this person's folder are "
+            "the team's, the same for every member of the group; the other members' own folders are not exported"
+        )
     return done
+
+
+def _checked(archive: zipfile.ZipFile, source: ExportSource, path: str) -> str:
+    """The SHA-256 the manifest lists for a payload file, once its bytes were found to have it."""
+    expected = source.contents.payload.get(path, "")
+    digest = hashlib.sha256()
+    with archive.open(f"{source.contents.bag}/{path}") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() != expected:
+        raise ExportMismatch(f"{source.archive}: {path} has sha256 {digest.hexdigest()}, its manifest says "
+                             f"{expected or 'nothing'}")  # fmt: skip
+    return expected
+
+
+def _rows_of(contents: ArchiveContents, userid: int) -> tuple[str, bytes]:
+    """The table of an archive that has a row per attempt or participant, and its header with this person's rows."""
+    if isinstance(contents, AssignmentContents):
+        return SUBMISSIONS_CSV, contents.submissions_csv_of(userid)
+    return ATTEMPTS_CSV, attempts_csv_of(contents, userid)
+
+
+def _job_entry(contents: ArchiveContents, userid: int) -> dict[str, Any]:
+    """job.json with this person's entry only; an assignment's completeness names only them of its unreachable
+    users (the others' names are their data, not this person's)."""
+    job = dict(contents.job)
+    job["users"] = [u for u in [contents.user_of(userid)] if u is not None]
+    summary = job.get("summary")
+    completeness = summary.get("completeness") if isinstance(summary, dict) else None
+    if isinstance(summary, dict) and isinstance(completeness, dict):
+        unreachable = completeness.get("unreachable_users")
+        if isinstance(unreachable, list):
+            others = [u for u in unreachable if not (isinstance(u, dict) and u.get("userid") == userid)]
+            names = [str(u.get("name")) for u in others if isinstance(u, dict) and u.get("name")]
+            statement = completeness.get("statement")
+            completeness = {**completeness, "unreachable_users": [u for u in unreachable if u not in others]}
+            if isinstance(statement, list) and names:
+                completeness["statement"] = [
+                    line for line in statement if not (isinstance(line, str) and any(n in line for n in names))
+                ]
+                completeness["others_unreachable"] = len(others)
+            job["summary"] = {**summary, "completeness": completeness}
+    return job
 
 
 def _sha(data: bytes) -> str:

@@ -1,6 +1,7 @@
 """Keeping the people index complete: every stored archive is read once — fetched from a target that holds it and
 verified (size and SHA-256 as recorded, then every check of `archived verify`) — and the people in its
-`data/job.json` and `data/attempts.csv` are recorded. This also covers archives made before the index existed.
+`data/job.json` and `data/attempts.csv` (a quiz's) or `data/submissions.csv` and participant folders (an
+assignment's) are recorded. This also covers archives made before the index existed.
 An archive that cannot be read is recorded with the reason and tried again later; lookups name it as not searched.
 """
 
@@ -15,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archived.archive.people_files import ArchiveContents, UnreadableContents, read_contents
+from archived.archive.people_files import ArchiveContents, UnreadableContents
 from archived.errors import ArchivedError
 from archived.jobs.archive_retrieval import RetrievedArchive, retrieve_verified
+from archived.people.assignment_contents import read_people_contents
 from archived.store.database import Database
 from archived.store.holdings import HeldArchive, held_archives
 from archived.store.jobs import JobStore
@@ -60,7 +62,7 @@ class ArchiveReader:
     @staticmethod
     async def contents(path: Path) -> ArchiveContents:
         """Who and what is inside a verified copy (raises `UnreadableContents`)."""
-        return await asyncio.to_thread(read_contents, path)
+        return await asyncio.to_thread(read_people_contents, path)
 
 
 def discard(path: Path) -> None:
