@@ -54,9 +54,13 @@ async def test_a_dead_letter_shows_and_r_redelivers_it_once_the_receiver_is_up(d
     receiver = WebhookReceiver(secret=SECRET, down=True, refusal=b"[b]busy[/b] \x1b[2J").start()
     try:
         daemon, job_id = await dead_letter_of_a_job(daemon_factory, tmp_path, receiver)
-        app = make_app(daemon.socket, initial_mode="connectors")
+        app = make_app(daemon.socket)
         async with app.run_test(size=SIZE) as pilot:
-            assert isinstance(app.screen, ConnectorsScreen)
+            await settle(pilot)
+            await pilot.press("ctrl+p", *"go: connectors")
+            await until(pilot, lambda: "Show the Connectors screen" in screen_text(app), "the palette's command")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, ConnectorsScreen), "the Connectors screen")
             await settle(pilot)
             await until(pilot, lambda: dead_rows(app) == 1, "the dead letter")
             text = screen_text(app)
