@@ -10,8 +10,9 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+from archived.protocol.connectors import ConnectorStatus
 from archived_tui.keymap import binding_catalogue
-from archived_tui.screens.connectors import ConnectorsScreen
+from archived_tui.screens.connectors import ConnectorsScreen, lane_state
 from archived_tui.settings_file import TuiSettings
 from tests.connectors.conftest import secret_file
 from tests.connectors.receiver import WebhookReceiver
@@ -122,3 +123,13 @@ def test_schedules_and_connectors_keys_are_remappable() -> None:
     assert {"schedules.run_now", "schedules.dry_run", "schedules.toggle"} <= set(catalogue)
     assert catalogue["connectors.redeliver"].key == "r" and catalogue["connectors.redeliver"].where == "connectors"
     assert catalogue["connectors.test"].key == "t"
+
+
+def test_a_lane_says_whether_it_delivers_retries_or_holds_dead_letters() -> None:
+    lane = ConnectorStatus(name="campus", driver="webhook", target="https://campus.example/hook", events=[])
+    assert lane_state(lane).plain == "delivering"
+    assert lane_state(lane.model_copy(update={"dead_letters": 3})).plain == "dead letters 3"
+    retrying = lane.model_copy(update={"retrying_event": 12, "attempts": 2})
+    assert lane_state(retrying).plain == "retrying event 12 (2 failed)"
+    both = retrying.model_copy(update={"dead_letters": 1})
+    assert lane_state(both).plain == "retrying event 12 (2 failed) · dead letters 1"

@@ -29,12 +29,17 @@ POLL_SECONDS = 5.0  # lanes retry without job events: read them again this often
 
 
 def lane_state(connector: ConnectorStatus) -> Text:
-    """What the connector's lane is doing: retrying an event, holding dead letters, or delivering."""
+    """What the connector's lane is doing (retrying an event, or delivering), and its dead letters if any."""
     if connector.retrying_event is not None:
-        return Text(f"retrying event {connector.retrying_event} ({connector.attempts} failed)", style="yellow")
+        state = Text(f"retrying event {connector.retrying_event} ({connector.attempts} failed)", style="yellow")
+    elif not connector.dead_letters:
+        return Text("delivering", style="green")
+    else:
+        state = Text()
     if connector.dead_letters:
-        return Text(f"dead letters {connector.dead_letters:,}", style="bold red")
-    return Text("delivering", style="green")
+        state.append(" · " if state else "")
+        state.append(f"dead letters {connector.dead_letters:,}", style="bold red")
+    return state
 
 
 class ConnectorsScreen(DaemonScreen):
