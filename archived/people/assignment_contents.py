@@ -1,20 +1,25 @@
 """Who is inside an assignment archive, and which of its files are one person's: the people of `data/job.json`,
 the rows of `data/submissions.csv` (one per participant, unreachable users included) and the participant folders
 `data/submissions/<userid>-<username>/`, each of which is that person's whole (a team submission's files are in
-every member's folder). Only call this on an archive that `verify_archive` passed (see `people_files`).
+every member's folder), and the entries naming a user id in the answers of Moodle's optional functions
+(`data/moodle/<function>.json`: extensions, blind-marking numbers, the gradebook). Only call this on an archive that
+`verify_archive` passed (see `people_files`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import posixpath
 import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from archived.archive.people_files import (
     MAX_ATTEMPTS_CSV,
+    MAX_JOB_JSON,
     ArchiveContents,
     ArchivePerson,
     UnreadableContents,
@@ -23,6 +28,7 @@ from archived.archive.people_files import (
 
 SUBMISSIONS_CSV = "data/submissions.csv"
 SUBMISSIONS = "data/submissions/"
+MOODLE_ANSWERS = "data/moodle/"
 
 
 @dataclass
@@ -31,6 +37,7 @@ class AssignmentContents(ArchiveContents):
 
     submission_columns: list[str] = field(default_factory=list)
     submission_rows: list[dict[str, str]] = field(default_factory=list)
+    moodle_answers: dict[str, Any] = field(default_factory=dict)  # "data/moodle/<function>.json" -> its JSON
 
     def people(self) -> list[ArchivePerson]:
         """Everyone the archive holds data of: job.json's users, submissions.csv's rows and the owners of the
@@ -54,6 +61,11 @@ class AssignmentContents(ArchiveContents):
             userid = _folder_owner(path)
             if userid is not None and userid not in found:  # a file of theirs, whatever the tables say
                 found[userid] = ArchivePerson(userid)
+        for answer in self.moodle_answers.values():
+            for entry in _entries(answer):
+                userid = entry["userid"]
+                if userid not in found:  # the gradebook answer covers the whole course
+                    found[userid] = ArchivePerson(userid, idnumber=str(entry.get("useridnumber") or ""))
         return [found[userid] for userid in sorted(found)]
 
     def submission_rows_of(self, userid: int) -> list[dict[str, str]]:
@@ -69,6 +81,15 @@ class AssignmentContents(ArchiveContents):
         }
         return sorted(path for path in self.payload if _folder_owner(path) == userid or path.startswith(tuple(folders)))
 
+    def moodle_answers_of(self, userid: int) -> dict[str, bytes]:
+        """The optional functions' answers that name this person, each with only their entries (by payload path)."""
+        kept = {}
+        for path, answer in sorted(self.moodle_answers.items()):
+            if any(entry["userid"] == userid for entry in _entries(answer)):
+                only = _only(answer, userid)
+                kept[path] = (json.dumps(only, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        return kept
+
     def team_of(self, userid: int) -> str:
         """The group id of a team submission the person is a member of ("" when theirs is their own)."""
         groups = {row.get("groupid") or "" for row in self.submission_rows_of(userid)} - {"", "0"}
@@ -81,6 +102,33 @@ class AssignmentContents(ArchiveContents):
         writer.writeheader()
         writer.writerows(self.submission_rows_of(userid))
         return out.getvalue().encode("utf-8")
+
+
+def _entries(answer: Any) -> list[dict[str, Any]]:
+    """Every object in a Moodle answer that carries an integer `userid`."""
+    found: list[dict[str, Any]] = []
+    if isinstance(answer, dict):
+        if isinstance(answer.get("userid"), int) and not isinstance(answer.get("userid"), bool):
+            found.append(answer)
+        for value in answer.values():
+            found.extend(_entries(value))
+    elif isinstance(answer, list):
+        for value in answer:
+            found.extend(_entries(value))
+    return found
+
+
+def _only(answer: Any, userid: int) -> Any:
+    """A Moodle answer without the objects of other users (lists drop them, the rest is kept as it is)."""
+    if isinstance(answer, list):
+        return [
+            _only(value, userid)
+            for value in answer
+            if not (isinstance(value, dict) and isinstance(value.get("userid"), int) and value["userid"] != userid)
+        ]
+    if isinstance(answer, dict):
+        return {key: _only(value, userid) for key, value in answer.items()}
+    return answer
 
 
 def _userid(value: str | None) -> int | None:
@@ -108,7 +156,21 @@ def read_people_contents(path: Path) -> ArchiveContents:
             raise UnreadableContents(f"{SUBMISSIONS_CSV} is {info.file_size} bytes, more than the "
                                      f"{MAX_ATTEMPTS_CSV} that are read")  # fmt: skip
         raw = archive.read(info)
+        answers: dict[str, Any] = {}
+        for name in (p for p in contents.payload if p.startswith(MOODLE_ANSWERS) and p.endswith(".json")):
+            try:
+                member = archive.getinfo(f"{contents.bag}/{name}")
+            except KeyError:
+                raise UnreadableContents(f"{name} is in the manifest but not in the archive") from None
+            if member.file_size > MAX_JOB_JSON:
+                raise UnreadableContents(f"{name} is {member.file_size} bytes, more than the {MAX_JOB_JSON} that are "
+                                         "read")  # fmt: skip
+            try:
+                answers[name] = json.loads(archive.read(member))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UnreadableContents(f"{name} is not JSON: {exc}") from None
     assignment = AssignmentContents(**{f.name: getattr(contents, f.name) for f in fields(ArchiveContents)})
+    assignment.moodle_answers = answers
     try:
         reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""))
         assignment.submission_columns = list(reader.fieldnames or [])

@@ -1,12 +1,12 @@
 """One person's data out of verified archives, into one ZIP: from a quiz archive their attempt reports and
-attachments and their rows of attempts.csv, from an assignment archive their participant folder (everything in it)
-and their row of submissions.csv; from each their entry of job.json with the job's facts; and `manifest.json` saying
-where every file came from (archive, target, location, the archive's SHA-256, the file's SHA-256 as its manifest
-lists it).
+attachments and their rows of attempts.csv; from an assignment archive their participant folder (everything in it),
+their row of submissions.csv and their entries of the optional functions' answers (`data/moodle/`); from each their
+entry of job.json with the job's facts; and `manifest.json` saying where every file came from (archive, target,
+location, the archive's SHA-256, the file's SHA-256 as its manifest lists it).
 
 Every file is checked against the manifest of the archive it comes from while it is copied (the archive as a whole
-was verified before), and so are the job.json and CSV the rows and entry are taken from; a file that does not match
-stops the export of that archive.
+was verified before), and so are the job.json and tables the rows and entries are taken from; a file that does not
+match stops the export of that archive.
 """
 
 from __future__ import annotations
@@ -127,6 +127,10 @@ def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int, folder:
         if JOB_JSON in contents.payload:
             _checked(archive, source, JOB_JSON)
         staged.append((f"{folder}/{table}", rows, f"{table} (this person's rows)", _sha(rows)))
+        if isinstance(contents, AssignmentContents):
+            for path, entries in contents.moodle_answers_of(userid).items():
+                _checked(archive, source, path)
+                staged.append((f"{folder}/{path}", entries, f"{path} (this person's entries)", _sha(entries)))
         job_bytes = (json.dumps(_job_entry(contents, userid), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         staged.append((f"{folder}/{JOB_JSON}", job_bytes, f"{JOB_JSON} (this person's entry)", _sha(job_bytes)))
         for name, data, origin, sha in staged:

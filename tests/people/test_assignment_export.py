@@ -1,7 +1,8 @@
 """One person's files out of assignment archives (`archived.people.assignment_contents` read, `archived.people.export`
-written): everything in their participant folder, their submissions.csv row and job.json entry; a folder of someone
-no table names still makes them a person of the archive; a team member's export says the files are the team's; a
-submissions.csv that does not match its manifest leaves the archive out."""
+written): everything in their participant folder, their submissions.csv row, job.json entry and entries in Moodle's
+optional answers; a folder or an answer naming someone the tables do not still makes them a person of the archive;
+a team member's export says the files are the team's; a submissions.csv that does not match its manifest leaves the
+archive out."""
 
 from __future__ import annotations
 
@@ -29,6 +30,19 @@ FILES = {
     "data/submissions/34-dora/report.pdf": b"dora, left over",
     "data/description/description.pdf": b"the assignment",
 }
+FLAGS = {
+    "assignments": [
+        {
+            "assignmentid": 1,
+            "userflags": [
+                {"id": 1, "userid": 3, "extensionduedate": 1700000000, "workflowstate": ""},
+                {"id": 2, "userid": 4, "extensionduedate": 0, "workflowstate": ""},
+                {"id": 3, "userid": 9, "extensionduedate": 1700000000, "workflowstate": ""},
+            ],
+        }
+    ],
+    "warnings": [],
+}
 USERS = [
     {"id": 3, "username": "anna", "firstname": "Anna", "lastname": "A", "idnumber": "S1"},
     {"id": 4, "username": "ben", "firstname": "Ben", "lastname": "B", "idnumber": "S2"},
@@ -46,7 +60,8 @@ SUMMARY = {
 def archive(path: Path, *, lie_about: str | None = None) -> Path:
     """An assignment bag ZIP as archived writes one; `lie_about`: a file whose manifest line is wrong."""
     job = {"job_id": path.stem, "moodle": {"site": "https://m"}, "users": USERS, "summary": SUMMARY}
-    payload = {**FILES, "data/submissions.csv": CSV.encode(), "data/job.json": json.dumps(job).encode()}
+    payload = {**FILES, "data/submissions.csv": CSV.encode(), "data/job.json": json.dumps(job).encode(),
+               "data/moodle/mod_assign_get_user_flags.json": json.dumps(FLAGS).encode()}  # fmt: skip
     manifest = "".join(
         f"{hashlib.sha256(b'x' if name == lie_about else data).hexdigest()}  {name}\n" for name, data in payload.items()
     )
@@ -71,14 +86,18 @@ def test_people_of_an_assignment_archive(tmp_path: Path) -> None:
     contents = read_people_contents(archive(tmp_path / "lab.zip"))
     assert isinstance(contents, AssignmentContents)
     people = [(p.userid, p.username, p.attempts) for p in contents.people()]
-    assert people == [(3, "anna", 2), (4, "ben", 1), (5, "cleo", 0), (34, "", 0)]
+    # A folder no table names, and an extension granted to someone with nothing else here: people of it too.
+    assert people == [(3, "anna", 2), (4, "ben", 1), (5, "cleo", 0), (9, "", 0), (34, "", 0)]
 
 
 def test_a_members_folder_row_and_entry_and_the_team_said(tmp_path: Path) -> None:
     files, manifest = export_of(tmp_path, 3, archive(tmp_path / "lab.zip"))
     assert sorted(files) == sorted(
-        [p for p in FILES if p.startswith("data/submissions/3-anna/")] + ["data/submissions.csv", "data/job.json"]
+        [p for p in FILES if p.startswith("data/submissions/3-anna/")]
+        + ["data/submissions.csv", "data/job.json", "data/moodle/mod_assign_get_user_flags.json"]
     )
+    flags = json.loads(files["data/moodle/mod_assign_get_user_flags.json"])
+    assert flags["assignments"][0]["userflags"] == [FLAGS["assignments"][0]["userflags"][0]]
     assert files["data/submissions.csv"].decode().splitlines()[1:] == [CSV.splitlines()[1]]
     job = json.loads(files["data/job.json"])
     assert job["users"] == [USERS[0]]

@@ -1,7 +1,7 @@
 """GDPR requests on assignment archives, through the real daemon with the Moodle simulator: a student is found across
-a quiz and an assignment archive, their export holds exactly their participant folder, submissions.csv row and
-job.json entry; a team member's export holds the team's files and says so; a departed user named as unreachable is
-found; a tampered assignment archive is refused by name."""
+a quiz and an assignment archive, their export holds exactly their participant folder, submissions.csv row, job.json
+entry and entries of Moodle's optional answers; a team member's export holds the team's files and says so; a departed
+user named as unreachable is found; a tampered assignment archive is refused by name."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ PROJECT = {"course_id": 5, "cmid": 8}  # showcase: a team submission
 @pytest.fixture(scope="module")
 def simulator():
     with MoodleSimulator(size=SimulatorSize(assignments=True)) as sim:
+        sim.world.service.functions.append("mod_assign_get_user_flags")  # extensions: per-user data in data/moodle/
         yield sim
 
 
@@ -84,7 +85,10 @@ async def test_assignment_archives_are_found_and_exported(simulator: MoodleSimul
             listed = manifest_of(lab)
             theirs = {p for p in listed if p.startswith(folder)}
             assert len(theirs) > 1  # the report and the submitted files
-            assert set(files) == theirs | {"data/submissions.csv", "data/job.json"}  # exactly their files
+            flags = "data/moodle/mod_assign_get_user_flags.json"
+            assert set(files) == theirs | {"data/submissions.csv", "data/job.json", flags}  # exactly their files
+            userids = {e["userid"] for a in json.loads(files[flags])["assignments"] for e in a["userflags"]}
+            assert userids == {int(person["userid"])}
             for path in theirs:
                 assert hashlib.sha256(files[path]).hexdigest() == listed[path]
             rows = list(csv.DictReader(io.StringIO(files["data/submissions.csv"].decode())))
@@ -118,7 +122,7 @@ async def test_assignment_archives_are_found_and_exported(simulator: MoodleSimul
         assert code == 0, said
         with out:
             files = exported_from(out, journal)
-            assert set(files) == {"data/submissions.csv", "data/job.json"}
+            assert set(files) == {"data/submissions.csv", "data/job.json", flags}  # no folder: Moodle refused it
             completeness = json.loads(files["data/job.json"])["summary"]["completeness"]
             assert [u["userid"] for u in completeness["unreachable_users"]] == [int(departed["userid"])]
 
