@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
-import hashlib
 import json
 import sys
 from datetime import UTC, datetime
@@ -34,7 +32,8 @@ from archived.cli.exit_codes import ExitCode
 from archived.cli.moments import moment
 from archived.cli.safe_text import data
 from archived.protocol import methods as rpc
-from archived.protocol.attachments import AttachParams, AttachWriteParams
+from archived.protocol.attachment_upload import FileShrank, send_file, size_and_sha256
+from archived.protocol.attachments import AttachParams
 from archived.protocol.errors import ErrorCode, RpcError
 from archived.protocol.jobs import (
     LOG_LEVELS,
@@ -314,15 +313,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def completeness_lines(completeness: Completeness) -> list[Text]:
     """The archive's completeness in a line or two: what was checked and found, then what was not (by name)."""
-    counts = []
-    if completeness.users_checked is not None:
-        counts.append(f"{completeness.users_checked} users checked")
-    if completeness.attempts_found is not None:
-        counts.append(f"{completeness.attempts_found} attempts found")
-    if completeness.archived is not None:
-        counts.append(f"{completeness.archived} archived")
     verdict = ("complete", "green") if completeness.complete else ("INCOMPLETE", "bold red")
-    lines = [Text.assemble("  checked   ", verdict, ": ", data(", ".join(counts) or "-"))]
+    lines = [Text.assemble("  checked   ", verdict, ": ", data(completeness.counts))]
     if completeness.gaps:
         label = "not checked" if completeness.complete else "incomplete"
         lines.append(Text.assemble(f"  {label}: ", data("; ".join(completeness.gaps), "yellow")))
@@ -537,21 +529,13 @@ def cmd_attach(args: argparse.Namespace) -> int:
     async def action(client: RpcClient) -> int:
         added = []
         for path in paths:
-            size, sha256 = await asyncio.to_thread(_size_and_sha256, path)
+            size, sha256 = await asyncio.to_thread(size_and_sha256, path)
             params = request_params(AttachParams, job_id=args.job_id, name=path.name, size=size, sha256=sha256,
                                     note=args.note)  # fmt: skip
-            upload = await client.request(rpc.JOBS_ATTACH, params)
-            file = upload.file
-            with path.open("rb") as handle:
-                offset = 0
-                while file is None:
-                    chunk = await asyncio.to_thread(handle.read, upload.chunk_bytes)
-                    if not chunk:
-                        return fail(f"{path}: the file shrank while it was sent; nothing was added")
-                    encoded = base64.b64encode(chunk).decode("ascii")
-                    params_write = AttachWriteParams(upload_id=upload.upload_id, offset=offset, data=encoded)
-                    written = await client.request(rpc.JOBS_ATTACH_WRITE, params_write)
-                    offset, file = written.received, written.file
+            try:
+                file = await send_file(client, params, path)
+            except FileShrank as exc:
+                return fail(str(exc))
             added.append(file)
             if not args.json:
                 console.print(Text.assemble("added ", data(file.path), f" ({human_bytes(file.size)}) to job ",
@@ -561,16 +545,6 @@ def cmd_attach(args: argparse.Namespace) -> int:
         return ExitCode.OK
 
     return with_client(args, action)
-
-
-def _size_and_sha256(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            size += len(chunk)
-            digest.update(chunk)
-    return size, digest.hexdigest()
 
 
 _DONE = {"retry": "retried", "cancel": "canceled", "delete": "deleted the archives of"}

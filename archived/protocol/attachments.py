@@ -13,11 +13,17 @@ from __future__ import annotations
 from pydantic import Field
 
 from archived.protocol.base import Answer, Params, UtcTime
+from archived.protocol.states import JobState
 
 # The largest chunk `jobs.attach_write` takes: in base64 (4/3 of it) a request stays below the 1 MiB line limit.
 ATTACH_CHUNK_BYTES = 512 * 1024
 ATTACH_MAX_BYTES = 4 * 1024**3
 ATTACH_IDLE_SECONDS = 600  # an upload without a chunk this long is dropped
+# The states in which a job takes files: it has not begun packing (an error is on its way to a retry or to failing).
+ATTACHABLE_STATES = frozenset(
+    {JobState.UNINITIALIZED, JobState.QUEUED, JobState.ACTIVITY_ARCHIVING, JobState.RECOVERABLE_ERROR,
+     JobState.ERROR}
+)  # fmt: skip
 
 
 class AttachParams(Params):

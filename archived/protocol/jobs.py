@@ -240,6 +240,16 @@ class Completeness(Answer):
     )
     statement: list[str] = Field(default_factory=list, description="the statement README.txt holds, in lines")
 
+    @property
+    def counts(self) -> str:
+        """What was checked and found, in a few words: "30 users checked, 42 attempts found, 40 archived"."""
+        parts = [
+            f"{self.users_checked} users checked" if self.users_checked is not None else "",
+            f"{self.attempts_found} attempts found" if self.attempts_found is not None else "",
+            f"{self.archived} archived" if self.archived is not None else "",
+        ]
+        return ", ".join(part for part in parts if part) or "-"
+
 
 class JobView(Answer):
     """The job, its timeline and its artifacts."""

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from archived.jobs.operator_files import AttachRefused, OperatorFileRecord, OperatorFiles
 from archived.protocol.attachments import (
     ATTACH_IDLE_SECONDS,
+    ATTACHABLE_STATES,
     AttachParams,
     AttachUpload,
     AttachWriteParams,
@@ -30,17 +31,13 @@ from archived.protocol.attachments import (
 )
 from archived.protocol.errors import ErrorCode, RpcError
 from archived.protocol.methods import JOBS_ATTACH, JOBS_ATTACH_WRITE
-from archived.protocol.states import JobState
 from archived.rpc.connection import Connection
 from archived.rpc.job_methods import JobLookup
 from archived.rpc.method import Call, Method, method_with_call
 from archived.store.records import Initiator
 
 # The states in which a job has not begun packing: it may still take files.
-OPEN_STATES = frozenset(
-    {JobState.UNINITIALIZED, JobState.QUEUED, JobState.ACTIVITY_ARCHIVING, JobState.RECOVERABLE_ERROR,
-     JobState.ERROR}
-)  # fmt: skip
+OPEN_STATES = ATTACHABLE_STATES
 
 
 @dataclass

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import TabbedContent, TabPane
 
-from archived.protocol.jobs import JobDetail, JobSummary, JobView
+from archived.protocol.jobs import Completeness, JobDetail, JobSummary, JobView
 from archived.protocol.states import JobState
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
@@ -24,6 +24,7 @@ from archived_tui.safe_text import plain
 from archived_tui.screens import job_actions
 from archived_tui.screens.archive_retrieval import retrieve_archive, stored_artifact
 from archived_tui.screens.base import DaemonScreen
+from archived_tui.screens.file_attaching import attach_files, may_attach
 from archived_tui.widgets.artifacts import ArtifactList
 from archived_tui.widgets.live_text import LiveText
 from archived_tui.widgets.log_tail import LEVELS, LogTail
@@ -40,6 +41,7 @@ class JobDetailScreen(DaemonScreen):
         Binding("c", "cancel", "Cancel", id="job.cancel"),
         Binding("d", "delete", "Delete", id="job.delete"),
         Binding("g", "retrieve", "Retrieve", id="job.retrieve", tooltip="Get the archive back from storage, verified"),
+        Binding("A", "attach", "Attach files", id="job.attach", tooltip="Add files before packing"),
         Binding("o", "older_logs", "Older log", id="job.older_logs"),
         Binding("v", "log_level", "Log level", id="job.log_level"),
         Binding("t", "tab('timeline')", "Timeline", id="job.tab_timeline", show=False),
@@ -162,6 +164,8 @@ class JobDetailScreen(DaemonScreen):
             stage = f" in {job.failed_stage.replace('_', ' ')}" if job.failed_stage else ""
             lines.append(f"\n✖ {job.state.replace('_', ' ')}{stage}: ", style="bold red")
             lines.append_text(plain(f"{job.error_code or ''} — {job.error_message or ''}", "red", newlines=True))
+        if self.view is not None and self.view.completeness is not None:
+            lines.append_text(_completeness_text(self.view.completeness))
         self.query_one("#job-header", LiveText).update(lines)
 
     # -- actions ------------------------------------------------------------------------------------------
@@ -209,8 +213,10 @@ class JobDetailScreen(DaemonScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only what the job's state allows: no Retry or Cancel for a completed job."""
         job = self._job()
-        if job is None or action not in {"retry", "cancel", "delete", "retrieve"}:
+        if job is None or action not in {"retry", "cancel", "delete", "retrieve", "attach"}:
             return True
+        if action == "attach":
+            return may_attach(job)
         if action == "retry":
             return job.state in RETRYABLE
         if action == "cancel":
@@ -239,6 +245,11 @@ class JobDetailScreen(DaemonScreen):
         if self.view is not None:
             self.background(partial(retrieve_archive, self, self.view), group="action", exclusive=False)
 
+    def action_attach(self) -> None:
+        """Add files to this job before it is packed (asks which, and why)."""
+        if (job := self._job()) is not None:
+            self.background(partial(attach_files, self, job), group="action", exclusive=False)
+
     async def _delete(self, job_id: str) -> None:
         if await job_actions.delete_job(self, job_id) is not None:
             await self._load_job()
@@ -256,10 +267,27 @@ class JobDetailScreen(DaemonScreen):
                 yield SystemCommand(f"job: delete {label}", "Delete its stored archives", self.action_delete)
             if self.view is not None and stored_artifact(self.view) is not None:
                 yield SystemCommand(f"job: retrieve {label}", "Get the archive back, verified", self.action_retrieve)
+            if may_attach(job):
+                yield SystemCommand(f"job: attach files to {label}", "Add files before packing", self.action_attach)
         yield SystemCommand("job: load older log lines", "Page the log backwards", self.action_older_logs)
         yield SystemCommand("job: change log level", "debug → info → warning → error", self.action_log_level)
         for tab in ("timeline", "log", "artifacts", "settings"):
             yield SystemCommand(f"job: show {tab}", f"The {tab} tab", lambda t=tab: self.action_tab(t))
+
+
+def _completeness_text(completeness: Completeness) -> Text:
+    """The archive's completeness in a line or two (as `archived jobs show` states it)."""
+    text = Text("\n")
+    if completeness.complete:
+        text.append("✔ complete", style="green")
+    else:
+        text.append("✖ INCOMPLETE", style="bold red")
+    text.append_text(plain(f": {completeness.counts}"))
+    if completeness.gaps:
+        label = "not checked" if completeness.complete else "incomplete"
+        text.append(f"\n{label}: ", style="yellow")
+        text.append_text(plain("; ".join(completeness.gaps), "yellow", newlines=True))
+    return text
 
 
 def _settings_text(job: JobDetail) -> Text:
