@@ -23,6 +23,7 @@ from typing import Any
 
 from archived.archive.people_files import ATTEMPTS_CSV, JOB_JSON, ArchiveContents, attempts_csv_of
 from archived.people.assignment_contents import SUBMISSIONS_CSV, AssignmentContents
+from archived.people.job_entry import job_entry
 
 CHUNK = 1024 * 1024
 MANIFEST = "manifest.json"
@@ -131,7 +132,8 @@ def _export_one(out: zipfile.ZipFile, source: ExportSource, userid: int, folder:
             for path, entries in contents.moodle_answers_of(userid).items():
                 _checked(archive, source, path)
                 staged.append((f"{folder}/{path}", entries, f"{path} (this person's entries)", _sha(entries)))
-        job_bytes = (json.dumps(_job_entry(contents, userid), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        job = job_entry(contents.job, contents.user_of(userid), userid)
+        job_bytes = (json.dumps(job, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         staged.append((f"{folder}/{JOB_JSON}", job_bytes, f"{JOB_JSON} (this person's entry)", _sha(job_bytes)))
         for name, data, origin, sha in staged:
             if data is None:
@@ -171,29 +173,6 @@ def _rows_of(contents: ArchiveContents, userid: int) -> tuple[str, bytes]:
     if isinstance(contents, AssignmentContents):
         return SUBMISSIONS_CSV, contents.submissions_csv_of(userid)
     return ATTEMPTS_CSV, attempts_csv_of(contents, userid)
-
-
-def _job_entry(contents: ArchiveContents, userid: int) -> dict[str, Any]:
-    """job.json with this person's entry only; an assignment's completeness names only them of its unreachable
-    users (the others' names are their data, not this person's)."""
-    job = dict(contents.job)
-    job["users"] = [u for u in [contents.user_of(userid)] if u is not None]
-    summary = job.get("summary")
-    completeness = summary.get("completeness") if isinstance(summary, dict) else None
-    if isinstance(summary, dict) and isinstance(completeness, dict):
-        unreachable = completeness.get("unreachable_users")
-        if isinstance(unreachable, list):
-            others = [u for u in unreachable if not (isinstance(u, dict) and u.get("userid") == userid)]
-            names = [str(u.get("name")) for u in others if isinstance(u, dict) and u.get("name")]
-            statement = completeness.get("statement")
-            completeness = {**completeness, "unreachable_users": [u for u in unreachable if u not in others]}
-            if isinstance(statement, list) and names:
-                completeness["statement"] = [
-                    line for line in statement if not (isinstance(line, str) and any(n in line for n in names))
-                ]
-                completeness["others_unreachable"] = len(others)
-            job["summary"] = {**summary, "completeness": completeness}
-    return job
 
 
 def _sha(data: bytes) -> str:
