@@ -39,7 +39,7 @@ class PersonInArchive(Answer):
     idnumber: str = ""
     firstname: str = ""
     lastname: str = ""
-    attempts: int = Field(default=0, description="the person's rows in the archive's attempts.csv")
+    attempts: int = Field(default=0, description="the person's attempts in the archive (quiz or assignment)")
     matched: str = Field(description='which key matched: "id", "username" or "idnumber"')
 
 

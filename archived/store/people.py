@@ -32,7 +32,7 @@ class IndexedPerson:
     idnumber: str = ""
     firstname: str = ""
     lastname: str = ""
-    attempts: int = 0  # their rows in the archive's attempts.csv
+    attempts: int = 0  # quiz: their attempts.csv rows; assignment: submissions.csv's attempts
 
 
 @dataclass(frozen=True)
