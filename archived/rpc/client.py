@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -135,7 +134,7 @@ class RpcClient:
                 line = await self._reader.readline()
                 if not line:
                     break
-                message = json.loads(line)
+                message = wire.decode(line)
                 if "id" in message and message["id"] is not None and ("result" in message or "error" in message):
                     future = self._pending.pop(message["id"], None)
                     if future is None or future.done():
@@ -151,7 +150,7 @@ class RpcClient:
                     err = message["error"]
                     self._closing_error = RpcError(err.get("code", 0), err.get("message", ""), err.get("data"))
                     self._events.put_nowait({"kind": "connection.error", "data": err})
-        except (ConnectionError, asyncio.IncompleteReadError, json.JSONDecodeError):
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
             self.closed.set()
