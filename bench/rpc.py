@@ -5,10 +5,14 @@ a real daemon process is started on it, then 20 clients connect over the Unix so
 (the default page of 100 jobs, newest first, with the total count) back to back for a fixed number of calls.
 With `--writes-per-second N`, a writer beside the daemon changes one job's progress N times a second meanwhile
 (as running jobs do), so that answers kept until the store changes are read again.
+With `--processes N`, the clients are spread over N processes of their own (20 real clients, such as TUIs, are
+20 processes; `--processes 1`, the default, runs them all on this process's one event loop, where each call waits
+behind the decoding of the other clients' answers).
 Printed: requests per second over all clients, p50/p90/p99 latency of single calls, and the CPU time per call of
-the daemon (its user + system time while the clients ran, over the number of calls) and of the clients (this
-process: sending, reading and parsing the answers).
+the daemon (its user + system time while the clients ran, over the number of calls) and of the clients (the
+processes running them: sending, reading and parsing the answers).
 Usage: python bench/rpc.py [--jobs 10000] [--clients 20] [--calls 100] [--limit 100] [--writes-per-second 0]
+                           [--processes 1]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import sqlite3
@@ -27,6 +32,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -56,13 +62,80 @@ async def fill_store(path: Path, count: int) -> None:
     await db.close()
 
 
-async def client_loop(socket: Path, calls: int, limit: int, latencies: list[float]) -> None:
-    async with RpcClient(socket, client_name="bench") as client:
-        for _ in range(calls):
-            started = time.perf_counter()
-            answer = await client.call("jobs.list", {"limit": limit})
-            latencies.append(time.perf_counter() - started)
-            assert len(answer["jobs"]) == limit
+async def client_loop(client: RpcClient, calls: int, limit: int, latencies: list[float]) -> None:
+    for _ in range(calls):
+        started = time.perf_counter()
+        answer = await client.call("jobs.list", {"limit": limit})
+        latencies.append(time.perf_counter() - started)
+        assert len(answer["jobs"]) == limit
+
+
+async def run_clients(
+    socket: Path, clients: int, calls: int, limit: int, start: _Signal | None = None
+) -> tuple[list[float], float]:
+    """`clients` connected clients on this process's event loop calling back to back (after `start` is set, when
+    given); returns the latencies and this process's CPU time while they called."""
+    connections = [RpcClient(socket, client_name="bench") for _ in range(clients)]
+    for client in connections:
+        await client.connect()
+    if start is not None:
+        await asyncio.to_thread(start.wait)
+    latencies: list[float] = []
+    cpu = -time.process_time()
+    try:
+        await asyncio.gather(*(client_loop(client, calls, limit, latencies) for client in connections))
+    finally:
+        cpu += time.process_time()
+        for client in connections:
+            await client.close()
+    return latencies, cpu
+
+
+def client_process(socket: Path, clients: int, calls: int, limit: int, ready: Any, start: Any, results: Any) -> None:
+    """A process of its own running `clients` clients: says it is connected on `ready`, calls once `start` is
+    set, and puts its latencies and CPU time on `results`."""
+
+    results.put(asyncio.run(run_clients(socket, clients, calls, limit, start=_Signal(ready, start))))
+
+
+class _Signal:
+    """Tells the parent this process is connected, then waits for the start (called from `run_clients`)."""
+
+    def __init__(self, ready: Any, start: Any) -> None:
+        self.ready, self.start = ready, start
+
+    def wait(self) -> None:
+        self.ready.release()
+        self.start.wait()
+
+
+def run_in_processes(socket: Path, args: argparse.Namespace) -> tuple[list[float], float, float]:
+    """The clients spread over `args.processes` processes; returns the latencies, the elapsed time from the start
+    (all connected) to the last answer, and the clients' CPU time."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter each, like separate TUIs
+    ready, start, results = context.Semaphore(0), context.Event(), context.Queue()
+    shares = [args.clients // args.processes + (i < args.clients % args.processes) for i in range(args.processes)]
+    workers = [
+        context.Process(target=client_process, args=(socket, n, args.calls, args.limit, ready, start, results))
+        for n in shares
+        if n
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.acquire()
+    started = time.perf_counter()
+    start.set()
+    latencies: list[float] = []
+    cpu = 0.0
+    for _ in workers:
+        part, part_cpu = results.get()
+        latencies += part
+        cpu += part_cpu
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    return latencies, elapsed, cpu
 
 
 def cpu_seconds(pid: int) -> float:
@@ -97,6 +170,7 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--writes-per-second", type=float, default=0.0)
+    parser.add_argument("--processes", type=int, default=1, help="spread the clients over this many processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="archived-bench-") as tmp:
         root = Path(tmp)
@@ -116,21 +190,20 @@ async def main() -> None:
                     break
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.3)
-            latencies: list[float] = []
             stop, writes = threading.Event(), [0]
             writer = threading.Thread(
                 target=write_progress, args=(state / "archived.sqlite3", args.writes_per_second, stop, writes)
             )
             if args.writes_per_second > 0:
                 writer.start()
-            cpu_before, clients_cpu = cpu_seconds(daemon.pid), -time.process_time()
-            started = time.perf_counter()
-            await asyncio.gather(
-                *(client_loop(root / "s.sock", args.calls, args.limit, latencies) for _ in range(args.clients))
-            )
-            elapsed = time.perf_counter() - started
+            cpu_before = cpu_seconds(daemon.pid)
+            if args.processes > 1:
+                latencies, elapsed, clients_cpu = await asyncio.to_thread(run_in_processes, root / "s.sock", args)
+            else:
+                started = time.perf_counter()
+                latencies, clients_cpu = await run_clients(root / "s.sock", args.clients, args.calls, args.limit)
+                elapsed = time.perf_counter() - started
             daemon_cpu = cpu_seconds(daemon.pid) - cpu_before
-            clients_cpu += time.process_time()
             stop.set()
             if writer.is_alive():
                 writer.join()
@@ -142,6 +215,7 @@ async def main() -> None:
     result = {
         "jobs_in_store": args.jobs,
         "clients": args.clients,
+        "client_processes": args.processes,
         "calls": len(ms),
         "page_size": args.limit,
         "requests_per_second": round(len(ms) / elapsed, 1),
