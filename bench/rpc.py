@@ -7,18 +7,21 @@ With `--writes-per-second N`, a writer beside the daemon changes one job's progr
 (as running jobs do), so that answers kept until the store changes are read again.
 With `--processes N`, the clients are spread over N processes of their own (20 real clients, such as TUIs, are
 20 processes; `--processes 1`, the default, runs them all on this process's one event loop, where each call waits
-behind the decoding of the other clients' answers).
+behind the decoding of the other clients' answers). With `--gc-freeze`, each client process calls `gc.freeze()` once
+its clients are connected: the cyclic garbage collector stops walking the objects its imports made, which it
+otherwise does in full now and then while answers come in (a pause of every call in flight in that process).
 Printed: requests per second over all clients, p50/p90/p99 latency of single calls, and the CPU time per call of
 the daemon (its user + system time while the clients ran, over the number of calls) and of the clients (the
 processes running them: sending, reading and parsing the answers).
 Usage: python bench/rpc.py [--jobs 10000] [--clients 20] [--calls 100] [--limit 100] [--writes-per-second 0]
-                           [--processes 1]
+                           [--processes 1] [--gc-freeze]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -71,13 +74,16 @@ async def client_loop(client: RpcClient, calls: int, limit: int, latencies: list
 
 
 async def run_clients(
-    socket: Path, clients: int, calls: int, limit: int, start: _Signal | None = None
+    socket: Path, clients: int, calls: int, limit: int, start: _Signal | None = None, gc_freeze: bool = False
 ) -> tuple[list[float], float]:
     """`clients` connected clients on this process's event loop calling back to back (after `start` is set, when
     given); returns the latencies and this process's CPU time while they called."""
     connections = [RpcClient(socket, client_name="bench") for _ in range(clients)]
     for client in connections:
         await client.connect()
+    if gc_freeze:
+        gc.collect()
+        gc.freeze()
     if start is not None:
         await asyncio.to_thread(start.wait)
     latencies: list[float] = []
@@ -91,11 +97,11 @@ async def run_clients(
     return latencies, cpu
 
 
-def client_process(socket: Path, clients: int, calls: int, limit: int, ready: Any, start: Any, results: Any) -> None:
+def client_process(socket: Path, clients: int, args: argparse.Namespace, ready: Any, start: Any, results: Any) -> None:
     """A process of its own running `clients` clients: says it is connected on `ready`, calls once `start` is
     set, and puts its latencies and CPU time on `results`."""
-
-    results.put(asyncio.run(run_clients(socket, clients, calls, limit, start=_Signal(ready, start))))
+    signal = _Signal(ready, start)
+    results.put(asyncio.run(run_clients(socket, clients, args.calls, args.limit, signal, args.gc_freeze)))
 
 
 class _Signal:
@@ -116,9 +122,7 @@ def run_in_processes(socket: Path, args: argparse.Namespace) -> tuple[list[float
     ready, start, results = context.Semaphore(0), context.Event(), context.Queue()
     shares = [args.clients // args.processes + (i < args.clients % args.processes) for i in range(args.processes)]
     workers = [
-        context.Process(target=client_process, args=(socket, n, args.calls, args.limit, ready, start, results))
-        for n in shares
-        if n
+        context.Process(target=client_process, args=(socket, n, args, ready, start, results)) for n in shares if n
     ]
     for worker in workers:
         worker.start()
@@ -171,6 +175,7 @@ async def main() -> None:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--writes-per-second", type=float, default=0.0)
     parser.add_argument("--processes", type=int, default=1, help="spread the clients over this many processes")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in each client process once connected")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="archived-bench-") as tmp:
         root = Path(tmp)
@@ -201,7 +206,9 @@ async def main() -> None:
                 latencies, elapsed, clients_cpu = await asyncio.to_thread(run_in_processes, root / "s.sock", args)
             else:
                 started = time.perf_counter()
-                latencies, clients_cpu = await run_clients(root / "s.sock", args.clients, args.calls, args.limit)
+                latencies, clients_cpu = await run_clients(
+                    root / "s.sock", args.clients, args.calls, args.limit, gc_freeze=args.gc_freeze
+                )
                 elapsed = time.perf_counter() - started
             daemon_cpu = cpu_seconds(daemon.pid) - cpu_before
             stop.set()
@@ -216,6 +223,7 @@ async def main() -> None:
         "jobs_in_store": args.jobs,
         "clients": args.clients,
         "client_processes": args.processes,
+        "gc_freeze": args.gc_freeze,
         "calls": len(ms),
         "page_size": args.limit,
         "requests_per_second": round(len(ms) / elapsed, 1),
