@@ -21,6 +21,8 @@ from tests.support.daemon import DaemonProcess, write_config  # noqa: E402
 # `scripts/test -m "not slow"` is a quick loop of about a minute. CI and a plain `scripts/test` run everything.
 SLOW_MODULES = frozenset({
     "archive/test_verify_hostile.py",
+    "assign/test_assign_daemon.py",
+    "cli/test_bulk_jobs.py",
     "cli/test_hostile_names.py",
     "connectors/test_daemon.py",
     "daemon/test_crash.py",
@@ -30,8 +32,11 @@ SLOW_MODULES = frozenset({
     "daemon/test_log_flood.py",
     "daemon/test_quiz_jobs.py",
     "daemon/test_render_sharing.py",
+    "daemon/test_store_disk_full.py",
+    "daemon/test_timestamp_jobs.py",
     "drivers/activity/quiz/test_quiz_driver.py",
     "drivers/activity/quiz/test_quiz_driver_hostile.py",
+    "drivers/storage/test_s3_errors.py",
     "drivers/worker/test_render_pool.py",
     "drivers/worker/test_render_service.py",
     "drivers/worker/test_weasy_patches.py",
@@ -39,9 +44,13 @@ SLOW_MODULES = frozenset({
     "overview/test_overview.py",
     "overview/test_secrets.py",
     "rpc/test_connection_limits.py",
+    "tui/test_attach_files.py",
+    "tui/test_connectors_screen.py",
+    "tui/test_dialogs.py",
     "tui/test_functional.py",
     "tui/test_hostile_names.py",
     "tui/test_resumed_timeline.py",
+    "tui/test_retrieve.py",
     "tui/test_snapshots.py",
 })  # fmt: skip
 
