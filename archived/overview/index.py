@@ -277,20 +277,7 @@ class CourseIndex:
 
     async def _fetch_site(self) -> float:
         """Categories and courses from Moodle; returns when they were fetched."""
-        started = time.perf_counter()
-        try:
-            site = await self.api.site_info(refresh=True)
-        except ArchivedError as exc:
-            self._mark_unreachable(exc)
-            raise
-        self.status = MoodleStatus(
-            url=self.status.url,
-            reachable=True,
-            release=site.release,
-            sitename=site.sitename,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            checked_at=time.time(),
-        )
+        await self._read_site_info()
         categories = await self.api.categories()
         courses = (await self.api.courses_by_field()).courses
         state = _State(refreshed_at=time.time())
@@ -336,13 +323,19 @@ class CourseIndex:
         return self.status.to_dict()
 
     async def _check_site(self) -> None:
-        """Is Moodle reachable now (its site info, nothing else)?"""
+        """Is Moodle reachable now (its site info, nothing else)? The status says; an error is not raised."""
+        with contextlib.suppress(ArchivedError):
+            await self._read_site_info()
+
+    async def _read_site_info(self) -> None:
+        """Moodle's site info now: the status becomes reachable with its latency, or unreachable with the error
+        (which is raised)."""
         started = time.perf_counter()
         try:
             site = await self.api.site_info(refresh=True)
         except ArchivedError as exc:
             self._mark_unreachable(exc)
-            return
+            raise
         self.status = MoodleStatus(
             url=self.status.url,
             reachable=True,
