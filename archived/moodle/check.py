@@ -44,6 +44,10 @@ OPTIONAL_FOR_ASSIGNMENTS: dict[str, str] = {
     "mod_assign_get_user_flags": "extensions, locked submissions and marking-workflow state",
     "mod_assign_get_user_mappings": "with blind marking: the participant numbers Moodle shows graders",
     "gradereport_user_get_grade_items": "the gradebook's view of the grade (overrides, hidden and locked grades)",
+    "core_grading_get_definitions": "the assignment's rubric or marking guide (its criteria and levels)",
+    "core_grading_get_gradingform_instances": "filled rubrics and marking guides per grade "
+    "(needs moodle/grade:managegradingforms)",
+    "core_comment_get_comments": "submission comments (needs moodle/comment:view)",
 }
 """Functions the assignment driver uses when the token has them, with what each adds to an assignment archive."""
 

@@ -276,5 +276,10 @@ def test_requests_are_about_eight_plus_one_per_person_plus_one_per_file(daemon, 
     assert calls.pop("mod_assign_get_submissions") == 2  # formatted, and the texts exactly as stored
     files = [f for f in simulator.world.files.values() if f.contextid == 27 and f.component.startswith("assign")]
     assert calls.pop("pluginfile") == len(files)
+    # The showcase site offers the optional grading and comment functions: the rubric is looked for once (there
+    # is none here), the comments once per submission.
+    assign_id = next(a.id for a in simulator.world.assigns.values() if a.cmid == LAB["cmid"])
+    assert calls.pop("core_comment_get_comments") == len(simulator.world.submissions[assign_id])
+    assert calls.pop("core_grading_get_definitions") == 1 and "core_grading_get_gradingform_instances" not in calls
     assert all(count == 1 for count in calls.values()), calls  # site info, course, assignment, users, grades, …
     assert len(calls) <= 8, calls

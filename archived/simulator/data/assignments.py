@@ -7,6 +7,12 @@ raw grade minus the penalty; and a student whose enrolment was removed after gra
 grade stays in `get_grades`, `get_submissions` drops them, `get_submission_status` answers `nopermission`.
 "Group project" (team submissions, graded on a scale): one submission per group (`userid` 0) that every member
 sees as `teamsubmission`.
+
+The journal is graded with a rubric (two criteria, the first student's grade filled in) and the first student's
+submission has two submission comments, one of them HTML. The showcase adds the optional functions that read them
+(`core_grading_*`, `core_comment_get_comments`) to the archiver service and grants the capabilities they need, as
+a site that wants rubrics and comments archived does; a test takes a function away with
+`MoodleSimulator.set_service_functions`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,17 @@ import random
 
 from archived.simulator.data.documents import asset, make_pdf
 from archived.simulator.data.generated import IdCounters, add_module, add_students, new_course
-from archived.simulator.data.model import Assign, AssignGrade, Group, Submission
+from archived.simulator.data.model import (
+    Assign,
+    AssignGrade,
+    Comment,
+    GradingDefinition,
+    GradingInstance,
+    Group,
+    RubricCriterion,
+    RubricLevel,
+    Submission,
+)
 from archived.simulator.data.recorded import TEACHER_ID
 from archived.simulator.data.world import World
 from archived.simulator.storedfile import StoredFile
@@ -24,6 +40,14 @@ JOURNAL_NAME = "Lab journal: pendulum"
 PROJECT_NAME = "Group project: wave tank"
 SCALE = ("Not yet", "Satisfactory", "Good", "Excellent")
 STUDENTS = 6
+RUBRIC_NAME = "Lab journal rubric"
+# The optional functions the showcase site offers its archiver, and the capabilities they need.
+GRADING_AND_COMMENT_FUNCTIONS = (
+    "core_grading_get_definitions",
+    "core_grading_get_gradingform_instances",
+    "core_comment_get_comments",
+)
+GRADING_AND_COMMENT_CAPABILITIES = ("moodle/grade:managegradingforms", "moodle/comment:view")
 
 
 def add_assignment_showcase(world: World, ids: IdCounters) -> None:
@@ -37,6 +61,8 @@ def add_assignment_showcase(world: World, ids: IdCounters) -> None:
     students = add_students(world, ids, random.Random(f"assign-showcase:{world.seed}"), course, STUDENTS)
     _journal(world, ids, course.id, students, t0)
     _project(world, ids, course.id, students, t0)
+    world.service.functions.extend(f for f in GRADING_AND_COMMENT_FUNCTIONS if f not in world.service.functions)
+    world.capabilities.update(GRADING_AND_COMMENT_CAPABILITIES)
 
 
 def _file(world: World, contextid: int, component: str, area: str, itemid: int, name: str, mime: str,
@@ -88,6 +114,8 @@ def _journal(world: World, ids: IdCounters, courseid: int, students: list[int], 
                                        make_pdf(["Lab journal", "Pendulum", "ANNOTATED: add error bars"]),
                                        TEACHER_ID))  # fmt: skip
     grades[first] = grade
+    _rubric(world, module.id, grade, t0)
+    _comments(world, ctx, subid, first, t0)
 
     # 2: a previous attempt (graded 40, reopened), then a second attempt graded 75.
     old_id, new_id = ids.take("submission"), ids.take("submission")
@@ -146,3 +174,29 @@ def _project(world: World, ids: IdCounters, courseid: int, students: list[int], 
     for member in (students[0], students[1]):
         grades[member] = AssignGrade(ids.take("grade"), assignid, member, t0 - 40000, t0 - 40000, TEACHER_ID, 3.0,
                                      "<p>Good teamwork.</p>", gradeddate=t0 - 40000)  # fmt: skip
+
+
+def _rubric(world: World, cmid: int, grade: AssignGrade, t0: int) -> None:
+    """A rubric of two criteria on the journal, filled in for the first student's grade."""
+    method = RubricCriterion(1, 1, "Method: how the period was measured", [
+        RubricLevel(1, 0, "No method described"), RubricLevel(2, 2, "One swing timed"),
+        RubricLevel(3, 4, "Ten swings timed, repeated"),
+    ])  # fmt: skip
+    analysis = RubricCriterion(2, 2, "Analysis: <em>uncertainty</em> and comparison with theory", [
+        RubricLevel(4, 0, "No analysis"), RubricLevel(5, 2, "Compared with theory"),
+        RubricLevel(6, 3, "Compared, uncertainty estimated"), RubricLevel(7, 4, "Full error analysis with error bars"),
+    ])  # fmt: skip
+    filled = GradingInstance(1, TEACHER_ID, grade.id, 87.5, grade.timemodified, {
+        1: (3, "<p>Ten swings, three runs: good.</p>"), 2: (6, "Error bars missing in the plot."),
+    })  # fmt: skip
+    world.grading[cmid] = GradingDefinition(1, RUBRIC_NAME, "<p>How the journal is marked.</p>", t0 - 864000,
+                                            TEACHER_ID, [method, analysis], [filled])  # fmt: skip
+
+
+def _comments(world: World, contextid: int, submissionid: int, student: int, t0: int) -> None:
+    """Two submission comments on one submission: the student's plain question and the teacher's HTML answer."""
+    area = ("assignsubmission_comments", "submission_comments", submissionid)
+    world.comments.append(Comment(1, contextid, *area, "Is the second data file needed as well?", 0, student,
+                                  t0 - 390000))  # fmt: skip
+    world.comments.append(Comment(2, contextid, *area, "<p>Yes, please keep <strong>periods.csv</strong>: "
+                                  "the rubric asks for the raw data.</p>", 1, TEACHER_ID, t0 - 380000))  # fmt: skip

@@ -331,3 +331,65 @@ class Token:
     token: str
     userid: int
     validuntil: int = 0
+
+
+@dataclass
+class RubricLevel:
+    """`gradingform_rubric_levels`: one level of a rubric criterion."""
+
+    id: int
+    score: float
+    definition: str
+
+
+@dataclass
+class RubricCriterion:
+    """`gradingform_rubric_criteria` with its levels."""
+
+    id: int
+    sortorder: int
+    description: str
+    levels: list[RubricLevel] = field(default_factory=list)
+
+
+@dataclass
+class GradingInstance:
+    """`grading_instances` with its rubric fillings: criterion id → (chosen level id, the grader's remark)."""
+
+    id: int
+    raterid: int
+    itemid: int  # the assign_grades id the filling belongs to
+    rawgrade: float
+    timemodified: int
+    fillings: dict[int, tuple[int, str]] = field(default_factory=dict)
+    status: int = 1  # INSTANCE_STATUS_ACTIVE
+
+
+@dataclass
+class GradingDefinition:
+    """`grading_definitions` of a rubric (the assignment's active advanced grading method) and its instances."""
+
+    id: int
+    name: str
+    description: str
+    timecreated: int
+    usercreated: int
+    criteria: list[RubricCriterion] = field(default_factory=list)
+    instances: list[GradingInstance] = field(default_factory=list)
+    method: str = "rubric"
+    status: int = 20  # DEFINITION_STATUS_READY
+
+
+@dataclass
+class Comment:
+    """`comments`: one comment of a comment area (e.g. the submission comments of an assignment submission)."""
+
+    id: int
+    contextid: int
+    component: str
+    commentarea: str
+    itemid: int
+    content: str
+    format: int
+    userid: int
+    timecreated: int

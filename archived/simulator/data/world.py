@@ -18,8 +18,10 @@ from archived.simulator.data.model import (
     AssignGrade,
     Attempt,
     Category,
+    Comment,
     Course,
     CourseModule,
+    GradingDefinition,
     Group,
     Quiz,
     Resource,
@@ -113,6 +115,9 @@ class World:
     attempts: dict[int, Attempt] = field(default_factory=dict)
     submissions: dict[int, dict[int, Submission]] = field(default_factory=dict)
     assign_grades: dict[int, dict[int, AssignGrade]] = field(default_factory=dict)
+    grading: dict[int, GradingDefinition] = field(default_factory=dict)  # cmid → its active advanced grading
+    comments: list[Comment] = field(default_factory=list)
+    comments_perpage: int = 15  # $CFG->commentsperpage
     files: dict[tuple[int, str, str, int, str, str], StoredFile] = field(default_factory=dict)
     contexts: dict[int, ContextInfo] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)

@@ -6,12 +6,22 @@ call gets `accessexception`; a name in neither table gets `invalidrecord` (`exte
 
 from __future__ import annotations
 
-from archived.simulator.functions import assign, assign_flags, course, files, quiz, users, webservice
+from archived.simulator.functions import (
+    assign,
+    assign_flags,
+    comments,
+    course,
+    files,
+    grading,
+    quiz,
+    users,
+    webservice,
+)
 from archived.simulator.functions.base import ExternalFunction
 
 FUNCTIONS: dict[str, ExternalFunction] = {
     function.name: function
-    for module in (webservice, course, users, quiz, assign, assign_flags, files)
+    for module in (webservice, course, users, quiz, assign, assign_flags, grading, comments, files)
     for function in module.FUNCTIONS
 }
 

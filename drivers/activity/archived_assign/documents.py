@@ -1,21 +1,44 @@
 """The two kinds of assignment report: the description (once per archive) and one per participant.
 
 Both are composed with `ReportBuilder`; the participant report lists the latest attempt and every previous one
-(Moodle's `previousattempts`, newest first, shown oldest first), each with its online text, files, grade and
-feedback. Grades are shown twice where they differ: Moodle's raw decimal and `gradefordisplay` as the gradebook
-shows it (a scale item, or on 5.0 the grade after a late penalty).
+(Moodle's `previousattempts`, newest first, shown oldest first), each with its grade (and the rubric or marking
+guide filled in for it), online text, feedback, files and submission comments. Grades are shown twice where they
+differ: Moodle's raw decimal and `gradefordisplay` as the gradebook shows it (a scale item, or on 5.0 the grade
+after a late penalty).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lxml import etree
+from lxml import html as lhtml
+
 from archived.moodle.models import AssignGrade, Assignment, AssignPlugin, Submission, SubmissionStatus
+from archived_assign.advanced_grading import FilledForm
 from archived_assign.moodle_records import Person
 from archived_assign.report import ReportBuilder, el, file_table, summary_table, when
 
 # Files one attempt put in the archive: (Moodle file name, path in the archive, SHA-256), per plugin area.
 StoredFiles = dict[str, list[tuple[str, str, str]]]
+
+
+@dataclass(frozen=True)
+class GradingView:
+    """A rubric or marking guide filled in for an attempt's grade, with who filled it in (as the archive names
+    people)."""
+
+    form: FilledForm
+    rater: str
+
+
+@dataclass(frozen=True)
+class CommentView:
+    """One submission comment: its author (as the archive names people), time and Moodle's HTML."""
+
+    author: str
+    timecreated: int | None
+    html: str
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,9 @@ class AttemptView:
     raw_text_path: str  # the exact stored online text, kept as a file in the archive ("" when none)
     files: StoredFiles
     grader: str = ""  # who graded, as the archive names people ("" when Moodle hides the grader)
+    grading: tuple[GradingView, ...] = ()  # the rubric or marking guide filled in for this grade
+    grading_note: str = ""  # why a rubric or marking guide this grade was given with is not shown
+    comments: tuple[CommentView, ...] = ()  # submission comments, oldest first
 
 
 def grade_setting(assignment: Assignment) -> str:
@@ -127,6 +153,11 @@ def _attempt(report: ReportBuilder, view: AttemptView, *, latest: bool) -> None:
     else:
         rows.append(("Grade", "not graded"))
     box.append(summary_table(rows))
+    where = f"attempt {view.number + 1}"
+    for shown in view.grading:
+        box.append(grading_table(report, shown, where))
+    if view.grading_note:
+        box.append(el("p", view.grading_note, cls="warning"))
     if submission is not None:
         for plugin in submission.plugins:
             for editor in plugin.editorfields:
@@ -143,6 +174,45 @@ def _attempt(report: ReportBuilder, view: AttemptView, *, latest: bool) -> None:
         if files:
             box.append(el("h3", area))
             box.append(file_table(files))
+    if view.comments:
+        box.append(el("h3", "Submission comments"))
+        for comment in view.comments:
+            item = el("div", cls="comment")
+            item.append(el("p", f"{comment.author} — {when(comment.timecreated)}", cls="meta"))
+            item.append(report.moodle_html(comment.html, f"{where} submission comment"))
+            box.append(item)
+
+
+def _points(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def grading_table(report: ReportBuilder, shown: GradingView, where: str) -> lhtml.HtmlElement:
+    """A filled rubric (criterion, chosen level, score, remark) or marking guide (criterion, score, remark); every
+    text is Moodle's HTML, cleaned like the rest."""
+    form = shown.form
+    block = el("div", cls="grading")
+    block.append(el("h3", f"{form.title}: {form.name}" if form.name else form.title))
+    said = [f"filled in by {shown.rater or 'a hidden grader'}", when(form.timemodified)]
+    if form.total is not None:
+        said.append(f"total {_points(form.total[0])} of {_points(form.total[1])} points")
+    line = "; ".join(said)
+    block.append(el("p", line[:1].upper() + line[1:], cls="meta"))
+    table = etree.SubElement(block, "table")
+    table.set("class", "grading")
+    head = etree.SubElement(table, "tr")
+    rubric = form.method == "rubric"
+    for title in ("Criterion", "Level", "Score", "Remark") if rubric else ("Criterion", "Score", "Remark"):
+        etree.SubElement(head, "th").text = title
+    for row in form.rows:
+        line = etree.SubElement(table, "tr")
+        etree.SubElement(line, "td").append(report.moodle_html(row.criterion, f"{where} {form.title} criterion"))
+        if rubric:
+            etree.SubElement(line, "td").append(report.moodle_html(row.level, f"{where} {form.title} level"))
+        score = f"{_points(row.score)} / {_points(row.maxscore)}" if row.maxscore is not None else _points(row.score)
+        etree.SubElement(line, "td").text = score
+        etree.SubElement(line, "td").append(report.moodle_html(row.remark, f"{where} {form.title} remark"))
+    return block
 
 
 def plain_grade(text: str) -> str:

@@ -31,8 +31,18 @@ from archived.interfaces.activity import (
     LogLevel,
 )
 from archived.moodle.api import MoodleApi
+from archived.moodle.errors import MoodleError
 from archived.moodle.models import AssignGrade, Assignment, AssignPlugin, Course, ExternalFile, Submission
-from archived_assign.documents import AttemptView, StoredFiles, description_report, participant_report, plain_grade
+from archived_assign.advanced_grading import INSTANCES
+from archived_assign.documents import (
+    AttemptView,
+    CommentView,
+    GradingView,
+    StoredFiles,
+    description_report,
+    participant_report,
+    plain_grade,
+)
 from archived_assign.errors import AssignNotFoundError, participant_failed
 from archived_assign.moodle_records import (
     AssignFacts,
@@ -43,11 +53,14 @@ from archived_assign.moodle_records import (
     latest,
     raw_previous_texts,
     read_assignment,
+    refusal,
 )
 from archived_assign.participant_record import ParticipantRecord, write_submissions_csv
 from archived_assign.payload_files import download_checked, file_name, files_intact
 from archived_assign.report import ReportBuilder, stylesheet
 from archived_assign.settings import AssignSettings
+from archived_assign.submission_comments import FUNCTION as COMMENTS
+from archived_assign.submission_comments import SubmissionComments, read_submission_comments
 from archived_render.images import sniff_image_mime
 from archived_render.render_task import RenderOptions, RenderTask, Resource
 from archived_render.service import RenderSession
@@ -76,6 +89,8 @@ class AssignRun:
     done: dict[int, ParticipantRecord]
     etags_checked: int = 0
     warned: set[str] = field(default_factory=set)
+    # Submission id → the reading of its comments: a team submission's are read once for all members.
+    comment_reads: dict[int, asyncio.Task[SubmissionComments | None]] = field(default_factory=dict)
 
     @property
     def assignment(self) -> Assignment:
@@ -155,6 +170,8 @@ class AssignDriver(ActivityDriver):
         await _name_unlisted(api, facts)
         for function in facts.missing_functions:
             await ctx.log(LogLevel.INFO, f"optional web-service function {function} is not available to the token")
+        for function, why in facts.refused_functions.items():
+            await ctx.log(LogLevel.WARNING, f"optional web-service function {function}: Moodle refused it ({why})")
         done = await _load_records(ctx)
         run = AssignRun(ctx, settings, api, render, courses[0], facts, stylesheet(), done)
         await self._description(run)
@@ -275,11 +292,13 @@ async def _participant(run: AssignRun, person: Person) -> ParticipantRecord:
         raw = raw_previous.get(earlier.submission.id) if earlier.submission is not None else None
         raw_path = await _keep_raw_text(run, folder, number, raw, files)
         grader = _grader(run, earlier.grade)
-        views.append(
-            AttemptView(
-                number, earlier.submission, earlier.grade, earlier.feedbackplugins, "", raw_path, stored, grader
-            )
-        )
+        grading, note = _grading(run, earlier.grade)
+        comments = await _comments(run, folder, number, earlier.submission, files)
+        view = AttemptView(
+            number, earlier.submission, earlier.grade, earlier.feedbackplugins, "", raw_path, stored, grader,
+            grading, note, comments,
+        )  # fmt: skip
+        views.append(view)
         files.update({path: digest for entries in stored.values() for _, path, digest in entries})
     feedback = status.feedback
     plugins = feedback.plugins if feedback is not None else []
@@ -290,7 +309,12 @@ async def _participant(run: AssignRun, person: Person) -> ParticipantRecord:
     grade = feedback.grade if feedback is not None else None
     display = (feedback.gradefordisplay or "") if feedback is not None else ""
     raw_path = await _keep_raw_text(run, folder, number, raw_text, files)
-    views.append(AttemptView(number, submission, grade, plugins, display, raw_path, stored, _grader(run, grade)))
+    grading, note = _grading(run, grade)
+    comments = await _comments(run, folder, number, submission, files)
+    views.append(
+        AttemptView(number, submission, grade, plugins, display, raw_path, stored, _grader(run, grade), grading, note,
+                    comments)
+    )  # fmt: skip
     report = participant_report(run.course_name, run.assignment, person, status, views)
     sha256 = await _render(run, report, pdf, f"participant {person.id}", person.shown)
     return ParticipantRecord(
@@ -321,6 +345,64 @@ def _grader(run: AssignRun, grade: AssignGrade | None) -> str:
         return ""
     person = run.facts.people.get(grade.grader)
     return person.shown if person is not None else f"user {grade.grader}"
+
+
+def _name(run: AssignRun, userid: int | None, fallback: str = "") -> str:
+    """A person as the archive names them; Moodle's name and the id for someone the archive does not hold."""
+    person = run.facts.people.get(userid) if userid else None
+    if person is not None:
+        return person.shown
+    return f"{fallback or 'unknown name'} (user {userid})" if userid else fallback
+
+
+def _grading(run: AssignRun, grade: AssignGrade | None) -> tuple[tuple[GradingView, ...], str]:
+    """The rubric or marking guide filled in for a grade, or why a form it was graded with is not shown."""
+    grading = run.facts.grading
+    if grading is None or grade is None or grade.grade_value is None:
+        return (), ""
+    if not grading.fillings_read:
+        why = run.facts.refused_functions.get(INSTANCES, "the function is not available to the token")
+        form = f"{grading.definition.method} {grading.definition.name!r}"
+        note = f"This assignment is graded with the {form}; how it was filled in for this grade is not in this "
+        return (), note + f"archive ({INSTANCES}: {why})."
+    forms = grading.filled_for(grade.id)
+    return tuple(GradingView(f, _name(run, f.rater) if f.rater and f.rater > 0 else "") for f in forms), ""
+
+
+async def _comments(
+    run: AssignRun, folder: str, number: int, submission: Submission | None, files: dict[str, str]
+) -> tuple[CommentView, ...]:
+    """The submission comments of one attempt; Moodle's answers kept beside the report when there are any."""
+    if submission is None or not run.facts.reads_comments:
+        return ()
+    if not any(plugin.type == "comments" for plugin in submission.plugins):
+        return ()  # the plugin is off: Moodle keeps no comments for this submission
+    task = run.comment_reads.get(submission.id)
+    if task is None:
+        task = asyncio.ensure_future(_read_comments(run, submission.id))
+        run.comment_reads[submission.id] = task
+    read = await asyncio.shield(task)
+    if read is None or not read.comments:
+        return ()
+    relative = f"{folder}/attempt-{number + 1}/{COMMENTS}.json"
+    data = json.dumps(read.answers, indent=1, ensure_ascii=False, sort_keys=True).encode()
+    await asyncio.to_thread(write_atomic, run.ctx.payload_dir / relative, data)
+    files[relative] = hashlib.sha256(data).hexdigest()
+    return tuple(CommentView(_name(run, c.userid, c.fullname), c.timecreated, c.content) for c in read.comments)
+
+
+async def _read_comments(run: AssignRun, submission_id: int) -> SubmissionComments | None:
+    """One submission's comments; None when Moodle refuses them (said once in the log and in job.json)."""
+    if not run.facts.reads_comments:
+        return None
+    try:
+        return await read_submission_comments(run.api, run.assignment.cmid, submission_id)
+    except MoodleError as exc:
+        if (why := refusal(exc)) is None:
+            raise
+        run.facts.refused_functions.setdefault(COMMENTS, why)
+        await run.warn(f"optional web-service function {COMMENTS}: Moodle refused it ({why})")
+        return None
 
 
 async def _keep_raw_text(run: AssignRun, folder: str, number: int, text: str | None, files: dict[str, str]) -> str:
@@ -449,7 +531,6 @@ NOT_DELIVERABLE = (
     "grade and submission history",
     "overrides",
     "plagiarism reports",
-    "rubric fillings and submission comments (core_grading_*, core_comment_get_comments)",
 )
 
 
@@ -470,6 +551,7 @@ def _completeness(run: AssignRun, unreachable: list[int], archived: int) -> dict
         ],
         "etags_checked": run.etags_checked,
         "missing_optional_functions": facts.missing_functions,
+        "refused_optional_functions": [{"function": f, "reason": why} for f, why in facts.refused_functions.items()],
         "not_deliverable": list(NOT_DELIVERABLE),
     }
     completeness["statement"] = _statement(completeness)
@@ -496,5 +578,8 @@ def _statement(completeness: dict[str, Any]) -> list[str]:
     if completeness["missing_optional_functions"]:
         missing = ", ".join(completeness["missing_optional_functions"])
         lines.append(f"Not available to the web-service token (optional): {missing}.")
+    if completeness["refused_optional_functions"]:
+        refused = "; ".join(f"{r['function']} ({r['reason']})" for r in completeness["refused_optional_functions"])
+        lines.append(f"Offered to the token but refused by Moodle (optional): {refused}.")
     lines.append("Core web services cannot deliver: " + "; ".join(completeness["not_deliverable"]) + ".")
     return lines

@@ -17,7 +17,7 @@ from typing import Any
 from archived.interfaces.activity import CourseUsers, IncludedUser
 from archived.moodle.api import MoodleApi, parse_answer
 from archived.moodle.check import OPTIONAL_FOR_ASSIGNMENTS
-from archived.moodle.errors import MoodleError
+from archived.moodle.errors import AccessDeniedError, MoodleError, NoPermissionError
 from archived.moodle.models import (
     AssignGrade,
     Assignment,
@@ -26,10 +26,14 @@ from archived.moodle.models import (
     SubmissionStatus,
     User,
 )
+from archived_assign.advanced_grading import DEFINITIONS, INSTANCES, AdvancedGrading, active_definition
+from archived_assign.submission_comments import FUNCTION as COMMENTS
 
 # Asked for when the token has them; each one missing is named in the job log and in job.json (and listed with
 # what it adds by `archived moodle check`).
 OPTIONAL_FUNCTIONS = tuple(OPTIONAL_FOR_ASSIGNMENTS)
+# Optional functions asked with their own parameters (advanced grading, below) or per submission (comments).
+OWN_PARAMETERS = frozenset({DEFINITIONS, INSTANCES, COMMENTS})
 # The exact stored text: no filters, `@@PLUGINFILE@@` left as it is (contract §5 on text fields).
 RAW_TEXT = {"moodlewssettingraw": 1, "moodlewssettingfileurl": 0}
 STATUS_RUNNERS = 4
@@ -89,6 +93,13 @@ class AssignFacts:
     unreachable: dict[int, str]  # users Moodle refused the status of → its error code
     optional: dict[str, Any] = field(default_factory=dict)  # function → its answer, when the token has it
     missing_functions: list[str] = field(default_factory=list)
+    refused_functions: dict[str, str] = field(default_factory=dict)  # offered, but Moodle refused: function → why
+    grading: AdvancedGrading | None = None  # the active rubric or marking guide, with the fillings when readable
+
+    @property
+    def reads_comments(self) -> bool:
+        """Whether submission comments are read (the token has the function and Moodle has not refused it)."""
+        return COMMENTS not in self.missing_functions and COMMENTS not in self.refused_functions
 
 
 async def find_assignment(api: MoodleApi, course_id: int, cmid: int) -> Assignment | None:
@@ -161,7 +172,11 @@ async def read_assignment(
             params = {"courseid": course_id}
         if function == "mod_assign_get_user_mappings" and not assignment.blindmarking:
             continue
+        if function in OWN_PARAMETERS:
+            continue
         optional[function] = await api.client.call(function, params)
+    refused: dict[str, str] = {}
+    grading = await _advanced_grading(api, assignment, missing, optional, refused)
 
     # Only students (and who holds a grade or submission) have a status worth asking for: teachers are enrolled
     # too, but Moodle answers their status like a student's; they are asked and dropped when they have nothing.
@@ -191,7 +206,48 @@ async def read_assignment(
         unreachable=dict(sorted(unreachable.items())),
         optional=optional,
         missing_functions=missing,
+        refused_functions=refused,
+        grading=grading,
     )
+
+
+def refusal(exc: MoodleError) -> str | None:
+    """Why Moodle refused an optional function (a missing capability, the function taken off the service); None
+    for any other error, which fails the job like an error of a required function."""
+    if isinstance(exc, NoPermissionError | AccessDeniedError):
+        return f"{exc.errorcode}: {exc.moodle_message or exc}"
+    return None
+
+
+async def _advanced_grading(
+    api: MoodleApi, assignment: Assignment, missing: list[str], optional: dict[str, Any], refused: dict[str, str]
+) -> AdvancedGrading | None:
+    """The assignment's active rubric or marking guide and its fillings, when the token may read them."""
+    if DEFINITIONS in missing:
+        return None
+    params = {"cmids": [assignment.cmid], "areaname": "submissions", "activeonly": 0}  # see advanced_grading
+    try:
+        answer = await api.client.call(DEFINITIONS, params)
+    except MoodleError as exc:
+        if (why := refusal(exc)) is None:
+            raise
+        refused[DEFINITIONS] = why
+        return None
+    optional[DEFINITIONS] = answer
+    definition = active_definition(answer, assignment.cmid)
+    if definition is None:
+        return None
+    if INSTANCES in missing:
+        return AdvancedGrading(definition, {}, fillings_read=False)
+    try:
+        answer = await api.client.call(INSTANCES, {"definitionid": definition.id, "since": 0})
+    except MoodleError as exc:
+        if (why := refusal(exc)) is None:
+            raise
+        refused[INSTANCES] = why
+        return AdvancedGrading(definition, {}, fillings_read=False)
+    optional[INSTANCES] = answer
+    return AdvancedGrading.of(definition, answer)
 
 
 async def raw_previous_texts(api: MoodleApi, assign_id: int, userid: int) -> dict[int, str]:

@@ -25,6 +25,9 @@ _FORMULA = re.compile(r"\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]|\$\$(?P
 _DROP = ("script", "style", "iframe", "object", "embed", "link", "meta", "base", "form", "audio", "video")
 _SKIP_TEXT = frozenset({"code", "pre", "textarea"})
 _MARK = "archived-formula"
+# What lxml refuses in element text (and no person wrote): C0 controls but tab and newlines, lone surrogates,
+# U+FFFE/U+FFFF. A name or a comment author holding one must not fail the participant: each becomes U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 RESOURCE_SCHEME = "res:"
 
 
@@ -40,11 +43,16 @@ def when(timestamp: int | None) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def xml_safe(text: str) -> str:
+    """`text` with each character XML cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def el(tag: str, text: str | None = None, cls: str | None = None) -> lhtml.HtmlElement:
-    """A new element with optional text and class."""
+    """A new element with optional text (made XML-safe) and class."""
     element = lhtml.Element(tag)
     if text is not None:
-        element.text = text
+        element.text = xml_safe(text)
     if cls:
         element.set("class", cls)
     return element
@@ -55,8 +63,8 @@ def summary_table(rows: list[tuple[str, str]]) -> lhtml.HtmlElement:
     table = el("table", cls="summary")
     for label, value in rows:
         row = etree.SubElement(table, "tr")
-        etree.SubElement(row, "th").text = label
-        etree.SubElement(row, "td").text = value
+        etree.SubElement(row, "th").text = xml_safe(label)
+        etree.SubElement(row, "td").text = xml_safe(value)
     return table
 
 
