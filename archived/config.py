@@ -97,8 +97,41 @@ class RetryConfig(_Section):
     backoff_max_seconds: Annotated[float, Field(ge=0)] = 900.0
 
 
+class DaskWorkersConfig(_Section):
+    """`[workers.dask]`: the Dask scheduler of the render hosts (docs/render-hosts.md)."""
+
+    scheduler: str  # tls://host:8786; tcp:// only to a scheduler on this machine
+    tls_ca_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    fallback_local: bool = False  # render locally when the cluster is not ready at a job's start (else retry later)
+    min_workers: Annotated[int, Field(ge=1)] = 1  # matching workers the cluster must have for a job to use it
+
+    @model_validator(mode="after")
+    def _reachable_safely(self) -> DaskWorkersConfig:
+        scheme = urlsplit(self.scheduler).scheme
+        if scheme not in {"tcp", "tls"}:
+            raise ValueError(f"scheduler: expected tls://host:port (or tcp:// on loopback), got {self.scheduler!r}")
+        if scheme == "tls" and not (self.tls_ca_file and self.tls_cert and self.tls_key):
+            raise ValueError("a tls:// scheduler needs tls_ca_file, tls_cert and tls_key")
+        host = urlsplit(self.scheduler).hostname or ""
+        if scheme == "tcp" and host not in {"localhost", "127.0.0.1", "::1"} and not host.startswith("127."):
+            raise ValueError(
+                f"scheduler {self.scheduler!r}: a scheduler on another host must be reached over tls:// with "
+                "tls_ca_file, tls_cert and tls_key (exam data would cross the network in clear text)"
+            )
+        for path in (self.tls_ca_file, self.tls_cert, self.tls_key):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{path} does not exist or is not a file")
+        return self
+
+
 class WorkersConfig(_Section):
-    """`[workers]`: the render process pool."""
+    """`[workers]`: where reports render — the local process pool, or render hosts on a Dask cluster."""
+
+    backend: Literal["local", "dask"] = "local"
+    dask: DaskWorkersConfig | None = None  # required with backend = "dask"
 
     render_processes: Annotated[int, Field(ge=0, le=64)] = 0  # 0 = one per core
     max_tasks_per_child: Annotated[int, Field(ge=1)] = 500
@@ -112,6 +145,12 @@ class WorkersConfig(_Section):
     def processes(self) -> int:
         """The effective number of render processes."""
         return self.render_processes or (os.cpu_count() or 1)
+
+    @model_validator(mode="after")
+    def _dask_configured(self) -> WorkersConfig:
+        if self.backend == "dask" and self.dask is None:
+            raise ValueError('backend = "dask" needs a [workers.dask] table with at least `scheduler`')
+        return self
 
 
 class RetentionConfig(_Section):

@@ -20,6 +20,8 @@ from tests.support.daemon import DaemonProcess, write_config  # noqa: E402
 # End-to-end modules that take seconds each (daemons, simulators, render workers, the TUI): marked `slow`, so that
 # `scripts/test -m "not slow"` is a quick loop of about a minute. CI and a plain `scripts/test` run everything.
 SLOW_MODULES = frozenset({
+    "daemon/test_dask_render.py",
+    "drivers/worker/test_dask_pool.py",
     "archive/test_verify_hostile.py",
     "assign/test_assign_daemon.py",
     "cli/test_bulk_jobs.py",

@@ -13,7 +13,7 @@ from archived.cli.exit_codes import ExitCode
 # One module per command group; each has `register(subparsers)`.
 COMMAND_MODULES = (
     "daemon", "jobs", "archives", "retention", "people", "audit", "status", "connectors", "verify", "moodle", "courses",
-    "schedules", "policy", "demo", "tui", "doctor", "protocol",
+    "schedules", "policy", "demo", "tui", "doctor", "protocol", "render_hosts",
 )  # fmt: skip
 
 EPILOG = """\

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from typing import Any
 
 from archived import __version__
 from archived.archive.timestamps import client_from_config
-from archived.config import Config, read_secret
+from archived.config import Config, WorkersConfig, read_secret
 from archived.connectors.service import Connectors
 from archived.daemon.housekeeping import Housekeeping, PendingCopySweep
 from archived.daemon.lock import InstanceLock
@@ -72,6 +73,7 @@ from archived.store.jobs import JobStore
 from archived.store.records import Initiator
 from archived.targets import StorageTarget, build_targets
 from archived_render.service import RenderLimits, RenderService
+from archived_render.dask_pool import ClusterSettings
 
 log = logging.getLogger("archived.daemon")
 
@@ -88,6 +90,24 @@ def restrict_umask() -> None:
 
 
 def build_presets(config: Config, drivers: dict[str, ActivityDriver]) -> dict[str, Preset]:
+def _cluster_settings(workers: WorkersConfig) -> ClusterSettings | None:
+    """`[workers.dask]` for the render service when `[workers] backend = "dask"`, else None (the local pool)."""
+    if workers.backend != "dask" or workers.dask is None:
+        return None
+    if importlib.util.find_spec("distributed") is None:
+        raise ConfigError("[workers] backend = \"dask\" needs Dask distributed: pip install 'archived[cluster]'")
+    dask = workers.dask
+    return ClusterSettings(
+        scheduler=dask.scheduler,
+        tls_ca_file=dask.tls_ca_file,
+        tls_cert=dask.tls_cert,
+        tls_key=dask.tls_key,
+        connect_timeout_seconds=dask.connect_timeout_seconds,
+        fallback_local=dask.fallback_local,
+        min_workers=dask.min_workers,
+    )
+
+
     """Validate `[presets.*]` against the job settings and each driver's settings."""
     unknown = set(config.presets) - {JOB_PRESET, *drivers}
     if unknown:
@@ -362,7 +382,8 @@ class Daemon:
                 limits.max_connections,
                 self.config.daemon.max_connections,
                 self.config.daemon.file_descriptor_reserve,
-            )
+            ),
+            cluster=_cluster_settings(workers),
         log.info(
             "control socket: at most %d connections, %d per user, %d kept for operators; open-file limit %s",
             limits.max_connections,

@@ -41,12 +41,39 @@ class ConnectionLimits(Answer):
     bounded_by_open_files: bool = False
 
 
+class RenderHost(Answer):
+    """One worker process of the render cluster (`[workers] backend = "dask"`)."""
+
+    address: str
+    name: str = ""
+    host: str = ""
+    slots: int = 0
+    busy: int = Field(default=0, description="tasks it runs now")
+    matches: bool = Field(default=False, description="same archived version, WeasyPrint and fonts: it gets work")
+    archived: str = Field(default="", description="its archived version ('' until it answered)")
+    weasyprint: str = Field(default="", description="its rendering path: patched, stock, …")
+    tasks: int = Field(default=0, description="tasks its current process served")
+    differences: list[str] = Field(default_factory=list, description="how its fingerprint differs from the daemon's")
+
+
+class RenderCluster(Answer):
+    """The Dask cluster the daemon renders on: connection, its fingerprint, the workers."""
+
+    scheduler: str
+    connected: bool = False
+    problem: str = ""
+    fingerprint: str = Field(default="", description="the daemon's engine fingerprint; workers must match it")
+    hosts: list[RenderHost] = Field(default_factory=list)
+
+
 class RenderStatus(Answer):
     """The render service every job shares: its limit on worker processes, those alive, what it rendered."""
 
     processes: int = Field(description="the limit on render worker processes ([workers] render_processes)")
     workers_alive: int = 0
-    workers_started: int = Field(default=0, description="since the daemon started: first starts and replacements")
+    workers_started: int = Field(
+        default=0, description="local worker processes started since the daemon started: first starts and replacements"
+    )
     worker_restarts: int = Field(default=0, description="workers killed and replaced (timeouts, crashes)")
     tasks: int = Field(default=0, description="documents rendered")
     failures: int = Field(default=0, description="documents that failed after their retries")
@@ -56,6 +83,8 @@ class RenderStatus(Answer):
     math_available: bool = True
     math_restarts: int = Field(default=0, description="MathJax children replaced because they died or got stuck")
     math_recycles: int = Field(default=0, description="MathJax children replaced after their quota")
+    backend: str = Field(default="local", description="local (worker processes here) or dask (render hosts)")
+    cluster: RenderCluster | None = None
 
 
 class ScheduledRun(Answer):

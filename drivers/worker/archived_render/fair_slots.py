@@ -58,6 +58,9 @@ class FairSlots:
 
     def release(self) -> None:
         """Give a slot back: to the first waiter of the waiting lane served least recently, else to the free slots."""
+        if self._free < 0:  # the capacity shrank while this slot was held: the slot goes away
+            self._free += 1
+            return
         while self._lanes:
             # Ties (lanes never served) go in the order the lanes began to wait.
             lane = min(self._lanes, key=lambda waiting: self._last_turn.get(waiting, 0))
@@ -70,6 +73,25 @@ class FairSlots:
                 self._served(lane)
                 return
         self._free += 1
+
+    def resize(self, capacity: int) -> None:
+        """Change the number of slots (a render cluster's workers come and go); waiters get new slots at once.
+
+        Shrinking never takes a slot from its holder: the surplus is absorbed as holders release.
+        """
+        self._free += capacity - self.capacity
+        self.capacity = capacity
+        while self._free > 0 and self._lanes:
+            self._free -= 1
+            self.release()  # to a waiter, or back to the free slots when only cancelled waiters were left
+
+    def fail_waiters(self, exc: BaseException) -> None:
+        """Wake every waiter with `exc` instead of a slot (the slots' owner is closing)."""
+        lanes, self._lanes = self._lanes, OrderedDict()
+        for queue in lanes.values():
+            for future in queue:
+                if not future.done():
+                    future.set_exception(exc)
 
     def _served(self, lane: Hashable) -> None:
         self._turns += 1

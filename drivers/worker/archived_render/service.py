@@ -7,17 +7,23 @@ The daemon builds it once from `[workers]` at start, hands it to the activity dr
 concurrent jobs progress side by side. Formula conversions share the one MathJax child (and its cache) in the
 order they arrive: each attempt sends its formulas as one batch, so no job waits behind more than a batch.
 
-PDFs never pass through the service: a task names its output file and the worker writes it there.
+PDFs never pass through the service: a task names its output file and the worker writes it there. With
+`[workers] backend = "dask"` the documents render on a Dask cluster's render hosts instead (`dask_pool`): each job
+chooses at its start — the cluster when it is reachable with enough matching workers, else the local pool
+(`fallback_local`) or a retryable failure — and keeps that choice for its run; the daemon writes the PDFs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
+from archived_render.dask_pool import ClusterSettings, ClusterUnavailable, DaskRenderPool
 from archived_render.math import MathRenderer, MathResult
-from archived_render.render_pool import RenderPool
+from archived_render.render_pool import PoolStats, RenderPool
 from archived_render.render_task import RenderResult, RenderTask
 from archived_render.weasy_patches import PatchDecision
 
@@ -33,6 +39,15 @@ class RenderLimits:
     timeout_seconds: float = 120.0
     retries: int = 2
     weasyprint_patches: bool = True
+
+
+class RenderBackend(Protocol):
+    """What renders a job's documents: the local pool or the Dask cluster."""
+
+    @property
+    def processes(self) -> int: ...
+
+    async def render(self, task: RenderTask, lane: Any = None) -> RenderResult: ...
 
 
 @dataclass(frozen=True)
@@ -51,8 +66,10 @@ class RenderStatus:
     math_available: bool
     math_restarts: int  # MathJax children replaced because they died or got stuck
     math_recycles: int  # MathJax children replaced after their quota
+    backend: str = "local"  # 'local' or 'dask'
+    cluster: dict[str, Any] | None = None  # ClusterSnapshot.to_dict() with backend 'dask'
 
-    def to_dict(self) -> dict[str, int | str | bool]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
 
@@ -63,6 +80,8 @@ class RenderSession:
     def __init__(self, service: RenderService, name: str) -> None:
         self.service = service
         self.name = name
+        self._backend: RenderBackend | None = None
+        self._choosing = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"RenderSession({self.name!r})"
@@ -70,7 +89,7 @@ class RenderSession:
     @property
     def processes(self) -> int:
         """How many documents the service renders at once (for sizing a job's prefetching)."""
-        return self.service.processes
+        return (self._backend or self.service.pool).processes
 
     @property
     def math_problem(self) -> str | None:
@@ -79,7 +98,27 @@ class RenderSession:
 
     async def render(self, task: RenderTask) -> RenderResult:
         """Render one document in this session's turn; raises the pool's RenderError subclasses naming the task."""
-        return await self.service.pool.render(task, lane=self)
+        backend = self._backend or await self._choose()
+        return await backend.render(task, lane=self)
+
+    async def _choose(self) -> RenderBackend:
+        """The local pool, or the cluster when it is configured and ready; decided once per session (job run)."""
+        async with self._choosing:
+            if self._backend is not None:
+                return self._backend
+            cluster = self.service.cluster
+            if cluster is None:
+                self._backend = self.service.pool
+                return self._backend
+            problem = await cluster.ready()
+            if problem is None:
+                self._backend = cluster
+            elif cluster.settings.fallback_local:
+                log.warning("%s renders locally: %s (workers.dask.fallback_local)", self.name, problem)
+                self._backend = self.service.pool
+            else:
+                raise ClusterUnavailable(self.name, problem)
+            return self._backend
 
     async def render_math(self, formulas: Iterable[tuple[str, bool]]) -> dict[tuple[str, bool], MathResult]:
         """TeX → SVG for (tex, display) pairs, cached across jobs."""
@@ -89,7 +128,13 @@ class RenderSession:
 class RenderService:
     """The render worker processes and the MathJax child the daemon owns; drivers use it through sessions."""
 
-    def __init__(self, limits: RenderLimits | None = None, *, start_method: str = "forkserver") -> None:
+    def __init__(
+        self,
+        limits: RenderLimits | None = None,
+        *,
+        start_method: str = "forkserver",
+        cluster: ClusterSettings | None = None,
+    ) -> None:
         self.limits = limits or RenderLimits()
         # The WeasyPrint patch decision is made (and logged once) here, before any worker exists. Processes start
         # on first use: an idle daemon holds no render memory.
@@ -102,6 +147,11 @@ class RenderService:
             weasyprint_patches=self.limits.weasyprint_patches,
         )
         self.math = MathRenderer()
+        # `[workers] backend = "dask"`: the cluster, with the local pool above as the fallback (its processes
+        # start only if a job falls back).
+        self.cluster: DaskRenderPool | None = None
+        if cluster is not None:  # distributed itself is imported at the first connection
+            self.cluster = DaskRenderPool(cluster, timeout=self.limits.timeout_seconds, retries=self.limits.retries)
 
     async def __aenter__(self) -> RenderService:
         return self
@@ -129,26 +179,31 @@ class RenderService:
         return RenderSession(self, name)
 
     def status(self) -> RenderStatus:
-        """The counters as they are now."""
+        """The counters as they are now: documents, failures and retries of the local pool and the cluster."""
         stats = self.pool.stats
+        remote = self.cluster.stats if self.cluster is not None else PoolStats()
         return RenderStatus(
             processes=self.pool.processes,
             workers_alive=len(self.pool.worker_pids()),
             workers_started=stats.workers_started,
-            worker_restarts=stats.timeouts + stats.crashes,
-            tasks=stats.tasks,
-            failures=stats.failures,
-            retries=stats.retries,
-            waiting=self.pool.waiting,
+            worker_restarts=stats.timeouts + stats.crashes + remote.timeouts + remote.crashes,
+            tasks=stats.tasks + remote.tasks,
+            failures=stats.failures + remote.failures,
+            retries=stats.retries + remote.retries,
+            waiting=self.pool.waiting + (self.cluster.waiting if self.cluster is not None else 0),
             weasyprint=stats.weasyprint or self.pool.patches.label,
             math_available=self.math.available,
             math_restarts=self.math.restarts,
             math_recycles=self.math.recycles,
+            backend="local" if self.cluster is None else "dask",
+            cluster=None if self.cluster is None else self.cluster.snapshot.to_dict(),
         )
 
     async def close(self) -> None:
         """Stop the worker processes and the MathJax child; renders still waiting fail as `RenderPoolClosed`."""
         try:
+            if self.cluster is not None:
+                await self.cluster.close()
             await self.pool.close()
         finally:
             await self.math.close()

@@ -87,3 +87,42 @@ async def test_a_slot_granted_to_a_waiter_canceled_at_that_moment_is_passed_on()
     unlucky.cancel()  # …which is canceled before it runs again
     await asyncio.wait_for(next_in_line, 1)
     assert unlucky.cancelled() and slots.in_use == 1
+
+
+async def test_resizing_follows_a_cluster_whose_workers_come_and_go() -> None:
+    """No workers yet: renders wait. Two join: two waiters go at once. One leaves while both are busy: the next
+    release takes the slot away instead of handing it on, so at most one render runs from then on."""
+    slots = FairSlots(0)
+    started: list[int] = []
+
+    async def render(number: int) -> None:
+        await slots.acquire("job")
+        started.append(number)
+
+    tasks = [asyncio.create_task(render(n)) for n in range(3)]
+    await asyncio.sleep(0)
+    assert started == [] and slots.waiting == 3
+    slots.resize(2)
+    await asyncio.sleep(0)
+    assert started == [0, 1] and slots.in_use == 2
+    slots.resize(1)
+    slots.release()  # render 0 ends: its slot went with the worker that left
+    await asyncio.sleep(0)
+    assert started == [0, 1] and slots.waiting == 1
+    slots.release()  # render 1 ends: the one remaining slot passes to render 2
+    await asyncio.gather(*tasks)
+    assert started == [0, 1, 2] and slots.in_use == 1
+
+
+async def test_failing_the_waiters_wakes_them_with_the_error() -> None:
+    slots = FairSlots(0)
+    waiter = asyncio.create_task(slots.acquire("job"))
+    await asyncio.sleep(0)
+    slots.fail_waiters(RuntimeError("closing"))
+    try:
+        await waiter
+    except RuntimeError as exc:
+        assert str(exc) == "closing"
+    else:
+        raise AssertionError("the waiter got a slot")
+    assert slots.waiting == 0

@@ -1,0 +1,421 @@
+"""Render on a Dask distributed cluster: the same `render(task, lane) -> RenderResult` as the local pool.
+
+Render hosts run `archived render-worker` (Dask workers under a nanny, one task per worker process); the daemon
+is a client of the cluster's scheduler. What stays here, in the daemon:
+
+- The archive. A task travels without its output path; the worker answers with the PDF bytes and their check,
+  the daemon compares the bytes with the worker's SHA-256 and writes them (atomically) itself. The daemon stays
+  the single writer of its store and of every archive.
+- The proof. Every worker advertises the resource `archived-render-<fingerprint>` (`fingerprint.py`: archived,
+  WeasyPrint, pydyf, fonts, …) and tasks ask for the daemon's own, so a host with other versions or fonts gets no
+  work; the task checks the fingerprint again where it runs.
+- Fairness and timeouts. At most as many tasks are in the cluster as matching workers have slots (`FairSlots`,
+  resized as workers come and go, jobs served in turn), so a task's time is its render, not a queue: a task over
+  its timeout is cancelled and the worker running it restarted through its nanny (Dask cannot stop a running
+  task), then tried again like the local pool does.
+
+A worker that dies mid-render is Dask's to handle: the scheduler runs the task again on another worker, and as
+renders are deterministic the bytes are the same. Only when a task has killed several workers (Dask's
+`allowed-failures`) does it reach the daemon, as `RenderCrashed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import logging
+import time
+import uuid
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archived.durable import write_atomic
+from archived.errors import ConfigError, RecoverableError
+from archived_render.cluster_worker import CheckFailed, FingerprintMismatch, describe_worker, render_on_worker
+from archived_render.fair_slots import FairSlots
+from archived_render.fingerprint import EngineFingerprint, local_fingerprint
+from archived_render.render_pool import PoolStats, RenderCrashed, RenderError, RenderFailed, RenderTimeout
+from archived_render.render_task import RenderResult, RenderTask
+
+log = logging.getLogger(__name__)
+
+RESOURCE_PREFIX = "archived-render-"
+_REFRESH_SECONDS = 2.0  # how often the worker list is read from the scheduler
+_DESCRIBE_SECONDS = 10.0  # how often workers are asked for their versions (a round trip to each)
+_RESTART_TIMEOUT = 60.0
+
+
+class ClusterUnavailable(RenderError, RecoverableError):
+    """The scheduler cannot be reached, or fewer matching workers than `min_workers` joined in time."""
+
+    code = "render_cluster_unavailable"
+
+
+class RenderHostMismatch(RenderError, RecoverableError):
+    """A worker that advertised the daemon's fingerprint computed another one when it ran the task."""
+
+    code = "render_host_mismatch"
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """`[workers.dask]`: where the scheduler is, the TLS files, and what to do when it is not there."""
+
+    scheduler: str
+    tls_ca_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    connect_timeout_seconds: float = 10.0
+    fallback_local: bool = False
+    min_workers: int = 1
+
+    def __post_init__(self) -> None:
+        scheme = urlsplit(self.scheduler).scheme
+        if scheme not in {"tcp", "tls"}:
+            raise ConfigError(
+                f"workers.dask.scheduler: expected tls://host:port (or tcp:// on loopback), got {self.scheduler!r}"
+            )
+        tls_files = (self.tls_ca_file, self.tls_cert, self.tls_key)
+        if scheme == "tls" and not all(tls_files):
+            raise ConfigError("workers.dask: a tls:// scheduler needs tls_ca_file, tls_cert and tls_key")
+        if scheme == "tcp" and not is_loopback(self.scheduler):
+            raise ConfigError(
+                f"workers.dask.scheduler {self.scheduler!r}: a scheduler on another host must be reached over tls:// "
+                "with tls_ca_file, tls_cert and tls_key (exam data would cross the network in clear text)"
+            )
+
+    def security(self) -> Any:
+        """Dask's `Security` for the daemon's client (mutual TLS), or None for plain tcp on loopback."""
+        if not self.scheduler.startswith("tls://"):
+            return None
+        from distributed.security import Security
+
+        return Security(  # type: ignore[no-untyped-call]
+            tls_ca_file=str(self.tls_ca_file),
+            tls_client_cert=str(self.tls_cert),
+            tls_client_key=str(self.tls_key),
+            require_encryption=True,
+        )
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a scheduler address names this machine (127.0.0.0/8, ::1 or localhost)."""
+    host = urlsplit(address).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class RenderHost:
+    """One worker process of the cluster as the daemon sees it."""
+
+    address: str
+    name: str
+    host: str
+    slots: int
+    busy: int
+    matches: bool  # advertises the daemon's fingerprint: it gets work
+    archived: str = ""  # the archived version it runs ('' until it answered)
+    weasyprint: str = ""
+    tasks: int = 0  # served since its process started
+    differences: list[str] = field(default_factory=list)  # how its fingerprint differs from the daemon's
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class ClusterSnapshot:
+    """The cluster as last read: connection, workers, and what is wrong."""
+
+    scheduler: str
+    connected: bool = False
+    problem: str = ""
+    fingerprint: str = ""
+    hosts: list[RenderHost] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {**self.__dict__, "hosts": [h.to_dict() for h in self.hosts]}
+
+
+class DaskRenderPool:
+    """Renders `RenderTask`s on a Dask cluster's matching workers; the daemon writes the PDFs."""
+
+    def __init__(self, settings: ClusterSettings, *, timeout: float = 120.0, retries: int = 2) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.fingerprint: EngineFingerprint = local_fingerprint()
+        self.resource = RESOURCE_PREFIX + self.fingerprint.digest
+        self.stats = PoolStats()
+        self.snapshot = ClusterSnapshot(settings.scheduler, fingerprint=self.fingerprint.digest)
+        self._client: Any = None
+        self._connecting = asyncio.Lock()
+        self._slots = FairSlots(0)
+        self._monitor: asyncio.Task[None] | None = None
+        self._described: dict[str, dict[str, Any]] = {}  # worker address → describe_worker's answer
+        self._described_at = 0.0
+        self._closed = False
+
+    @property
+    def processes(self) -> int:
+        """Slots of the matching workers now (at least 1: a job sizes its prefetching by it)."""
+        return max(1, self._slots.capacity)
+
+    @property
+    def waiting(self) -> int:
+        """Tasks waiting for a slot, over all lanes."""
+        return self._slots.waiting
+
+    async def ready(self) -> str | None:
+        """Connect if needed and wait (up to the connect timeout) for `min_workers` matching workers; None = ready,
+        else why not."""
+        try:
+            await self._connect()
+        except ClusterUnavailable as exc:
+            return exc.cause
+        deadline = time.monotonic() + self.settings.connect_timeout_seconds
+        while True:
+            await self._refresh()
+            matching = sum(1 for h in self.snapshot.hosts if h.matches)
+            if matching >= self.settings.min_workers:
+                return None
+            if time.monotonic() >= deadline:
+                others = len(self.snapshot.hosts) - matching
+                mismatched = f"; {others} other worker(s) run other versions or fonts" if others else ""
+                return (
+                    f"{matching} matching render worker(s) at {self.settings.scheduler}, "
+                    f"{self.settings.min_workers} required (workers.dask.min_workers){mismatched}"
+                )
+            await asyncio.sleep(0.2)
+
+    async def render(self, task: RenderTask, lane: Hashable = None) -> RenderResult:
+        """Render one task on the cluster and write its PDF to `task.output_path` (if given) here."""
+        last: RenderError | None = None
+        tries = 0
+        while tries <= self.retries:
+            tries += 1
+            if tries > 1:
+                self.stats.retries += 1
+            client = await self._connect()
+            await self._slots.acquire(lane)
+            try:
+                result = await self._run(client, task, tries)
+            except RenderError as exc:
+                last = exc
+                log.warning("%s", exc)
+                if isinstance(exc, ClusterUnavailable):
+                    break  # the job is retried later; another try now would meet the same outage
+                continue
+            finally:
+                self._slots.release()
+            self.stats.tasks += 1
+            return await self._keep(task, result, tries)
+        self.stats.failures += 1
+        assert last is not None
+        raise last
+
+    async def _run(self, client: Any, task: RenderTask, tries: int) -> RenderResult:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+
+        key = f"archived-render-{uuid.uuid4().hex}"
+        future = client.submit(
+            render_on_worker,
+            replace(task, output_path=None),
+            self.fingerprint.digest,
+            key=key,
+            resources={self.resource: 1},
+            pure=False,
+        )
+        waiter = asyncio.ensure_future(future.result())
+        waiter.add_done_callback(_retrieve)
+        try:
+            done, _ = await asyncio.wait({waiter}, timeout=self.timeout)
+        except asyncio.CancelledError:
+            waiter.cancel()
+            await asyncio.shield(self._stop(client, future))
+            raise
+        if not done:
+            waiter.cancel()
+            self.stats.timeouts += 1
+            await self._stop(client, future)
+            raise RenderTimeout(
+                task.task_id, f"no result within {self.timeout:g} s; its render worker was restarted", tries=tries
+            )
+        try:
+            result: RenderResult = waiter.result()
+        except KilledWorker as exc:
+            self.stats.crashes += 1
+            raise RenderCrashed(task.task_id, f"render workers died running it ({exc})", tries=tries) from None
+        except FingerprintMismatch as exc:
+            raise RenderHostMismatch(task.task_id, str(exc), tries=tries) from None
+        except CheckFailed as exc:
+            raise RenderFailed(task.task_id, f"the PDF failed its PDF/A check: {exc}", tries=tries) from None
+        except (FutureCancelledError, OSError, asyncio.CancelledError) as exc:
+            raise ClusterUnavailable(task.task_id, f"the render cluster went away ({type(exc).__name__})") from None
+        except Exception as exc:  # WeasyPrint raised on the worker: the same input will fail again
+            raise RenderFailed(task.task_id, f"{type(exc).__name__}: {exc}", tries=tries) from None
+        finally:
+            future.release()
+        return result
+
+    async def _keep(self, task: RenderTask, result: RenderResult, tries: int) -> RenderResult:
+        """Check the bytes that travelled and write them where the task wants them."""
+        pdf = result.pdf or b""
+        if hashlib.sha256(pdf).hexdigest() != result.sha256 or len(pdf) != result.size:
+            raise RenderCrashed(task.task_id, "the PDF arrived damaged (size or SHA-256 differ from the worker's)")
+        if task.output_path is None:
+            return replace(result, tries=tries)
+        await asyncio.to_thread(write_atomic, task.output_path, pdf)
+        return replace(result, pdf=None, path=task.output_path, tries=tries)
+
+    async def _stop(self, client: Any, future: Any) -> None:
+        """Cancel a task and restart the worker running it: Dask cannot stop a running task any other way."""
+        try:
+            processing = await client.processing()
+            running = [worker for worker, keys in processing.items() if future.key in keys]
+            await future.cancel()
+            if running:
+                log.warning("restarting render worker(s) %s: a task ran over its time", ", ".join(running))
+                await client.restart_workers(running, timeout=_RESTART_TIMEOUT, raise_for_error=False)
+        except Exception as exc:  # the cluster is in trouble anyway; the next task finds out
+            log.warning("could not stop a render task on the cluster: %s", exc)
+
+    async def _connect(self) -> Any:
+        """The connected client (made on first use and after a lost connection)."""
+        if self._closed:
+            raise ClusterUnavailable("task", "the render service is closed")
+        client = self._client
+        if client is not None and client.status == "running":
+            return client
+        async with self._connecting:
+            if self._client is not None and self._client.status == "running":
+                return self._client
+            if self._client is not None:
+                await _close_quietly(self._client)
+                self._client = None
+            from distributed import Client
+
+            try:
+                self._client = await Client(  # type: ignore[no-untyped-call]
+                    self.settings.scheduler,
+                    security=self.settings.security(),
+                    asynchronous=True,
+                    timeout=self.settings.connect_timeout_seconds,
+                    name="archived-daemon",
+                    set_as_default=False,
+                )
+            except Exception as exc:  # OSError, TimeoutError, TLS errors: Dask wraps them variously
+                problem = f"cannot reach the render scheduler {self.settings.scheduler}: {exc}"
+                self.snapshot.connected, self.snapshot.problem = False, problem
+                raise ClusterUnavailable("task", problem) from None
+            log.info("connected to render scheduler %s (fingerprint %s)", self.settings.scheduler, self.resource)
+            self.snapshot.connected, self.snapshot.problem = True, ""
+            if self._monitor is None or self._monitor.done():
+                self._monitor = asyncio.get_running_loop().create_task(self._watch())
+            await self._refresh()
+            return self._client
+
+    async def _watch(self) -> None:
+        """Keep the slot count and the worker list current while connected."""
+        while not self._closed:
+            await asyncio.sleep(_REFRESH_SECONDS)
+            try:
+                await self._refresh()
+            except Exception as exc:
+                log.debug("render cluster refresh failed: %s", exc)
+
+    async def _refresh(self) -> None:
+        client = self._client
+        if client is None or client.status != "running":
+            self.snapshot.connected = False
+            self._slots.resize(0)
+            return
+        try:
+            identity = await asyncio.wait_for(client.scheduler.identity(), self.settings.connect_timeout_seconds)
+            processing = await client.processing()
+        except Exception as exc:
+            self.snapshot.connected, self.snapshot.problem = False, f"the render scheduler does not answer: {exc}"
+            return
+        workers: dict[str, dict[str, Any]] = identity.get("workers", {})
+        if time.monotonic() - self._described_at > _DESCRIBE_SECONDS or set(workers) - set(self._described):
+            self._described = await self._describe(client)
+            self._described_at = time.monotonic()
+        hosts = []
+        for address, info in sorted(workers.items()):
+            resources = info.get("resources") or {}
+            matches = resources.get(self.resource, 0) >= 1
+            described = self._described.get(address, {})
+            fingerprint = described.get("fingerprint")
+            differences: list[str] = []
+            archived = ""
+            if isinstance(fingerprint, dict):
+                theirs = EngineFingerprint.from_dict(fingerprint)
+                differences = theirs.differences(self.fingerprint)
+                archived = theirs.archived_version
+            elif not any(name.startswith(RESOURCE_PREFIX) for name in resources):
+                differences = ["not an archived render worker (no fingerprint resource)"]
+            hosts.append(
+                RenderHost(
+                    address=address,
+                    name=str(info.get("name", "")),
+                    host=str(info.get("host", "")),
+                    slots=int(resources.get(self.resource, 0)) if matches else int(info.get("nthreads", 1)),
+                    busy=len(processing.get(address, ())),
+                    matches=matches and not differences,
+                    archived=archived,
+                    weasyprint=str(described.get("weasyprint", "")),
+                    tasks=int(described.get("tasks", 0) or 0),
+                    differences=differences,
+                )
+            )
+        self.snapshot.hosts = hosts
+        self.snapshot.connected, self.snapshot.problem = True, ""
+        self._slots.resize(sum(h.slots for h in hosts if h.matches))
+
+    async def _describe(self, client: Any) -> dict[str, dict[str, Any]]:
+        """Every worker's versions and counters (workers without archived installed answer with an error)."""
+        try:
+            answers = await asyncio.wait_for(
+                client.run(describe_worker, on_error="return"), self.settings.connect_timeout_seconds
+            )
+        except Exception as exc:
+            log.debug("could not ask the render workers for their versions: %s", exc)
+            return self._described
+        return {address: answer for address, answer in answers.items() if isinstance(answer, dict)}
+
+    async def close(self) -> None:
+        """Disconnect; tasks waiting for a slot fail as `ClusterUnavailable`."""
+        if self._closed:
+            return
+        self._closed = True
+        self._slots.fail_waiters(ClusterUnavailable("task", "the render service is closing"))
+        if self._monitor is not None:
+            self._monitor.cancel()
+        if self._client is not None:
+            await _close_quietly(self._client)
+            self._client = None
+
+
+def _retrieve(waiter: asyncio.Future[Any]) -> None:
+    """Mark a result waiter's exception as seen (a cancelled or timed-out wait would log it as never retrieved)."""
+    if not waiter.cancelled():
+        waiter.exception()
+
+
+async def _close_quietly(client: Any) -> None:
+    try:
+        await asyncio.wait_for(client.close(), 10)
+    except Exception as exc:
+        log.debug("closing the render cluster client: %s", exc)

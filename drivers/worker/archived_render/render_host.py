@@ -1,0 +1,119 @@
+"""A render host: Dask worker processes, each under a nanny, serving the render tasks of archived daemons.
+
+`archived render-worker` runs this. Each worker process has one thread (one render at a time: WeasyPrint is
+CPU-bound, and a timed-out task is stopped by restarting its process), advertises the resource
+`archived-render-<fingerprint>` so only daemons with the same versions and fonts send it work, warms its engine up
+before it joins (`cluster_preload`), and is replaced by its nanny after `max_tasks` tasks, when it passes its
+memory limit, when it dies, or when a daemon restarts it over a stuck render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archived.errors import ConfigError
+from archived_render.dask_pool import RESOURCE_PREFIX, is_loopback
+from archived_render.fingerprint import local_fingerprint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderHostSettings:
+    """What `archived render-worker` was told."""
+
+    scheduler: str
+    tls_ca_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    processes: int = 0  # 0 = one per core
+    max_tasks: int = 500
+    memory_limit: str = "2GiB"  # per process; the nanny restarts a process that grows past it
+    name: str = ""  # worker names are NAME-1, NAME-2, … (default: the host name)
+    listen_host: str | None = None  # the address workers listen on (default: Dask's choice)
+
+    def __post_init__(self) -> None:
+        scheme = urlsplit(self.scheduler).scheme
+        if scheme not in {"tcp", "tls"}:
+            raise ConfigError(f"--scheduler: expected tls://host:port (or tcp:// on loopback), got {self.scheduler!r}")
+        if scheme == "tls" and not (self.tls_ca_file and self.tls_cert and self.tls_key):
+            raise ConfigError("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key")
+        if scheme == "tcp" and not is_loopback(self.scheduler):
+            raise ConfigError(
+                f"--scheduler {self.scheduler!r}: a scheduler on another host must be reached over tls:// "
+                "(exam data would cross the network in clear text)"
+            )
+        for path in (self.tls_ca_file, self.tls_cert, self.tls_key):
+            if path is not None and not path.is_file():
+                raise ConfigError(f"TLS file {path} does not exist or is not a file")
+
+    @property
+    def process_count(self) -> int:
+        """The effective number of worker processes."""
+        return self.processes or (os.cpu_count() or 1)
+
+    def security(self) -> Any:
+        """Dask's `Security` for the workers (mutual TLS), or None on plain tcp."""
+        if not self.scheduler.startswith("tls://"):
+            return None
+        from distributed.security import Security
+
+        return Security(  # type: ignore[no-untyped-call]
+            tls_ca_file=str(self.tls_ca_file),
+            tls_worker_cert=str(self.tls_cert),
+            tls_worker_key=str(self.tls_key),
+            require_encryption=True,
+        )
+
+
+async def serve(settings: RenderHostSettings, stop: asyncio.Event | None = None) -> None:
+    """Run the worker processes until `stop` is set (or SIGTERM/SIGINT arrives)."""
+    from distributed import Nanny
+
+    fingerprint = local_fingerprint()
+    resource = RESOURCE_PREFIX + fingerprint.digest
+    prefix = settings.name or socket.gethostname()
+    nannies = [
+        Nanny(
+            settings.scheduler,
+            nthreads=1,
+            name=f"{prefix}-{number}",
+            resources={resource: 1},
+            memory_limit=settings.memory_limit,
+            security=settings.security(),
+            preload=["archived_render.cluster_preload"],
+            preload_argv=["--max-tasks", str(settings.max_tasks)],
+            host=settings.listen_host,
+            dashboard=False,
+        )
+        for number in range(1, settings.process_count + 1)
+    ]
+    log.info(
+        "render host %s: %d worker process(es) for %s, fingerprint %s (archived %s, WeasyPrint %s)",
+        prefix,
+        len(nannies),
+        settings.scheduler,
+        fingerprint.digest,
+        fingerprint.archived_version,
+        fingerprint.versions.get("weasyprint"),
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await asyncio.gather(*(nanny.start() for nanny in nannies))  # type: ignore[no-untyped-call]
+        log.info("render host %s: every worker joined", prefix)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await asyncio.gather(*(nanny.close() for nanny in nannies), return_exceptions=True)

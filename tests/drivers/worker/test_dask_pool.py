@@ -1,0 +1,215 @@
+"""Rendering on a Dask cluster: a real `dask scheduler` and real `archived render-worker` hosts on loopback.
+
+Two matching hosts (one worker process each) serve the module; tests that kill or restart a worker leave the
+cluster with two matching workers again (their nannies start fresh processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archived.errors import ConfigError, RecoverableError
+from archived_render.cluster_worker import FingerprintMismatch, render_on_worker
+from archived_render.dask_pool import ClusterSettings, ClusterUnavailable, DaskRenderPool
+from archived_render.fingerprint import local_fingerprint
+from archived_render.render_pool import RenderPool, RenderTimeout
+from archived_render.render_task import RenderOptions, RenderTask
+from archived_render.service import RenderLimits, RenderService
+from tests.support.render_cluster import RenderCluster, free_port, wait_for_workers
+
+pytestmark = [pytest.mark.render, pytest.mark.timeout(240)]
+
+HTML = (
+    "<!DOCTYPE html>\n<html><head><title>t</title></head><body><h1>Attempt 7</h1>"
+    "<p>Zoë answered 2 × 3 = 6 <b>correctly</b>.</p></body></html>"
+)
+OPTIONS = RenderOptions(identifier="attempt-7", created="2024-05-01T10:00:00Z", title="Attempt 7")
+
+
+def _task(task_id: str = "attempt 7", *, sleep: float = 0.0, output: Path | None = None) -> RenderTask:
+    return RenderTask(task_id, HTML, options=OPTIONS, output_path=output, debug_sleep=sleep)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCluster]:
+    render_cluster = RenderCluster(tmp_path_factory.mktemp("cluster"))
+    render_cluster.start_scheduler()
+    render_cluster.start_host("alpha")
+    render_cluster.start_host("beta")
+    try:
+        asyncio.run(wait_for_workers(render_cluster.address, 2))
+        yield render_cluster
+    except BaseException:
+        print(render_cluster.log())
+        raise
+    finally:
+        render_cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def local_sha256() -> str:
+    """The bytes the local pool renders for the test task: the cluster must give the same."""
+
+    async def render() -> str:
+        async with RenderPool(1) as pool:
+            return (await pool.render(_task())).sha256
+
+    return asyncio.run(render())
+
+
+async def test_renders_on_the_cluster_and_the_daemon_writes_the_pdf(
+    cluster: RenderCluster, local_sha256: str, tmp_path: Path
+) -> None:
+    pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=60)
+    try:
+        assert await pool.ready() is None
+        target = tmp_path / "payload" / "attempt-7.pdf"
+        result = await pool.render(_task(output=target))
+        assert result.path == target and result.pdf is None
+        assert hashlib.sha256(target.read_bytes()).hexdigest() == result.sha256 == local_sha256
+        assert not list(tmp_path.rglob("*.part"))
+        names = sorted(h.name for h in pool.snapshot.hosts)
+        assert names == ["alpha-1", "beta-1"] and all(h.matches for h in pool.snapshot.hosts)
+        assert pool.processes == 2
+    finally:
+        await pool.close()
+
+
+async def test_either_worker_renders_the_same_bytes(cluster: RenderCluster, local_sha256: str) -> None:
+    from distributed import Client
+
+    digest = local_fingerprint().digest
+    async with Client(cluster.address, asynchronous=True, set_as_default=False) as client:
+        workers = sorted((await client.scheduler.identity())["workers"])
+        assert len(workers) == 2
+        results = [
+            await client.submit(render_on_worker, _task(), digest, workers=[address], pure=False) for address in workers
+        ]
+    assert {r.sha256 for r in results} == {local_sha256}
+    assert results[0].pdf == results[1].pdf
+
+
+async def test_a_worker_killed_mid_render_changes_nothing(cluster: RenderCluster, local_sha256: str) -> None:
+    from distributed import Client
+
+    pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=60)
+    try:
+        assert await pool.ready() is None
+        rendering = asyncio.ensure_future(pool.render(_task(sleep=3.0)))
+        async with Client(cluster.address, asynchronous=True, set_as_default=False) as client:
+            busy: list[str] = []
+            for _ in range(100):
+                busy = [w for w, keys in (await client.processing()).items() if keys]
+                if busy:
+                    break
+                await asyncio.sleep(0.1)
+            assert busy, "the task never started"
+            pids = await client.run(os.getpid, workers=busy)
+            os.kill(pids[busy[0]], signal.SIGKILL)
+        result = await rendering  # Dask ran it again on the other worker: the caller saw no error
+        assert result.sha256 == local_sha256
+        await wait_for_workers(cluster.address, 2)  # the nanny brought a fresh process
+    finally:
+        await pool.close()
+
+
+async def test_a_stuck_render_restarts_its_worker_and_work_goes_on(cluster: RenderCluster) -> None:
+    pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=2, retries=0)
+    try:
+        assert await pool.ready() is None
+        with pytest.raises(RenderTimeout) as caught:
+            await pool.render(_task("attempt 8", sleep=600))
+        assert isinstance(caught.value, RecoverableError) and "attempt 8" in str(caught.value)
+        assert pool.stats.timeouts == 1
+        await wait_for_workers(cluster.address, 2)
+        for number in range(3):  # both workers serve again, the restarted one included
+            assert (await pool.render(_task(f"attempt {number}"))).pages == 1
+    finally:
+        await pool.close()
+
+
+def _fontconfig_with_one_font(folder: Path) -> dict[str, str]:
+    """An environment whose fontconfig sees one DejaVu file: a host set up differently from the daemon's."""
+    fonts = folder / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    sans = next(Path("/usr/share/fonts").rglob("DejaVuSans.ttf"))
+    shutil.copy(sans, fonts / sans.name)
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><dir>{fonts}</dir><cachedir>{folder / 'cache'}</cachedir></fontconfig>\n"
+    )
+    return {"FONTCONFIG_FILE": str(config)}
+
+
+async def test_a_worker_with_other_fonts_gets_no_work(cluster: RenderCluster, tmp_path: Path) -> None:
+    from distributed import Client
+
+    cluster.start_host("odd", env=_fontconfig_with_one_font(tmp_path))
+    await wait_for_workers(cluster.address, 3)
+    pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=60)
+    try:
+        assert await pool.ready() is None
+        await asyncio.gather(*(pool.render(_task(f"attempt {n}")) for n in range(6)))
+        await pool._refresh()
+        by_name = {h.name: h for h in pool.snapshot.hosts}
+        odd = by_name["odd-1"]
+        assert not odd.matches and odd.tasks == 0
+        assert any(d.startswith("fonts: 1 files") for d in odd.differences), odd.differences
+        assert pool.processes == 2  # its slot is not counted
+        # Even when asked directly, it refuses to render for this daemon.
+        async with Client(cluster.address, asynchronous=True, set_as_default=False) as client:
+            future = client.submit(
+                render_on_worker, _task(), pool.fingerprint.digest, workers=[odd.address], pure=False
+            )
+            with pytest.raises(FingerprintMismatch, match="does not match"):
+                await future
+    finally:
+        await pool.close()
+        host = cluster.hosts.pop()
+        os.killpg(host.pid, signal.SIGTERM)
+        host.wait(30)
+
+
+async def test_an_unreachable_scheduler_falls_back_or_fails_retryably(tmp_path: Path) -> None:
+    nowhere = ClusterSettings(f"tcp://127.0.0.1:{free_port()}", connect_timeout_seconds=1)
+    async with RenderService(RenderLimits(processes=1), cluster=nowhere) as service:
+        with pytest.raises(ClusterUnavailable, match="cannot reach the render scheduler") as caught:
+            await service.session("job 1").render(_task())
+        assert isinstance(caught.value, RecoverableError)
+        assert service.status().cluster is not None and not service.status().cluster["connected"]
+
+    fallback = ClusterSettings(nowhere.scheduler, connect_timeout_seconds=1, fallback_local=True)
+    async with RenderService(RenderLimits(processes=1), cluster=fallback) as service:
+        result = await service.session("job 2").render(_task(output=tmp_path / "a.pdf"))
+        assert result.path == tmp_path / "a.pdf" and service.pool.stats.tasks == 1
+
+
+async def test_too_few_matching_workers_is_not_ready(cluster: RenderCluster) -> None:
+    pool = DaskRenderPool(ClusterSettings(cluster.address, min_workers=5, connect_timeout_seconds=1))
+    try:
+        problem = await pool.ready()
+        assert problem is not None and "2 matching render worker(s)" in problem and "5 required" in problem
+    finally:
+        await pool.close()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"scheduler": "tcp://10.0.0.5:8786"}, "must be reached over tls://"),
+        ({"scheduler": "tls://render.example:8786"}, "needs tls_ca_file"),
+        ({"scheduler": "http://render.example:8786"}, "expected tls://"),
+    ],
+)
+def test_cluster_settings_refuse_clear_text_over_the_network(settings: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ClusterSettings(**settings)
