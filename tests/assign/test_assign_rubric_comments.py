@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from archived.simulator.data.assignments import GRADING_AND_COMMENT_FUNCTIONS
+from archived.simulator.data.model import Comment
 from archived.simulator.simulator import MoodleSimulator
 from archived.simulator.size import SimulatorSize
 from tests.assign.test_assign_daemon import JOURNAL, rows, run_job, showcase_students, unpacked, verify
@@ -128,3 +129,28 @@ def test_fillings_moodle_refuses_are_named_in_the_report_and_in_job_json(daemon,
     text = squash(pdf_text(data / rows(data)[first]["path"]))
     assert squash("This assignment is graded with the rubric 'Lab journal rubric'") in text
     assert squash("Is the second data file needed as well?") in text  # comments are still read
+
+
+def test_a_hostile_comment_is_archived_as_text_and_runs_nothing(daemon, simulator, tmp_path):
+    third = showcase_students(simulator)[2]
+    world = simulator.world
+    journal = next(a for a in world.assigns.values() if a.cmid == JOURNAL["cmid"])
+    submission = world.submissions[journal.id][third]
+    hostile = Comment(
+        99, journal.contextid, "assignsubmission_comments", "submission_comments", submission.id,
+        '<p onmouseover="steal()">Marked \x1b[2J <b>late</b></p><script>alert("x")</script>'
+        '<img src="javascript:alert(1)" onerror="alert(2)"><iframe src="https://evil.example/"></iframe>',
+        1, third, journal.timemodified,
+    )  # fmt: skip
+    world.comments.append(hostile)
+    try:
+        detail = asyncio.run(run_job(daemon, JOURNAL))
+    finally:
+        world.comments.remove(hostile)
+    assert detail["job"]["state"] == "completed", detail["log"][-5:]
+    archive, data = unpacked(daemon, detail, tmp_path)
+    verify(archive)
+    text = pdf_text(data / rows(data)[third]["path"])
+    assert squash("Marked") in squash(text) and "late" in text
+    assert "alert" not in text and "steal" not in text and "\x1b" not in text
+    assert any("submission comment" in message and "script" in message for _, message in detail["log"])

@@ -100,8 +100,9 @@ class ReportBuilder:
         return element
 
     def moodle_html(self, html: str, where: str) -> lhtml.HtmlElement:
-        """Moodle's HTML as a cleaned `div.text`: nothing that runs or loads, formulas marked, images listed."""
-        root = lhtml.fragment_fromstring(html or "", create_parent="div")
+        """Moodle's HTML as a cleaned `div.text`: nothing that runs or loads, no control characters (U+FFFD
+        instead), formulas marked, images listed."""
+        root = lhtml.fragment_fromstring(xml_safe(html or ""), create_parent="div")
         root.set("class", "text")
         for element in list(root.iter()):
             if not isinstance(element.tag, str):  # comments, processing instructions
