@@ -281,6 +281,7 @@ class ConnectorConfig(BaseModel):
     events: list[str]  # event kinds, with wildcards: "job.*", "storage.write.completed", "*"
     courses: list[int] = Field(default_factory=list)  # only events about jobs of these courses (empty = any)
     categories: list[int] = Field(default_factory=list)  # only courses in these categories, subcategories included
+    site_events: bool = False  # with courses/categories: also events about no course (schedule.run, schedule.idle)
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 8  # then the event becomes a dead letter
     retry_base_seconds: Annotated[float, Field(ge=0)] = 5.0
     retry_max_seconds: Annotated[float, Field(ge=0)] = 600.0
@@ -341,6 +342,8 @@ class Config(_Section):
     storage: dict[str, StorageTargetConfig] = Field(default_factory=dict)
     connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # [category_presets.<category id>.<job|driver>]: presets of a category and its subcategories
+    category_presets: dict[int, dict[str, dict[str, Any]]] = Field(default_factory=dict)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
     @property

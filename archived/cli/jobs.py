@@ -223,7 +223,9 @@ def cmd_create(args: argparse.Namespace) -> int:
             console.print(Text.assemble("job ", data(job.id, "bold"), " queued (", data(job.driver),
                                         f", course {job.course_id}, activity {job.cmid})"))  # fmt: skip
             for key in answer.forced:
-                console.print(data(f"setting {key} is locked by the site preset; your value was ignored", "yellow"))
+                level = answer.locked_by.get(key, "site")
+                preset = "the site preset" if level == "site" else f"the preset of {level}"
+                console.print(data(f"setting {key} is locked by {preset}; your value was ignored", "yellow"))
         if args.wait:
             final = await _watch(client, [job.id], quiet=args.json)
             last = final.get(job.id, job)

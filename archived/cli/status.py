@@ -33,6 +33,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     settings = commands.add_parser("settings", help="the settings of an activity driver, with presets and locks")
     settings.add_argument("driver", help="e.g. quiz")
+    settings.add_argument(
+        "--course", type=int, default=None, metavar="ID", help="with the presets and locks of this course's categories"
+    )
     settings.add_argument("--json", action="store_true")
     settings.set_defaults(func=cmd_settings)
 
@@ -100,18 +103,28 @@ def cmd_settings(args: argparse.Namespace) -> int:
     """`settings DRIVER`."""
 
     async def action(client: RpcClient) -> int:
-        answer = await client.request(rpc.SETTINGS_DESCRIBE, request_params(DriverRef, driver=args.driver))
+        answer = await client.request(
+            rpc.SETTINGS_DESCRIBE, request_params(DriverRef, driver=args.driver, course_id=args.course)
+        )
         if args.json:
             print_json(answer)
             return ExitCode.OK
+        if args.course is not None:
+            console.print(Text.assemble(f"course {args.course}: presets ", data(", ".join(answer.presets))))
         table = Table(box=None, header_style="bold")
         for column in ("setting", "value", "default", "locked", "description"):
             table.add_column(column)
         for s in answer.settings:
             table.add_row(
-                data(s.key), data(repr(s.value)), data(repr(s.default)), "🔒" if s.locked else "", data(s.description),
+                data(s.key), data(repr(s.value)), data(repr(s.default)), _lock(s.locked_by) if s.locked else "",
+                data(s.description),
             )  # fmt: skip
         console.print(table)
         return ExitCode.OK
 
     return with_client(args, action)
+
+
+def _lock(locked_by: str | None) -> Text:
+    """🔒, and the preset that locks the setting unless it is the site's."""
+    return Text.assemble("🔒", data(f" {locked_by}" if locked_by and locked_by != "site" else ""))

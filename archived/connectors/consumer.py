@@ -84,7 +84,7 @@ class ConnectorConsumer:
                 continue  # delivered (or given up on) before a restart, the position not yet stored
             body = EventBody.of(event)
             job = await self.facts.job(body)
-            if not await self.filter.takes_scope(job, self.facts):
+            if not await self.filter.takes_scope(body, job, self.facts):
                 continue
             await self._deliver_with_retries(body, job)
         await self._trim_records()

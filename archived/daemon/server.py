@@ -34,7 +34,8 @@ from archived.errors import ConfigError
 from archived.events.bus import BusConsumer, EventBus
 from archived.events.consumer import EventConsumer
 from archived.events.dispatcher import EventDispatcher
-from archived.interfaces.activity import ActivityDriver, DriverEnvironment
+from archived.interfaces.activity import ActivityDriver, DriverEnvironment, DriverSettings
+from archived.jobs.category_presets import CategoryPresets
 from archived.jobs.engine import Engine
 from archived.jobs.settings import JOB_PRESET, JobSettings, Preset
 from archived.moodle.api import MoodleApi
@@ -129,6 +130,21 @@ def build_presets(config: Config, drivers: dict[str, ActivityDriver]) -> dict[st
     return presets
 
 
+def build_category_presets(
+    config: Config, drivers: dict[str, ActivityDriver], presets: dict[str, Preset]
+) -> CategoryPresets:
+    """Validate `[category_presets.*]` against the settings models and the site presets' locks."""
+    if config.category_presets and config.moodle is None:
+        raise ConfigError(
+            "category_presets: needs [moodle] (a job's course category is read from Moodle); remove the category "
+            "presets or configure Moodle"
+        )
+    models: dict[str, type[DriverSettings]] = {JOB_PRESET: JobSettings}
+    models.update((name, driver.settings_model) for name, driver in drivers.items())
+    storage = list(config.storage)
+    return CategoryPresets.from_config(config.category_presets, site=presets, models=models, storage=storage)
+
+
 class Daemon:
     """One daemon process."""
 
@@ -219,6 +235,7 @@ class Daemon:
         for target in targets.values():
             self._closers.append(target.driver.close)
         presets = build_presets(config, drivers)
+        category_presets = build_category_presets(config, drivers, presets)
         bus = EventBus()
         connectors = Connectors(config, store)  # secrets read and templates compiled before anything runs
         self._closers.append(connectors.close)
@@ -228,6 +245,8 @@ class Daemon:
         # Before the engine: deleting a job removes its stored copies the way retention does (tombstones, renewals,
         # the audit trail for an early deletion).
         self.retention = ArchiveRetention(db=db, outbox=store.outbox, targets=targets, job_log=store)
+        # Before the engine: a job's course category (for the category presets) is read through the overview.
+        overview = await self._overview(moodle_api, drivers, store, bus)
         engine = Engine(
             config=config,
             store=store,
@@ -239,13 +258,14 @@ class Daemon:
             moodle_site=config.moodle.url if config.moodle else "",
             timestamper=timestamper,
             stored_copies=self.retention,
+            category_presets=category_presets,
+            course_categories=overview,
         )
         self.engine = engine
         schedule_records = ScheduleRecords(db, store.outbox)
         self.events = await self._event_dispatcher(
             store, bus, [*connectors.consumers.values(), ScheduledJobFailures(schedule_records)]
         )
-        overview = await self._overview(moodle_api, drivers, store, bus)
         connectors.use_course_overview(overview)
         resumed = await engine.start()
         identity = DaemonIdentity()

@@ -17,14 +17,22 @@ from typing import Any, Protocol
 from archived.config import Config
 from archived.errors import ArchivedError, FatalError
 from archived.interfaces.activity import ActivityDriver, DriverSettings, LogLevel
+from archived.jobs.category_presets import (
+    CategoryPresets,
+    CourseCategories,
+    CoursePlace,
+    PresetsInForce,
+    course_place,
+)
 from archived.jobs.recorder import JobRecorder
 from archived.jobs.runner import JobRunner
 from archived.jobs.settings import (
     JOB_PRESET,
+    SITE,
+    DescribedSettings,
     InvalidSetting,
     JobSettings,
     Preset,
-    SettingDescription,
     describe,
     resolve,
     split_request,
@@ -71,6 +79,11 @@ def activity_driver(drivers: Mapping[str, ActivityDriver], name: str) -> Activit
         raise InvalidSetting(f"unknown activity driver {name!r} (installed: {known})") from None
 
 
+def _preset_name(level: str) -> str:
+    """ "site preset", "preset of category 3": how messages name a preset level."""
+    return "site preset" if level == SITE else f"preset of {level}"
+
+
 class StoredCopies(Protocol):
     """Deletes a job's stored copies the way retention does (`archived.retention.sweep.ArchiveRetention`): with
     their timestamp renewals, a tombstone for each, and an early deletion in the audit trail."""
@@ -96,8 +109,12 @@ class JobCommands:
         targets: Mapping[str, StorageTarget],
         presets: Mapping[str, Preset],
         stored_copies: StoredCopies | None = None,
+        category_presets: CategoryPresets | None = None,
+        course_categories: CourseCategories | None = None,
     ) -> None:
         self.config = config
+        self.category_presets = category_presets
+        self.course_categories = course_categories
         self.stored_copies = stored_copies
         self.store = store
         self.recorder = recorder
@@ -113,10 +130,29 @@ class JobCommands:
         """The settings model of an activity driver."""
         return activity_driver(self.drivers, driver).settings_model
 
-    def describe_settings(self, driver: str) -> list[SettingDescription]:
-        """The job's and the driver's settings with presets and locks (for the TUI dialog)."""
+    async def describe_settings(self, driver: str, course_id: int | None = None) -> DescribedSettings:
+        """The job's and the driver's settings with presets and locks (for the TUI dialog); with a course, those of
+        its categories' presets too."""
         model = self.settings_model(driver)
-        return describe(JobSettings, self.presets[JOB_PRESET]) + describe(model, self.presets[driver])
+        in_force, place = await self.presets_in_force(course_id, {JOB_PRESET: JobSettings, driver: model})
+        settings = describe(JobSettings, in_force.presets[JOB_PRESET]) + describe(model, in_force.presets[driver])
+        return DescribedSettings(
+            settings=settings,
+            applied=in_force.applied,
+            category_id=place.category_id if place else None,
+            category_path=list(place.path) if place else [],
+        )
+
+    async def presets_in_force(
+        self, course_id: int | None, models: Mapping[str, type[DriverSettings]]
+    ) -> tuple[PresetsInForce, CoursePlace | None]:
+        """The presets for a course's jobs and its place in Moodle; Moodle is asked only when category presets are
+        configured (and then a course whose category cannot be read gets no job: never the site's presets
+        instead)."""
+        if self.category_presets is None or not self.category_presets.configured or course_id is None:
+            return PresetsInForce({name: self.presets[name] for name in models}, [SITE], []), None
+        place = await course_place(self.course_categories, course_id)
+        return self.category_presets.in_force(place, models), place
 
     # -- commands -----------------------------------------------------------------------------------------
 
@@ -135,9 +171,11 @@ class JobCommands:
         if self.runner.draining:
             raise ShuttingDown("the daemon is shutting down and accepts no new jobs; try again after the restart")
         model = self.settings_model(driver)
-        parts = split_request(requested, {JOB_PRESET: JobSettings, driver: model})
-        job_part = resolve(JobSettings, self.presets[JOB_PRESET], parts[JOB_PRESET])
-        driver_part = resolve(model, self.presets[driver], parts[driver])
+        models: dict[str, type[DriverSettings]] = {JOB_PRESET: JobSettings, driver: model}
+        parts = split_request(requested, models)
+        in_force, place = await self.presets_in_force(course_id, models)
+        job_part = resolve(JobSettings, in_force.presets[JOB_PRESET], parts[JOB_PRESET])
+        driver_part = resolve(model, in_force.presets[driver], parts[driver])
         unknown_targets = [t for t in job_part.values["storage_targets"] if t not in self.targets]
         if unknown_targets:
             known = ", ".join(sorted(self.targets)) or "none configured"
@@ -153,7 +191,17 @@ class JobCommands:
             course_name=course_name,
             activity_name=activity_name,
             initiator=initiator,
-            settings={"job": job_part.values, "activity": driver_part.values},
+            settings={
+                "job": job_part.values,
+                "activity": driver_part.values,
+                # Where each value came from: job.json and `jobs show` answer "why this retention?" years later.
+                "presets": {
+                    "category": place.to_dict() if place else None,
+                    "applied": in_force.applied,
+                    "sources": {"job": job_part.sources, "activity": driver_part.sources},
+                    "locked": {"job": job_part.locked_by, "activity": driver_part.locked_by},
+                },
+            },
             state=S.QUEUED,
             timeout_seconds=self.config.daemon.job_timeout_minutes * 60,
             created_at=now,
@@ -161,10 +209,17 @@ class JobCommands:
             progress_text="queued",
         )
         forced = job_part.forced + driver_part.forced
+        locked_by = {**job_part.locked_by, **driver_part.locked_by}
         logs = [(LogLevel.INFO.value, f"job created by {initiator} for course {course_id}, activity {cmid}")]
+        if place is not None:
+            path = "/".join(map(str, place.path)) or "-"
+            where = f"course {course_id} is in category {place.category_id}, path {path}"
+            logs.append((LogLevel.INFO.value, f"presets applied: {', '.join(in_force.applied)} ({where})"))
         logs += [
-            (LogLevel.WARNING.value, f"setting {key} is locked by the site preset; request ignored") for key in forced
+            (LogLevel.WARNING.value, f"setting {key} is locked by the {_preset_name(locked_by[key])}; request ignored")
+            for key in forced
         ]
+        logs += [(LogLevel.WARNING.value, note) for note in in_force.overruled]
         # One transaction: a job either exists with its runner or not at all (a full store disk must not leave
         # a queued job that nothing runs). Its `job.created` and `job.log` events are written with it.
         await self.store.create(job, logs=[(level, self.recorder.redact(m)) for level, m in logs])

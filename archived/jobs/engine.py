@@ -14,6 +14,7 @@ from archived.archive.timestamps import TimestampClient
 from archived.config import Config
 from archived.events.bus import EventBus
 from archived.interfaces.activity import ActivityDriver, DriverSettings
+from archived.jobs.category_presets import CategoryPresets, CourseCategories
 from archived.jobs.commands import (
     InvalidJobState,
     JobCommands,
@@ -25,7 +26,7 @@ from archived.jobs.commands import (
 )
 from archived.jobs.recorder import JobRecorder
 from archived.jobs.runner import JobRunner
-from archived.jobs.settings import Preset, SettingDescription
+from archived.jobs.settings import DescribedSettings, Preset
 from archived.jobs.stages import StageRunner
 from archived.store.jobs import JobStore
 from archived.store.records import Initiator, JobRecord
@@ -50,6 +51,8 @@ class Engine:
         moodle_site: str = "",
         timestamper: TimestampClient | None = None,
         stored_copies: StoredCopies | None = None,
+        category_presets: CategoryPresets | None = None,
+        course_categories: CourseCategories | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -80,6 +83,8 @@ class Engine:
             targets=targets,
             presets=presets,
             stored_copies=stored_copies,
+            category_presets=category_presets,
+            course_categories=course_categories,
         )
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -117,9 +122,9 @@ class Engine:
         """The settings model of an activity driver."""
         return self.commands.settings_model(driver)
 
-    def describe_settings(self, driver: str) -> list[SettingDescription]:
-        """The job's and the driver's settings with presets and locks (for the TUI dialog)."""
-        return self.commands.describe_settings(driver)
+    async def describe_settings(self, driver: str, course_id: int | None = None) -> DescribedSettings:
+        """The job's and the driver's settings with presets and locks (for the TUI dialog), for a course if given."""
+        return await self.commands.describe_settings(driver, course_id)
 
     # -- operator requests --------------------------------------------------------------------------------
 

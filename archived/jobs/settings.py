@@ -2,13 +2,15 @@
 
 Every job has engine-level settings (`JobSettings`: retention, archive name, storage targets) and the settings
 its activity driver declares. Both are pydantic models. A job's values are resolved in this order:
-model default → site preset (`[presets.job]`, `[presets.<driver>]`) → the request → locked preset values,
-which are forced whoever asks. Invalid values are refused with a message that names the setting.
+model default → site preset (`[presets.job]`, `[presets.<driver>]`) → the presets of the course's categories
+(`archived.jobs.category_presets`) → the request → locked preset values, which are forced whoever asks. Invalid
+values are refused with a message that names the setting. Each resolved value keeps where it came from.
 """
 
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -21,6 +23,9 @@ from archived.interfaces.activity import DriverSettings
 
 JOB_PRESET = "job"
 DEFAULT_JOB_LOCKS = ("retention_years",)
+SITE = "site"  # the level of `[presets.*]`; a category preset's level is "category <id>"
+DEFAULT = "default"  # a value nobody set: the model's default
+REQUEST = "request"  # a value the job's request chose
 
 
 class InvalidSetting(FatalError):
@@ -71,29 +76,48 @@ class JobSettings(DriverSettings):
 
 @dataclass(frozen=True)
 class Preset:
-    """Site defaults for one settings model and which of them are locked."""
+    """Defaults for one settings model, which of them are locked, and the level each value and lock comes from."""
 
     values: dict[str, Any]
     locked: frozenset[str]
+    sources: Mapping[str, str] = field(default_factory=dict)  # key → the level that set its value
+    locked_by: Mapping[str, str] = field(default_factory=dict)  # key → the level that locked it
 
     @classmethod
     def from_config(cls, name: str, raw: dict[str, Any] | None, model: type[DriverSettings]) -> Preset:
         """Validate a `[presets.<name>]` table against the model it presets."""
-        data = dict(raw or {})
         default_locks = DEFAULT_JOB_LOCKS if name == JOB_PRESET else ()
+        return cls.from_table(f"presets.{name}", raw, model, level=SITE, default_locks=default_locks)
+
+    @classmethod
+    def from_table(
+        cls, where: str, raw: dict[str, Any] | None, model: type[DriverSettings], *, level: str,
+        default_locks: tuple[str, ...] = (),
+    ) -> Preset:  # fmt: skip
+        """Validate the preset table at `where` (its name in errors) for the preset level `level`."""
+        data = dict(raw or {})
         locked = data.pop("locked", list(default_locks))
         if not isinstance(locked, list) or not all(isinstance(k, str) for k in locked):
-            raise ConfigError(f"presets.{name}.locked: expected a list of setting names")
+            raise ConfigError(f"{where}.locked: expected a list of setting names")
         for key in [*data, *locked]:
             if key not in model.model_fields:
-                raise ConfigError(
-                    f"presets.{name}.{key}: unknown setting; known: {', '.join(sorted(model.model_fields))}"
-                )
+                raise ConfigError(f"{where}.{key}: unknown setting; known: {', '.join(sorted(model.model_fields))}")
         try:
             model.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(_validation_message(exc, prefix=f"presets.{name}.")) from None
-        return cls(values=data, locked=frozenset(locked))
+            raise ConfigError(_validation_message(exc, prefix=f"{where}.")) from None
+        return cls(
+            values=data,
+            locked=frozenset(locked),
+            sources=dict.fromkeys(data, level),
+            locked_by=dict.fromkeys(locked, level),
+        )
+
+    def value(self, model: type[DriverSettings], key: str) -> Any:
+        """The preset's value of `key`, or the model's default."""
+        if key in self.values:
+            return self.values[key]
+        return model.model_fields[key].get_default(call_default_factory=True)
 
 
 @dataclass
@@ -107,10 +131,22 @@ class SettingDescription:
     locked: bool
     description: str
     choices: list[Any] | None = None
+    source: str = DEFAULT  # the level the value comes from: default, site, category <id>
+    locked_by: str | None = None  # the level that locks it
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return self.__dict__.copy()
+
+
+@dataclass
+class DescribedSettings:
+    """The settings a job of one driver (and, when known, one course) would get, and the preset levels behind them."""
+
+    settings: list[SettingDescription]
+    applied: list[str]  # the preset levels in force, farthest first: site, category 2, category 3
+    category_id: int | None = None  # the course's category (None: no course given, or no category presets)
+    category_path: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +155,8 @@ class Resolution:
 
     values: dict[str, Any]
     forced: list[str] = field(default_factory=list)  # requested keys that a lock overrode
+    sources: dict[str, str] = field(default_factory=dict)  # every key → default, request, site or category <id>
+    locked_by: dict[str, str] = field(default_factory=dict)  # every locked key → the level that locks it
 
 
 def _json_value(value: Any) -> Any:
@@ -159,6 +197,8 @@ def describe(model: type[DriverSettings], preset: Preset) -> list[SettingDescrip
                 locked=key in preset.locked,
                 description=info.description or "",
                 choices=choices,
+                source=preset.sources.get(key, SITE if key in preset.values else DEFAULT),
+                locked_by=preset.locked_by.get(key, SITE) if key in preset.locked else None,
             )
         )
     return described
@@ -179,18 +219,26 @@ def resolve(model: type[DriverSettings], preset: Preset, requested: dict[str, An
     """Resolve a job's settings for one model (see module docstring). Raises `InvalidSetting`."""
     values = dict(preset.values)
     values.update(requested)
+    sources = {key: preset.sources.get(key, SITE) for key in preset.values}
+    sources.update(dict.fromkeys(requested, REQUEST))
     forced = []
     for key in preset.locked:
-        locked_value = preset.values.get(key, model.model_fields[key].get_default(call_default_factory=True))
+        locked_value = preset.value(model, key)
         if key in requested and requested[key] != locked_value:
             forced.append(key)
         values[key] = locked_value
+        sources[key] = preset.sources.get(key, SITE) if key in preset.values else DEFAULT
     try:
         instance = model.model_validate(values)
     except ValidationError as exc:
         raise InvalidSetting(_validation_message(exc)) from None
     # Locked values must survive validation unchanged (coercion could differ from the preset's raw form).
-    return Resolution(values=instance.model_dump(mode="json"), forced=sorted(forced))
+    return Resolution(
+        values=instance.model_dump(mode="json"),
+        forced=sorted(forced),
+        sources={key: sources.get(key, DEFAULT) for key in model.model_fields},
+        locked_by={key: preset.locked_by.get(key, SITE) for key in sorted(preset.locked)},
+    )
 
 
 def split_request(requested: dict[str, Any], models: dict[str, type[DriverSettings]]) -> dict[str, dict[str, Any]]:

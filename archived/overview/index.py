@@ -28,6 +28,7 @@ from archived.config import MoodleConfig
 from archived.errors import ArchivedError, FatalError, RecoverableError
 from archived.events.bus import Event, EventBus
 from archived.interfaces.activity import ActivityDriver
+from archived.jobs.category_presets import CoursePlace
 from archived.moodle.api import MoodleApi
 from archived.moodle.models import ModuleDate
 from archived.store.jobs import JobStore
@@ -410,6 +411,31 @@ class CourseIndex:
                 f"(installed: {', '.join(sorted(self._driver_names.values())) or 'none'})"
             )
         return FoundActivity(activity.driver, cached.course_name, activity.name)
+
+    async def course_place(self, course_id: int) -> CoursePlace:
+        """A course's category and the category's path (for category presets): from the overview, or read from
+        Moodle when the course or its category is newer than the last refresh."""
+        await self._ready()
+        course = self._state.courses.get(course_id)
+        if course is not None:
+            category_id = course.category_id
+        else:
+            found = (await self.api.courses_by_field("id", course_id)).courses
+            if not found:
+                raise OverviewNotFound(f"no course with id {course_id} (or the service user cannot see it)")
+            category_id = found[0].categoryid
+        if not category_id:
+            return CoursePlace(course_id, None)
+        category = self._state.categories.get(category_id)
+        path = category.path if category is not None else None
+        if path is None:
+            path = next((c.path for c in await self.api.categories() if c.id == category_id), None)
+        if not path:
+            raise OverviewNotFound(
+                f"course {course_id} is in category {category_id}, which the service user cannot see "
+                "(moodle/category:viewhiddencategories)"
+            )
+        return CoursePlace(course_id, category_id, tuple(int(part) for part in path.split("/") if part))
 
     # -- activities ---------------------------------------------------------------------------------------
 

@@ -24,13 +24,16 @@ class DriverList(Answer):
 
 
 class DriverRef(Params):
-    """Which activity driver."""
+    """Which activity driver (and, for `settings.describe`, which course: its categories may have presets)."""
 
     driver: str
+    course_id: int | None = Field(
+        default=None, gt=0, description="with a course: the presets and locks of its categories apply too"
+    )
 
 
 class SettingDescription(Answer):
-    """One setting: its type, the site preset's value and whether the preset locks it."""
+    """One setting: its type, the preset's value and whether a preset locks it, and which presets say so."""
 
     key: str
     type: str = Field(description="str, int, float, bool, list or choice")
@@ -39,6 +42,8 @@ class SettingDescription(Answer):
     locked: bool = False
     description: str = ""
     choices: list[Any] | None = None
+    source: str = Field(default="default", description="where the value comes from: default, site, category <id>")
+    locked_by: str | None = Field(default=None, description="the preset that locks it: site, category <id>")
 
 
 class SettingsDescription(Answer):
@@ -46,3 +51,8 @@ class SettingsDescription(Answer):
 
     driver: str
     settings: list[SettingDescription]
+    course_id: int | None = None
+    category_id: int | None = Field(default=None, description="the course's category (when category presets exist)")
+    presets: list[str] = Field(
+        default_factory=lambda: ["site"], description="the presets in force, farthest first: site, category <id>, …"
+    )

@@ -139,6 +139,9 @@ class CreateJobResult(Answer):
 
     job: JobSummary
     forced: list[str] = Field(default_factory=list)
+    locked_by: dict[str, str] = Field(
+        default_factory=dict, description="each forced setting → the preset that locks it: site, category <id>"
+    )
 
 
 class JobSortKey(StrEnum):

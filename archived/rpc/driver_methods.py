@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from archived.interfaces.activity import ActivityDriver
-from archived.jobs.settings import SettingDescription
+from archived.jobs.settings import DescribedSettings
 from archived.protocol import drivers as wire
 from archived.protocol.base import NoParams
 from archived.protocol.methods import DRIVERS_LIST, SETTINGS_DESCRIBE
@@ -15,9 +15,10 @@ from archived.rpc.method import Method, method
 
 
 class SettingsCatalogue(Protocol):
-    """Describes the job's and a driver's settings with the site presets and locks (the engine)."""
+    """Describes the job's and a driver's settings with the presets and locks in force, for a course if given (the
+    engine)."""
 
-    def describe_settings(self, driver: str) -> list[SettingDescription]: ...
+    async def describe_settings(self, driver: str, course_id: int | None = None) -> DescribedSettings: ...
 
 
 async def drivers_list(_: NoParams, *, drivers: Mapping[str, ActivityDriver]) -> wire.DriverList:
@@ -31,7 +32,9 @@ async def drivers_list(_: NoParams, *, drivers: Mapping[str, ActivityDriver]) ->
 
 
 async def settings_describe(params: wire.DriverRef, *, catalogue: SettingsCatalogue) -> wire.SettingsDescription:
-    """The job's settings, then the driver's, each with its default, the preset value and its lock."""
+    """The job's settings, then the driver's, each with its default, the preset value and its lock (with a course:
+    its categories' presets applied)."""
+    described = await catalogue.describe_settings(params.driver, params.course_id)
     settings = [
         wire.SettingDescription(
             key=s.key,
@@ -41,10 +44,18 @@ async def settings_describe(params: wire.DriverRef, *, catalogue: SettingsCatalo
             locked=s.locked,
             description=s.description,
             choices=s.choices,
+            source=s.source,
+            locked_by=s.locked_by,
         )
-        for s in catalogue.describe_settings(params.driver)
+        for s in described.settings
     ]
-    return wire.SettingsDescription(driver=params.driver, settings=settings)
+    return wire.SettingsDescription(
+        driver=params.driver,
+        settings=settings,
+        course_id=params.course_id,
+        category_id=described.category_id,
+        presets=described.applied,
+    )
 
 
 def driver_methods(*, drivers: Mapping[str, ActivityDriver], catalogue: SettingsCatalogue) -> list[Method[Any, Any]]:

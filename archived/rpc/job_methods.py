@@ -130,7 +130,11 @@ async def jobs_create(
         course_name=course_name,
         activity_name=activity_name,
     )
-    return CreateJobResult(job=job.to_summary(), forced=forced)
+    presets = job.settings.get("presets") or {}
+    locks = {**presets.get("locked", {}).get("job", {}), **presets.get("locked", {}).get("activity", {})}
+    return CreateJobResult(
+        job=job.to_summary(), forced=forced, locked_by={key: locks.get(key, "site") for key in forced}
+    )
 
 
 class WrittenJobPage(JobPage):

@@ -33,7 +33,8 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
-SECTION_KEYS = [k for k in _keys(Config) if not k.startswith("presets") and not k.startswith("storage")]
+# Presets (site and category) are tables of job settings: those are checked as SETTING_KEYS.
+SECTION_KEYS = [k for k in _keys(Config) if not k.startswith(("presets", "category_presets", "storage"))]
 TARGET_KEYS = [
     *StorageTargetConfig.model_fields,
     *LocalDirectoryConfig.model_fields,

@@ -1,5 +1,6 @@
 """A `categories` filter asks the daemon's course overview (here the real one, reading the Moodle simulator over
-HTTP) which courses a category holds, subcategories included."""
+HTTP) which courses a category holds, subcategories included; events that name no job match by the course they name,
+and those about no course only with `site_events`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from archived.events.bus import EventBus
 from archived.events.dispatcher import EventDispatcher
 from archived.moodle.factory import build_moodle_api
 from archived.overview.index import CourseIndex
+from archived.protocol.events import JobDeleted, PolicyReminder, ScheduleIdle, ScheduleRan
+from archived.protocol.jobs import Initiator
 from archived.simulator.simulator import MoodleSimulator
 from archived.store.jobs import JobStore
 
@@ -63,3 +66,56 @@ async def test_a_category_filter_takes_the_courses_of_the_category_and_its_subca
             receiver.stop()
     taken = {name: [r.json()["data"]["job"]["id"] for r in receiver.requests] for name, receiver in receivers.items()}
     assert taken == {"faculty": ["in-3", "in-2", "in-4"], "institute": ["in-2", "in-4"], "empty": []}
+
+
+async def test_events_match_a_scoped_filter_by_the_course_they_name_and_site_events_only_when_asked(
+    store: JobStore, overview: tuple[CourseIndex, dict[str, object]]
+) -> None:
+    index, moodle = overview
+    kinds = ["policy.reminder", "schedule.run", "schedule.idle", "job.created", "job.deleted"]
+    filters: dict[str, dict[str, object]] = {
+        "exams": {"categories": [3]},
+        "exams_and_site": {"categories": [3], "site_events": True},
+        "course_3_and_site": {"courses": [3], "site_events": True},
+    }
+    receivers = {name: WebhookReceiver().start() for name in filters}
+    tables = {
+        name: {"driver": "webhook", "url": receivers[name].url, "events": kinds, **scope}
+        for name, scope in filters.items()
+    }
+    connectors = Connectors(parse_config({"moodle": moodle, "connectors": tables}), store)
+    connectors.use_course_overview(index)
+    dispatcher = EventDispatcher(store.outbox, list(connectors.consumers.values()), poll_seconds=HOUR)
+    await dispatcher.start()
+    try:
+        for course_id in (2, 3):  # a reminder names its course (2 is in category 3; 3 only in category 2)
+            reminder = PolicyReminder(
+                rule="every quiz in category 3", course_id=course_id, cmid=course_id, name="Final exam", type="quiz",
+                due_at=1_800_000_000, badge="never",
+            )  # fmt: skip
+            await store.outbox.append(reminder, job_id=None)
+        ran = ScheduleRan(
+            schedule="nightly", run_id=1, trigger="cron", dry_run=False, selected=0, skipped=0, job_ids=[]
+        )  # fmt: skip
+        await store.outbox.append(ran, job_id=None)
+        await store.outbox.append(ScheduleIdle(schedule="nightly", since=1_800_000_000, days=14), job_id=None)
+        await add_job(store, "in-2", course_id=2)
+        # About a job the store does not know (any more): no course to match, and not a site event either.
+        gone = JobDeleted(job_id="gone", by=Initiator(kind="operator", name="tester"), deleted=[])
+        await store.outbox.append(gone, job_id="gone")
+        assert await dispatcher.flush(30)
+    finally:
+        await dispatcher.stop()
+        await connectors.close()
+        for receiver in receivers.values():
+            receiver.stop()
+
+    def taken(name: str) -> list[tuple[str, object]]:
+        bodies = [r.json() for r in receivers[name].requests]
+        return [(b["kind"], b["data"].get("course_id", b["data"].get("job", {}).get("course_id"))) for b in bodies]
+
+    assert taken("exams") == [("policy.reminder", 2), ("job.created", 2)]
+    assert taken("exams_and_site") == [
+        ("policy.reminder", 2), ("schedule.run", None), ("schedule.idle", None), ("job.created", 2),
+    ]  # fmt: skip
+    assert taken("course_3_and_site") == [("policy.reminder", 3), ("schedule.run", None), ("schedule.idle", None)]

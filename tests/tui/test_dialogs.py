@@ -1,5 +1,6 @@
 """The dialogs' keys and focus, on the recorded state: `y` confirms everywhere, the delete dialog's force box is
-one Tab away and a refusal points at it, the new-job dialog names the course and activity (or refuses them)."""
+one Tab away and a refusal points at it, the new-job dialog names the course and activity (or refuses them) and
+shows the presets and locks of the course's categories once it knows the course."""
 
 from __future__ import annotations
 
@@ -32,6 +33,20 @@ class Moodle(RecordedDaemon):
         if method == "courses.show" and params["course_id"] not in COURSE_BY_ID:
             raise RpcError(ErrorCode.NOT_FOUND, f"course {params['course_id']} not found")
         return super()._answer(method, params)
+
+
+class CategoryLocks(Moodle):
+    """As the daemon answers `settings.describe` for a course in category 3 (a subcategory of 2) whose preset locks
+    retention_years."""
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        answer = super()._answer(method, params)
+        if method == "settings.describe" and params.get("course_id") is not None:
+            locked = {**answer["settings"][0], "value": 10, "locked": True, "source": "category 3",
+                      "locked_by": "category 3"}  # fmt: skip
+            return {**answer, "settings": [locked, *answer["settings"][1:]], "course_id": params["course_id"],
+                    "category_id": 3, "presets": ["site", "category 2", "category 3"]}  # fmt: skip
+        return answer
 
 
 def app_on(daemon: RecordedDaemon) -> ArchivedApp:
@@ -131,6 +146,23 @@ async def test_new_job_dialog_names_the_activity_or_refuses_it() -> None:
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "has no activity with cmid 7" in screen_text(app), "the unknown activity")
         assert app.screen is dialog and not [c for c in daemon.calls if c[0] == "jobs.create"]
+
+
+async def test_new_job_dialog_shows_the_locks_of_the_courses_categories() -> None:
+    daemon = CategoryLocks()
+    app = app_on(daemon)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewJobDialog), "the new-job dialog")
+        await until(pilot, lambda: "Presets [presets.job]" in screen_text(app), "the site's presets")
+        assert "category" not in screen_text(app)
+        await pilot.press("1", "0", "1", "tab", "1", "0", "1", "1")
+        await until(pilot, lambda: "[category_presets.2], [category_presets.3]" in screen_text(app),
+                    "the presets of the course's categories")  # fmt: skip
+        assert "Locked by the preset of category 3" in screen_text(app)
+        described = [params for method, params in daemon.calls if method == "settings.describe"]
+        assert described[0].get("course_id") is None and described[-1]["course_id"] == 101
 
 
 async def test_the_footer_keeps_no_memory_of_what_it_offered_before() -> None:

@@ -31,7 +31,7 @@ from archived.protocol.courses import (
     RefreshResult,
 )
 from archived.protocol.daemon import DaemonStatus
-from archived.protocol.drivers import DriverInfo, DriverRef, SettingDescription
+from archived.protocol.drivers import DriverInfo, DriverRef, SettingsDescription
 from archived.protocol.jobs import (
     BulkDeleteParams,
     BulkDeleteResult,
@@ -164,9 +164,10 @@ class DaemonApi:
         answer = await self._request(rpc.JOBS_DELETE, DeleteParams(job_id=job_id, force=force))
         return Deletion(answer.job, answer.deleted)
 
-    async def describe_settings(self, driver: str) -> list[SettingDescription]:
-        """`settings.describe`: the job's and the driver's settings with presets and locks."""
-        return (await self._request(rpc.SETTINGS_DESCRIBE, DriverRef(driver=driver))).settings
+    async def describe_settings(self, driver: str, course_id: int | None = None) -> SettingsDescription:
+        """`settings.describe`: the job's and the driver's settings with presets and locks (with a course: its
+        categories' presets too)."""
+        return await self._request(rpc.SETTINGS_DESCRIBE, DriverRef(driver=driver, course_id=course_id))
 
     async def drivers(self) -> list[DriverInfo]:
         """`drivers.list`: installed activity drivers."""

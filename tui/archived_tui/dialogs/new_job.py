@@ -16,7 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Select
 
 from archived.protocol.courses import CourseView
-from archived.protocol.drivers import DriverInfo, SettingDescription
+from archived.protocol.drivers import DriverInfo, SettingsDescription
 from archived.protocol.errors import ErrorCode, RpcError
 from archived.rpc.client import DaemonUnreachable
 from archived_tui.api import JobRequest
@@ -24,7 +24,7 @@ from archived_tui.safe_text import literal, visible
 from archived_tui.widgets.safe_static import SafeStatic
 from archived_tui.widgets.setting_field import InvalidValue, SettingField
 
-Describe = Callable[[str], Awaitable[list[SettingDescription]]]
+Describe = Callable[[str, int | None], Awaitable[SettingsDescription]]
 Lookup = Callable[[int], Awaitable[CourseView]]
 # Typing in the course id or cmid looks them up after this pause.
 LOOKUP_DELAY_SECONDS = 0.3
@@ -68,6 +68,7 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
         self._lookup = lookup
         self._found: tuple[int, int, str] | None = None  # (course id, cmid, "activity in course") looked up
         self._lookup_timer: Timer | None = None
+        self._settings_course: int | None = None  # the course whose categories' presets the form shows
 
     def compose(self) -> ComposeResult:
         """What to archive, its settings, buttons."""
@@ -107,7 +108,7 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
         """Load the settings of the driver."""
         driver = self._driver()
         if driver:
-            self._load_settings(driver)
+            self._load_settings(driver, self._target.course_id if self._target else None)
         else:
             self.query_one("#settings-status", SafeStatic).update("No activity driver is installed in the daemon.")
         if self._target is None:
@@ -124,24 +125,34 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
     @on(Select.Changed, "#driver")
     def _driver_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            self._load_settings(event.value)
+            self._load_settings(event.value, self._found[0] if self._found else None)
 
     @work(exclusive=True, group="settings")
-    async def _load_settings(self, driver: str) -> None:
+    async def _load_settings(self, driver: str, course_id: int | None) -> None:
         status = self.query_one("#settings-status", SafeStatic)
         form = self.query_one("#settings-form", VerticalScroll)
         await form.remove_children()
+        self._settings_course = course_id
         status.update(f"Loading the settings of {driver} …")
         try:
-            settings = await self._describe(driver)
+            described = await self._describe(driver, course_id)
         except (RpcError, DaemonUnreachable) as exc:
             status.update(Content.from_markup("[$error]Cannot load the settings: $why[/]", why=visible(str(exc))))
             return
+        settings = described.settings
         locked = sum(1 for s in settings if s.locked)
         # Name the presets in force: the site's defaults and locks come from these sections of the configuration.
         picks = "" if self._target is not None else " (the driver chosen above picks the second)"
+        categories = [level.removeprefix("category ") for level in described.presets if level != "site"]
+        then = (
+            f", then those of course {course_id}'s categories "
+            + ", ".join(f"[category_presets.{c}]" for c in categories)
+            + " (a lock above holds below)"
+            if categories
+            else ""
+        )
         status.update(
-            f"Presets [presets.job] and [presets.{driver}]{picks}: their values are filled in; "
+            f"Presets [presets.job] and [presets.{driver}]{picks}{then}: their values are filled in; "
             + (f"{locked} locked by them (greyed out, cannot be changed)." if locked else "none is locked.")
         )
         await form.mount_all(SettingField(s) for s in settings)
@@ -179,6 +190,10 @@ class NewJobDialog(ModalScreen[JobRequest | None]):
         names.update(Content.from_markup("[b]$what[/b]", what=visible(found)))
         if submit:
             self._finish()
+            return
+        driver = self._driver()
+        if driver and course_id != self._settings_course:  # the course's categories may have presets and locks
+            self._load_settings(driver, course_id)
 
     async def _find(self, course_id: int, cmid: int) -> str | UnknownActivity:
         """The activity's and course's names ("" without a Moodle to ask), or why they are not there."""

@@ -36,7 +36,8 @@ class SettingField(Vertical):
             yield self._editor()
         note = setting.description
         if setting.locked:
-            note = f"Locked by the preset (the daemon enforces it). {note}".strip()
+            by = f" of {setting.locked_by}" if setting.locked_by and setting.locked_by != "site" else ""
+            note = f"Locked by the preset{by} (the daemon enforces it). {note}".strip()
         elif setting.value != setting.default:
             note = f"{note} (preset; default {_show(setting.default)})".strip()
         yield SafeStatic(note, classes="setting-description")  # descriptions and defaults come from the daemon
