@@ -286,6 +286,9 @@ def cmd_show(args: argparse.Namespace) -> int:
                                     f" (cmid {job.cmid}, driver ", data(job.driver), ")"))  # fmt: skip
         console.print(Text.assemble("  course    ", data(job.course_name or "?"), f" (id {job.course_id})"))
         console.print(Text.assemble("  initiator ", data(job.initiator.kind), " ", data(job.initiator.name)))
+        presets = job.settings.get("presets")
+        if isinstance(presets, dict) and presets.get("applied"):  # jobs created before presets were recorded: none
+            console.print(Text.assemble("  presets   ", data(", ".join(map(str, presets["applied"])))))
         times = (f"created {wire_text(job.created_at, 'None')}, started {wire_text(job.started_at, '-')}, "
                  f"finished {wire_text(job.finished_at, '-')}")  # fmt: skip
         console.print(f"  times     {times}, run time {human_duration(job.run_seconds)}")

@@ -127,6 +127,9 @@ async def test_category_presets_through_the_daemon(daemon_factory, tmp_path: Pat
                    "--set", "retention_years=1")  # fmt: skip
         assert done.returncode == ExitCode.OK, done.stderr
         assert "setting retention_years is locked by the preset of category 3" in done.stdout
+        job_shown = cli(daemon, "jobs", "show", created["job"]["id"])
+        assert job_shown.returncode == ExitCode.OK, job_shown.stderr
+        assert "presets   site, category 2, category 3" in job_shown.stdout
         shown = cli(daemon, "settings", "slowtest", "--course", "4")
         assert shown.returncode == ExitCode.OK, shown.stderr
         assert "presets site, category 2, category 3" in shown.stdout and "category 3" in shown.stdout
