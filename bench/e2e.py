@@ -16,7 +16,13 @@ With `--jobs N`, N such quizzes (one course each) are archived at the same time 
 workers: the numbers are for all of them together (attempts/s over every attempt), plus each job's own time
 from creation to `completed` (equal times: the jobs took turns at the workers; quarters and stage times are the
 first job's).
+With `--render-hosts N`, the daemon renders on a Dask cluster on this machine (`[workers] backend = "dask"`): a
+`dask scheduler` and one `archived render-worker` with N processes. The daemon's tree then holds only the daemon
+and MathJax, so its CPU per attempt is what one daemon spends to feed render hosts (the Moodle client, the report
+HTML, the orchestration, writing); the hosts' CPU per attempt is reported beside it.
+
 Usage: python bench/e2e.py [--attempts 100,250,500] [--workers 2] [--history on|off|both] [--jobs 1]
+       python bench/e2e.py --attempts 200 --history off --render-hosts 2
 """
 
 from __future__ import annotations
@@ -40,13 +46,16 @@ from archived.rpc.client import RpcClient  # noqa: E402
 from archived.simulator.simulator import MoodleSimulator  # noqa: E402
 from archived.simulator.size import SimulatorSize  # noqa: E402
 from bench.process_tree import PeakSampler, pss_by_role_mib, tree_cpu_seconds  # noqa: E402
+from tests.support.render_cluster import RenderCluster, wait_for_workers  # noqa: E402
 
 
 def _ts(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-async def archive_once(attempts: int, workers: int, history: bool = True, jobs: int = 1) -> dict[str, object]:
+async def archive_once(
+    attempts: int, workers: int, history: bool = True, jobs: int = 1, render_hosts: int = 0
+) -> dict[str, object]:
     size = SimulatorSize(courses=jobs, students=attempts, attempts_per_student=1, inprogress=0.0)
     with MoodleSimulator(seed=7, size=size) as sim, tempfile.TemporaryDirectory(prefix="archived-e2e-") as tmp:
         root = Path(tmp)
@@ -57,10 +66,19 @@ async def archive_once(attempts: int, workers: int, history: bool = True, jobs: 
         token.write_text(sim.token)
         token.chmod(0o600)
         config = root / "archived.toml"
+        cluster = None
+        render = f"[workers]\nrender_processes = {workers}\n"
+        if render_hosts:
+            cluster = RenderCluster(root / "cluster")
+            cluster.folder.mkdir()
+            cluster.start_scheduler()
+            cluster.start_host("bench", processes=render_hosts)
+            await wait_for_workers(cluster.address, render_hosts, timeout=180)
+            render += f'backend = "dask"\n[workers.dask]\nscheduler = "{cluster.address}"\n'
         config.write_text(
             f'[daemon]\nstate_dir = "{root / "state"}"\nsocket = "{root / "s.sock"}"\nlog_level = "warning"\n'
-            f"[workers]\nrender_processes = {workers}\n"
-            f'[moodle]\nurl = "{sim.url}"\ntoken_file = "{token}"\nrequests_per_second = 0\n'
+            + render
+            + f'[moodle]\nurl = "{sim.url}"\ntoken_file = "{token}"\nrequests_per_second = 0\n'
             f"max_concurrent_requests = 8\noverview_refresh_minutes = 0\n"
             f'[storage.local]\ndriver = "local"\npath = "{root / "archive"}"\n'
         )
@@ -73,6 +91,7 @@ async def archive_once(attempts: int, workers: int, history: bool = True, jobs: 
             async with RpcClient(root / "s.sock", client_name="bench") as client, PeakSampler(daemon.pid) as memory:
                 started = time.perf_counter()
                 cpu_at_start = await asyncio.to_thread(tree_cpu_seconds, daemon.pid)
+                hosts_at_start = tree_cpu_seconds(cluster.hosts[0].pid) if cluster else 0.0
                 job_ids = []
                 for quiz in quizzes:
                     answer = await client.call(
@@ -99,10 +118,13 @@ async def archive_once(attempts: int, workers: int, history: bool = True, jobs: 
                     await asyncio.sleep(0.2)
                 elapsed = time.perf_counter() - started
                 cpu = await asyncio.to_thread(tree_cpu_seconds, daemon.pid) - cpu_at_start
+                hosts_cpu = tree_cpu_seconds(cluster.hosts[0].pid) - hosts_at_start if cluster else 0.0
                 detail = await client.call("jobs.get", {"job_id": job_id})
         finally:
             daemon.terminate()
             daemon.wait(60)
+            if cluster is not None:
+                cluster.stop()
     for job in ended.values():
         if job["state"] != "completed":
             raise SystemExit(f"job ended {job['state']}: {job['error_message']}")
@@ -123,6 +145,8 @@ async def archive_once(attempts: int, workers: int, history: bool = True, jobs: 
         # CPU time of the daemon's whole tree (workers that ended included) per attempt: what the load of the
         # shared host changes least.
         "cpu_ms_per_attempt": round(1000 * cpu / (attempts * jobs), 1),
+        "render_hosts": render_hosts,
+        "hosts_cpu_ms_per_attempt": round(1000 * hosts_cpu / (attempts * jobs), 1),
         "stage_seconds": stages,
         # Seconds each quarter of the rendering took (the first includes listing the attempts and starting the
         # workers): equal later quarters = the speed does not drop as the job goes on.
@@ -143,11 +167,13 @@ async def main() -> None:
         help="response history in the review HTML (the reference site's review had none; the simulator adds it)",
     )  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="quizzes archived at the same time, one job each")
+    parser.add_argument("--render-hosts", type=int, default=0, help="render on a Dask cluster with N processes")
     args = parser.parse_args()
     variants = {"on": [True], "off": [False], "both": [False, True]}[args.history]
     for count in (int(n) for n in args.attempts.split(",")):
         for history in variants:
-            print(json.dumps(await archive_once(count, args.workers, history, args.jobs)), flush=True)
+            result = await archive_once(count, args.workers, history, args.jobs, args.render_hosts)
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

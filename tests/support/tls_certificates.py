@@ -27,8 +27,10 @@ def _name(common_name: str) -> x509.Name:
 
 
 def make_tls_files(folder: Path, *, hosts: tuple[str, ...] = ("127.0.0.1", "127.0.0.2", "localhost"),
-                   ca_name: str = "archived test CA") -> TlsFiles:  # fmt: skip
-    """A new CA and a server certificate it signed for `hosts` (IP addresses or DNS names), written under `folder`."""
+                   ca_name: str = "archived test CA", client_auth: bool = False) -> TlsFiles:  # fmt: skip
+    """A new CA and a server certificate it signed for `hosts` (IP addresses or DNS names), written under `folder`.
+
+    `client_auth`: the certificate serves as a client certificate too (mutual TLS, as Dask's nodes use it)."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -52,6 +54,9 @@ def make_tls_files(folder: Path, *, hosts: tuple[str, ...] = ("127.0.0.1", "127.
         except ValueError:
             names.append(x509.DNSName(host))
     key = ec.generate_private_key(ec.SECP256R1())
+    usages = [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
+    if client_auth:
+        usages.append(x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(hosts[0]))
@@ -62,7 +67,7 @@ def make_tls_files(folder: Path, *, hosts: tuple[str, ...] = ("127.0.0.1", "127.
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )

@@ -27,7 +27,7 @@ import ipaddress
 import logging
 import time
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -151,8 +151,16 @@ class ClusterSnapshot:
 class DaskRenderPool:
     """Renders `RenderTask`s on a Dask cluster's matching workers; the daemon writes the PDFs."""
 
-    def __init__(self, settings: ClusterSettings, *, timeout: float = 120.0, retries: int = 2) -> None:
+    def __init__(
+        self,
+        settings: ClusterSettings,
+        *,
+        timeout: float = 120.0,
+        retries: int = 2,
+        task_function: Callable[[RenderTask, str], RenderResult] = render_on_worker,
+    ) -> None:
         self.settings = settings
+        self.task_function = task_function  # what runs on a worker (bench/cluster.py measures with a probe)
         self.timeout = timeout
         self.retries = max(0, retries)
         self.fingerprint: EngineFingerprint = local_fingerprint()
@@ -231,7 +239,7 @@ class DaskRenderPool:
 
         key = f"archived-render-{uuid.uuid4().hex}"
         future = client.submit(
-            render_on_worker,
+            self.task_function,
             replace(task, output_path=None),
             self.fingerprint.digest,
             key=key,

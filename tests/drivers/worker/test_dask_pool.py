@@ -24,6 +24,7 @@ from archived_render.render_pool import RenderPool, RenderTimeout
 from archived_render.render_task import RenderOptions, RenderTask
 from archived_render.service import RenderLimits, RenderService
 from tests.support.render_cluster import RenderCluster, free_port, wait_for_workers
+from tests.support.tls_certificates import TlsFiles, make_tls_files
 
 pytestmark = [pytest.mark.render, pytest.mark.timeout(240)]
 
@@ -213,3 +214,44 @@ async def test_too_few_matching_workers_is_not_ready(cluster: RenderCluster) -> 
 def test_cluster_settings_refuse_clear_text_over_the_network(settings: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ClusterSettings(**settings)
+
+
+@pytest.fixture(scope="module")
+def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RenderCluster, TlsFiles]]:
+    folder = tmp_path_factory.mktemp("tls-cluster")
+    files = make_tls_files(folder / "pki", client_auth=True)
+    tls = ("--tls-ca-file", str(files.ca_file), "--tls-cert", str(files.cert_file), "--tls-key", str(files.key_file))
+    render_cluster = RenderCluster(folder, scheme="tls", tls_args=tls)
+    render_cluster.start_scheduler()
+    render_cluster.start_host("secure")
+    try:
+        settings = ClusterSettings(render_cluster.address, files.ca_file, files.cert_file, files.key_file)
+        asyncio.run(wait_for_workers(render_cluster.address, 1, security=settings.security()))
+        yield render_cluster, files
+    except BaseException:
+        print(render_cluster.log())
+        raise
+    finally:
+        render_cluster.stop()
+
+
+async def test_mutual_tls_renders_and_a_stranger_is_turned_away(
+    tls_cluster: tuple[RenderCluster, TlsFiles], local_sha256: str, tmp_path: Path
+) -> None:
+    cluster, files = tls_cluster
+    pool = DaskRenderPool(ClusterSettings(cluster.address, files.ca_file, files.cert_file, files.key_file), timeout=60)
+    try:
+        assert await pool.ready() is None
+        assert (await pool.render(_task())).sha256 == local_sha256
+    finally:
+        await pool.close()
+    # A client with a certificate from another CA does not get in.
+    other = make_tls_files(tmp_path / "other", client_auth=True, ca_name="another CA")
+    stranger = DaskRenderPool(
+        ClusterSettings(cluster.address, other.ca_file, other.cert_file, other.key_file, connect_timeout_seconds=3)
+    )
+    try:
+        problem = await stranger.ready()
+        assert problem is not None and "cannot reach the render scheduler" in problem
+    finally:
+        await stranger.close()
