@@ -90,8 +90,8 @@ def cmd_workers(args: argparse.Namespace) -> int:
             return ExitCode.OK
         busy = f"{render.waiting} waiting" if render.waiting else "none waiting"
         console.print(
-            f"render backend: {render.backend}; {render.tasks} documents rendered, {render.failures} failed, "
-            f"{render.retries} retries; {busy}"
+            f"render backend: {render.backend}; {render.tasks:,} documents rendered, {render.failures:,} failed, "
+            f"{render.retries:,} retries; {busy}"
         )
         local = f"local pool: {render.workers_alive}/{render.processes} processes alive, WeasyPrint {render.weasyprint}"
         console.print(local if render.backend == "local" else f"{local} (the fallback)")
