@@ -255,3 +255,28 @@ async def test_mutual_tls_renders_and_a_stranger_is_turned_away(
         assert problem is not None and "cannot reach the render scheduler" in problem
     finally:
         await stranger.close()
+
+
+async def test_a_worker_process_is_replaced_after_its_quota(tmp_path: Path, local_sha256: str) -> None:
+    from distributed import Client
+
+    cluster = RenderCluster(tmp_path)
+    cluster.start_scheduler()
+    cluster.start_host("quota", 1, "--max-tasks", "2")
+    pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=60)
+    try:
+        await wait_for_workers(cluster.address, 1)
+        async with Client(cluster.address, asynchronous=True, set_as_default=False) as client:
+            first = set((await client.run(os.getpid)).values())
+            assert await pool.ready() is None
+            results = [await pool.render(_task(f"attempt {n}")) for n in range(5)]
+            assert {r.sha256 for r in results} == {local_sha256}
+            await wait_for_workers(cluster.address, 1)
+            later = set((await client.run(os.getpid)).values())
+        assert first and later and not first & later, "the worker process was never replaced"
+    except BaseException:
+        print(cluster.log())
+        raise
+    finally:
+        await pool.close()
+        cluster.stop()
