@@ -53,6 +53,7 @@ SLOW_MODULES = frozenset({
     "tui/test_dialogs.py",
     "tui/test_functional.py",
     "tui/test_hostile_names.py",
+    "tui/test_render_hosts_screen.py",
     "tui/test_resumed_timeline.py",
     "tui/test_retrieve.py",
     "tui/test_snapshots.py",

@@ -33,6 +33,7 @@ from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.help import HelpRow, HelpScreen
 from archived_tui.screens.jobs import JobsScreen
 from archived_tui.screens.people import PeopleScreen
+from archived_tui.screens.render_hosts import RenderHostsScreen
 from archived_tui.screens.storage import StorageScreen
 from archived_tui.settings_file import TuiSettings
 
@@ -50,6 +51,7 @@ SCREENS = {
     "people": PeopleScreen,
     "schedules": SchedulesScreen,
     "connectors": ConnectorsScreen,
+    "render_hosts": RenderHostsScreen,
 }
 
 
@@ -230,8 +232,9 @@ class ArchivedApp(App[None]):
         """Context commands of the screen first, then navigation and the app's own."""
         if isinstance(screen, DaemonScreen):
             yield from screen.palette_commands()
-        for mode, screen_class in SCREENS.items():
-            yield SystemCommand(f"go: {mode}", f"Show the {screen_class.__name__.removesuffix('Screen')} screen",
+        for mode in SCREENS:
+            name = mode.replace("_", " ")  # "go: render hosts"
+            yield SystemCommand(f"go: {name}", f"Show the {name.capitalize()} screen",
                                 lambda m=mode: self.switch_mode(m))  # fmt: skip
         yield SystemCommand("help: keys", "Every key of this screen, with its id for remapping", self.action_help)
         if not self.link.state.connected:

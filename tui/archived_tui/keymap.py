@@ -23,6 +23,7 @@ from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.help import HelpScreen
 from archived_tui.screens.job_detail import JobDetailScreen
 from archived_tui.screens.jobs import JobsScreen
+from archived_tui.screens.render_hosts import RenderHostsScreen
 from archived_tui.screens.storage import StorageScreen
 
 GLOBAL_BINDINGS: list[BindingType] = [
@@ -58,6 +59,7 @@ def binding_catalogue() -> list[BindingInfo]:
         ("storage", StorageScreen.BINDINGS),
         ("schedules", SchedulesScreen.BINDINGS),
         ("connectors", ConnectorsScreen.BINDINGS),
+        ("render hosts", RenderHostsScreen.BINDINGS),
         ("dialogs", [*ConfirmDialog.BINDINGS, *DeleteJobDialog.BINDINGS, *NewJobDialog.BINDINGS,
                      *HelpScreen.BINDINGS]),
     ]  # fmt: skip

@@ -26,6 +26,7 @@ from archived_tui.safe_text import plain
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.screens.job_detail import JobDetailScreen
 from archived_tui.screens.jobs import JobsScreen
+from archived_tui.screens.render_hosts import render_hosts_line
 from archived_tui.widgets.failure_table import FailureTable, group_failures
 from archived_tui.widgets.job_table import JobTable, RetryState
 from archived_tui.widgets.live_text import LiveText
@@ -295,6 +296,10 @@ class DashboardScreen(DaemonScreen):
                 daemon.append_text(plain(f" {moodle.error}", "red"))
             if moodle.checked_at:
                 daemon.append(f" · checked {self._age(moodle.checked_at.timestamp())}", "dim")
+        render_hosts = render_hosts_line(status.render)  # None with the local backend: nothing new to say
+        if render_hosts is not None:
+            daemon.append("\n")
+            daemon.append_text(render_hosts)
         self.query_one("#dash-daemon", LiveText).update(daemon)
         schedules = status.schedules
         if not schedules:
