@@ -1,6 +1,7 @@
 """The Render hosts screen and the dashboard's render hosts line, through Textual's Pilot against real daemons: one
 rendering on a real Dask cluster (`dask scheduler` and `archived render-worker` processes on loopback, one host with
-other fonts), one whose scheduler is not there, and one with the local default."""
+other fonts, one joining while the screen is shown), one whose scheduler is not there, and one with the local
+default."""
 
 from __future__ import annotations
 
@@ -97,7 +98,9 @@ def worker_rows(screen: RenderHostsScreen) -> dict[str, str]:
     return {str(row[0]): " | ".join(str(cell) for cell in row) for row in rows}
 
 
-async def test_the_cluster_workers_and_a_host_with_other_fonts(dask_daemon: DaemonProcess) -> None:
+async def test_the_cluster_workers_and_a_host_with_other_fonts(
+    dask_daemon: DaemonProcess, cluster: RenderCluster
+) -> None:
     job = await run_quiz_job(dask_daemon)
     assert job["state"] == "completed", dask_daemon.log()
     app = make_app(dask_daemon.socket)
@@ -141,6 +144,11 @@ async def test_the_cluster_workers_and_a_host_with_other_fonts(dask_daemon: Daem
         await until(pilot, lambda: set(worker_rows(screen)) == {"odd-1"}, "only the mismatched worker")
         await pilot.press("m")
         await until(pilot, lambda: len(worker_rows(screen)) == 3, "every worker again")
+
+        # A host that joins while the screen is shown appears without any job event (the screen polls).
+        cluster.start_host("late")
+        await until(pilot, lambda: "late-1" in worker_rows(screen), "the host that joined", timeout=90)
+        await until(pilot, lambda: worker_rows(screen)["late-1"].endswith("| yes"), "its fingerprint", timeout=30)
 
 
 async def test_an_unreachable_scheduler_is_red_with_the_daemons_problem(

@@ -20,7 +20,7 @@ from archived_tui.screens.base import DaemonScreen
 from archived_tui.widgets.live_text import LiveText
 
 WORKER_COLUMNS = ("Worker", "Host", "Slots", "Busy", "Tasks", "archived", "WeasyPrint", "Gets work")
-POLL_SECONDS = 3.0  # workers join, leave and take work without job events: read the status again this often
+POLL_SECONDS = 5.0  # workers join, leave and take work without job events: read the status again this often
 SET_UP_GUIDE = "docs/render-hosts.md"
 
 
