@@ -386,6 +386,7 @@ class Daemon:
             cluster=_cluster_settings(workers),
         )
         self._closers.append(render.close)
+        render.start()  # the render hosts show in the status before the first job needs them
         if render.math_problem:  # cheap (no Node started); `archived doctor` checks everything
             log.warning("formulas will be shown as TeX source: %s (run archived doctor)", render.math_problem)
         return render

@@ -78,6 +78,19 @@ async def _run_job(daemon: DaemonProcess) -> dict[str, Any]:
         return detail
 
 
+async def test_the_hosts_show_before_the_first_job(daemon: DaemonProcess) -> None:
+    """The daemon connects at its start, so an operator sees the hosts (and a host that does not match) before an
+    exam needs them."""
+    async with daemon.client() as client:
+        for _ in range(100):
+            cluster = (await client.call("daemon.status", {}))["render"]["cluster"]
+            if cluster["connected"] and len(cluster["hosts"]) == 2:
+                break
+            await asyncio.sleep(0.2)
+    assert cluster["connected"] and [h["matches"] for h in cluster["hosts"]] == [True, True], cluster
+    assert {h["name"] for h in cluster["hosts"]} == {"render-1", "render-2"}
+
+
 async def test_a_quiz_job_renders_on_the_render_host(daemon: DaemonProcess, tmp_path: Path) -> None:
     detail = await _run_job(daemon)
     assert detail["job"]["state"] == "completed", daemon.log()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,3 +116,17 @@ async def wait_for_workers(address: str, count: int, *, security: object = None,
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.3)
+
+
+def fontconfig_with_one_font(folder: Path) -> dict[str, str]:
+    """An environment whose fontconfig sees one DejaVu file: a host set up differently from the daemon's."""
+    fonts = folder / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    sans = next(Path("/usr/share/fonts").rglob("DejaVuSans.ttf"))
+    shutil.copy(sans, fonts / sans.name)
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><dir>{fonts}</dir><cachedir>{folder / 'cache'}</cachedir></fontconfig>\n"
+    )
+    return {"FONTCONFIG_FILE": str(config)}

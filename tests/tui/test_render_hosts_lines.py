@@ -60,14 +60,14 @@ def test_a_worker_that_does_not_match_is_red_naming_what_differs() -> None:
     assert gets_work(host("a-1")).plain == "yes"
 
 
-def test_not_connected_is_red_with_the_problem_or_yellow_before_the_first_job() -> None:
+def test_not_connected_is_red_with_the_problem_or_yellow_while_connecting() -> None:
     problem = RenderCluster(scheduler="tls://render:8786", problem="cannot reach the render scheduler: refused")
     line = render_hosts_line(status(problem))
     assert line is not None
     assert line.plain == "Render hosts not connected: cannot reach the render scheduler: refused · tls://render:8786"
     assert styles(line)["not connected: cannot reach the render scheduler: refused"] == "bold red"
     line = render_hosts_line(status(RenderCluster(scheduler="tls://render:8786")))
-    assert line is not None and "not connected yet" in line.plain
+    assert line is not None and "connecting…" in line.plain
     assert "red" not in str(line.spans)
 
 

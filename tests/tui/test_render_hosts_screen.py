@@ -17,10 +17,9 @@ from archived.simulator.simulator import MoodleSimulator
 from archived_tui.keymap import known_binding_ids
 from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.render_hosts import RenderHostsScreen
-from tests.drivers.worker.test_dask_pool import _fontconfig_with_one_font
 from tests.support.daemon import DaemonProcess, write_config
 from tests.support.jobs import TERMINAL, wait_for_state
-from tests.support.render_cluster import RenderCluster, free_port, wait_for_workers
+from tests.support.render_cluster import RenderCluster, fontconfig_with_one_font, free_port, wait_for_workers
 from tests.support.simulator import moodle_overrides
 from tests.tui.conftest import make_app, settle, until
 from tests.tui.rendered import screen_text
@@ -44,7 +43,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCluster]
     render_cluster = RenderCluster(folder)
     render_cluster.start_scheduler()
     render_cluster.start_host("render", processes=2)
-    render_cluster.start_host("odd", env=_fontconfig_with_one_font(folder / "odd"))
+    render_cluster.start_host("odd", env=fontconfig_with_one_font(folder / "odd"))
     try:
         asyncio.run(wait_for_workers(render_cluster.address, 3))
         yield render_cluster
@@ -160,13 +159,16 @@ async def test_an_unreachable_scheduler_is_red_with_the_daemons_problem(
         app = make_app(daemon.socket)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            # No job has rendered: the daemon has not tried the scheduler yet, which is no error.
-            assert "Render hosts not connected yet (the daemon connects when a job renders)" in screen_text(app)
+            # The daemon tries the scheduler from its start: the problem shows before any job needs the hosts.
+            expected = f"Render hosts not connected: cannot reach the render scheduler {scheduler}"
+            for _ in range(20):
+                await pilot.press("ctrl+r")
+                if expected in screen_text(app):
+                    break
+                await pilot.pause(0.5)
+            assert expected in screen_text(app), screen_text(app)
             job = await run_quiz_job(daemon)
             assert job["error_code"] == "render_cluster_unavailable", job
-            await pilot.press("ctrl+r")
-            expected = f"Render hosts not connected: cannot reach the render scheduler {scheduler}"
-            await until(pilot, lambda: expected in screen_text(app), "the problem on the dashboard")
 
             await open_render_hosts(pilot)
             text = screen_text(app)

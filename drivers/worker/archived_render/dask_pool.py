@@ -47,6 +47,7 @@ RESOURCE_PREFIX = "archived-render-"
 _REFRESH_SECONDS = 2.0  # how often the worker list is read from the scheduler
 _DESCRIBE_SECONDS = 10.0  # how often workers are asked for their versions (a round trip to each)
 _RESTART_TIMEOUT = 60.0
+_RECONNECT_SECONDS = 10.0  # how often the daemon tries to reach an unreachable scheduler in the background
 
 
 class ClusterUnavailable(RenderError, RecoverableError):
@@ -171,6 +172,8 @@ class DaskRenderPool:
         self._connecting = asyncio.Lock()
         self._slots = FairSlots(0)
         self._monitor: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._unreachable_logged = False
         self._described: dict[str, dict[str, Any]] = {}  # worker address → describe_worker's answer
         self._described_at = 0.0
         self._closed = False
@@ -184,6 +187,26 @@ class DaskRenderPool:
     def waiting(self) -> int:
         """Tasks waiting for a slot, over all lanes."""
         return self._slots.waiting
+
+    def start(self) -> None:
+        """Connect in the background now and reconnect whenever the connection is lost, so that the hosts (and a
+        host that does not match) show in `daemon.status` before the first job needs them."""
+        if self._keeper is None:
+            self._keeper = asyncio.get_running_loop().create_task(self._keep_connected())
+
+    async def _keep_connected(self) -> None:
+        while not self._closed:
+            client = self._client
+            if client is None or client.status != "running":
+                try:
+                    await self._connect()
+                except ClusterUnavailable as exc:
+                    if not self._unreachable_logged:  # once per outage: the status says it all along
+                        log.warning("%s (trying again every %g s)", exc.cause, _RECONNECT_SECONDS)
+                        self._unreachable_logged = True
+                else:
+                    self._unreachable_logged = False
+            await asyncio.sleep(_RECONNECT_SECONDS)
 
     async def ready(self) -> str | None:
         """Connect if needed and wait (up to the connect timeout) for `min_workers` matching workers; None = ready,
@@ -409,8 +432,9 @@ class DaskRenderPool:
             return
         self._closed = True
         self._slots.fail_waiters(ClusterUnavailable("task", "the render service is closing"))
-        if self._monitor is not None:
-            self._monitor.cancel()
+        for task in (self._monitor, self._keeper):
+            if task is not None:
+                task.cancel()
         if self._client is not None:
             await _close_quietly(self._client)
             self._client = None

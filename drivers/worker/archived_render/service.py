@@ -153,6 +153,11 @@ class RenderService:
         if cluster is not None:  # distributed itself is imported at the first connection
             self.cluster = DaskRenderPool(cluster, timeout=self.limits.timeout_seconds, retries=self.limits.retries)
 
+    def start(self) -> None:
+        """Begin what runs in the background: the connection to the render cluster, when there is one."""
+        if self.cluster is not None:
+            self.cluster.start()
+
     async def __aenter__(self) -> RenderService:
         return self
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from archived_render.fingerprint import local_fingerprint
 from archived_render.render_pool import RenderPool, RenderTimeout
 from archived_render.render_task import RenderOptions, RenderTask
 from archived_render.service import RenderLimits, RenderService
-from tests.support.render_cluster import RenderCluster, free_port, wait_for_workers
+from tests.support.render_cluster import RenderCluster, fontconfig_with_one_font, free_port, wait_for_workers
 from tests.support.tls_certificates import TlsFiles, make_tls_files
 
 pytestmark = [pytest.mark.render, pytest.mark.timeout(240)]
@@ -137,24 +136,10 @@ async def test_a_stuck_render_restarts_its_worker_and_work_goes_on(cluster: Rend
         await pool.close()
 
 
-def _fontconfig_with_one_font(folder: Path) -> dict[str, str]:
-    """An environment whose fontconfig sees one DejaVu file: a host set up differently from the daemon's."""
-    fonts = folder / "fonts"
-    fonts.mkdir(parents=True, exist_ok=True)
-    sans = next(Path("/usr/share/fonts").rglob("DejaVuSans.ttf"))
-    shutil.copy(sans, fonts / sans.name)
-    config = folder / "fonts.conf"
-    config.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-        f"<fontconfig><dir>{fonts}</dir><cachedir>{folder / 'cache'}</cachedir></fontconfig>\n"
-    )
-    return {"FONTCONFIG_FILE": str(config)}
-
-
 async def test_a_worker_with_other_fonts_gets_no_work(cluster: RenderCluster, tmp_path: Path) -> None:
     from distributed import Client
 
-    cluster.start_host("odd", env=_fontconfig_with_one_font(tmp_path))
+    cluster.start_host("odd", env=fontconfig_with_one_font(tmp_path))
     await wait_for_workers(cluster.address, 3)
     pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=60)
     try:

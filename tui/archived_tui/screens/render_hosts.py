@@ -49,12 +49,12 @@ def _subject(difference: str) -> str:
 
 
 def connection_text(cluster: RenderCluster) -> Text:
-    """Connected (green), not connected with the daemon's problem (red), or not yet connected (no job rendered)."""
+    """Connected (green), not connected with the daemon's problem (red), or still connecting (the daemon started)."""
     if cluster.connected:
         return Text("connected", style="green")
     if cluster.problem:
         return plain(f"not connected: {cluster.problem}", "bold red")
-    return Text("not connected yet (the daemon connects when a job renders)", style="yellow")
+    return Text("connecting…", style="yellow")
 
 
 def render_hosts_line(render: RenderStatus | None, *, scheduler: bool = True) -> Text | None:
