@@ -8,10 +8,11 @@ submission, the result, the SHA-256 check of the bytes that travelled and the at
   plain `dask worker` processes with the daemon's fingerprint resource, 2/4/8/16 of them (`--stub-workers`):
   tasks/s the scheduler and one daemon can carry, with the ideal (workers / sleep) beside it, and this process's
   CPU per task (the daemon's share of the orchestration).
-- `real`: the real 16-question attempt (as bench/render.py `real`) through the whole pipeline — the report HTML,
-  MathJax and the images made here, as the daemon makes them, the PDF rendered on `archived render-worker`
-  processes (`--real-workers`, default 1,2): attempts/s and the CPU per attempt of this process (the daemon's:
-  building the HTML plus the orchestration) and of the render hosts' processes.
+- `real`: the real 16-question attempt (as bench/render.py `real`) through the whole pipeline on
+  `archived render-worker` processes (`--real-workers`, default 1,2), two ways (`--build`): `hosts`, as the quiz
+  driver does it with a cluster (the hosts build the report HTML and render it; here only MathJax from its cache,
+  the images and the two tasks), and `here` (the HTML built here, only the PDF rendered on the hosts):
+  attempts/s and the CPU per attempt of this process (the daemon's share) and of the render hosts.
 - `overhead`: one task at a time with no sleep over plain tcp and over mutual TLS (`--tls`): the round-trip a task
   costs beyond its work (median and p90).
 
@@ -31,10 +32,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from archived_quiz.remote_report import ReportInputs, build_and_render, report_needs
 from archived_quiz.report import finish_report, prepare_report
 from archived_quiz.settings import QuizSettings
 from archived_render.cluster_probe import probe_on_worker
@@ -106,19 +109,22 @@ async def stub(folder: Path, worker_counts: list[int], sleep: float, per_worker:
         print(f"{count:>8} {rate:>9.1f} {ideal:>7.1f} {rate / ideal:>6.0%} {cpu / len(tasks) * 1000:>13.2f} ms")
 
 
-async def real(folder: Path, worker_counts: list[int], attempts: int) -> None:
+async def real(folder: Path, worker_counts: list[int], attempts: int, builds: list[str]) -> None:
     print(f"\nreal: {attempts} reports of the real 16-question attempt; HTML and MathJax here, PDF on the hosts")
-    print(f"{'workers':>8} {'attempts/s':>11} {'daemon CPU/attempt':>19} {'of it: HTML':>12} {'hosts CPU/attempt':>18}")
+    print(f"{'HTML built':>10} {'workers':>8} {'attempts/s':>11} {'daemon CPU/attempt':>19} {'hosts CPU/attempt':>18}")
     math = MathRenderer()
-    for count in worker_counts:
-        rate, daemon_cpu, hosts_cpu = await _real_once(folder / f"real-{count}", count, attempts, math)
-        html = await _html_cpu(math, attempts)
-        print(f"{count:>8} {rate:>11.2f} {daemon_cpu * 1000:>16.1f} ms {html * 1000:>9.1f} ms "
-              f"{hosts_cpu * 1000:>15.0f} ms")  # fmt: skip
+    for build in builds:
+        for count in worker_counts:
+            where = folder / f"real-{build}-{count}"
+            rate, daemon_cpu, hosts_cpu = await _real_once(where, count, attempts, math, on_hosts=build == "hosts")
+            print(f"{build:>10} {count:>8} {rate:>11.2f} {daemon_cpu * 1000:>16.1f} ms {hosts_cpu * 1000:>15.0f} ms")
+    print(f"(building the HTML alone costs {await _html_cpu(math, attempts) * 1000:.1f} ms per attempt here)")
     await math.close()
 
 
-async def _real_once(folder: Path, count: int, attempts: int, math: MathRenderer) -> tuple[float, float, float]:
+async def _real_once(
+    folder: Path, count: int, attempts: int, math: MathRenderer, *, on_hosts: bool
+) -> tuple[float, float, float]:
     """(attempts/s, this process's CPU seconds per attempt, the render host's CPU seconds per attempt)."""
     scenario, settings = real_scenario(), QuizSettings()
     cluster = RenderCluster(folder)
@@ -146,7 +152,22 @@ async def _real_once(folder: Path, count: int, attempts: int, math: MathRenderer
 
             async def one(number: int) -> None:
                 async with gate:
-                    await pool.render(await build(number))
+                    if on_hosts:
+                        await built_on_hosts(number)
+                    else:
+                        await pool.render(await build(number))
+
+            async def built_on_hosts(number: int) -> None:  # as archived_quiz.attempt_pipeline does it
+                inputs = ReportInputs(_header(scenario, number), scenario.questions, settings, "")
+                needs, _ = await pool.call(f"attempt {number}", report_needs, inputs, lane=None)
+                formulas = await math.render_many(needs.formulas)
+                images = {url: scenario.images.get(url) for url in needs.image_urls}
+                options = _options(scenario, settings, number)
+                task = RenderTask(f"attempt {number}", "", options=options, output_path=folder / f"{number}.pdf")
+                built, tries = await pool.call(
+                    task.task_id, build_and_render, inputs, formulas, images, replace(task, output_path=None), False
+                )
+                await pool.keep(task, built.result, tries)
 
             cpu, wall = time.process_time(), time.perf_counter()
             await asyncio.gather(*(one(n) for n in range(attempts)))
@@ -224,6 +245,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=60, help="attempts of the real render")
     parser.add_argument("--stub-workers", default="2,4,8,16")
     parser.add_argument("--real-workers", default="1,2")
+    parser.add_argument("--build", default="hosts,here", help="where the report HTML is built: hosts, here")
     parser.add_argument("--sleep", type=float, default=0.3, help="seconds each stub task sleeps")
     parser.add_argument("--per-worker", type=int, default=20, help="stub tasks per worker")
     parser.add_argument("--overhead-tasks", type=int, default=200)
@@ -235,7 +257,7 @@ def main() -> None:
         if "stub" in parts:
             asyncio.run(stub(folder, [int(x) for x in args.stub_workers.split(",")], args.sleep, args.per_worker))
         if "real" in parts:
-            asyncio.run(real(folder, [int(x) for x in args.real_workers.split(",")], args.n))
+            asyncio.run(real(folder, [int(x) for x in args.real_workers.split(",")], args.n, args.build.split(",")))
         if "overhead" in parts:
             asyncio.run(overhead(folder, args.overhead_tasks))
 

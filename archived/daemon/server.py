@@ -105,6 +105,7 @@ def _cluster_settings(workers: WorkersConfig) -> ClusterSettings | None:
         connect_timeout_seconds=dask.connect_timeout_seconds,
         fallback_local=dask.fallback_local,
         min_workers=dask.min_workers,
+        html_on_hosts=dask.html_on_hosts,
     )
 
 

@@ -109,11 +109,40 @@ async def test_a_quiz_job_renders_on_the_render_host(daemon: DaemonProcess, tmp_
     reports = sorted((archive_payload(archive, tmp_path) / "attempts").rglob("attempt-*.pdf"))
     assert len(reports) == 9 and all("Final exam" in pdf_text(pdf) for pdf in reports)
 
+    logs = _cli(daemon, "jobs", "logs", detail["job"]["id"])
+    assert "reports are built and rendered on the render hosts of tcp://127.0.0.1:" in logs.stdout, logs.stdout
+
     shown = _cli(daemon, "workers")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "render-1" in shown.stdout and "render-2" in shown.stdout and "connected" in shown.stdout
     as_json = json.loads(_cli(daemon, "workers", "--json").stdout)
     assert as_json["cluster"]["fingerprint"] and as_json["backend"] == "dask"
+
+
+async def test_html_built_in_the_daemon_when_told(
+    simulator: MoodleSimulator, cluster: RenderCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`html_on_hosts = false`: the daemon builds the HTML and the hosts only render (few hosts, a daemon with CPU
+    to spare)."""
+    root = tmp_path_factory.mktemp("dask-daemon-html-here")
+    config = write_config(
+        root,
+        **moodle_overrides(root, simulator),
+        **{"workers.backend": "dask", "workers.dask.scheduler": cluster.address,
+           "workers.dask.html_on_hosts": False},
+    )  # fmt: skip
+    process = DaemonProcess(config, root)
+    process.start(timeout=60)
+    try:
+        detail = await _run_job(process)
+        assert detail["job"]["state"] == "completed", process.log()
+        async with process.client() as client:
+            render = (await client.call("daemon.status", {}))["render"]
+        assert render["tasks"] == 9 and render["workers_started"] == 0
+        logs = _cli(process, "jobs", "logs", detail["job"]["id"])
+        assert "rendered on the render hosts" not in logs.stdout and "attempt" in logs.stdout
+    finally:
+        process.terminate()
 
 
 async def test_without_the_scheduler_a_job_is_retried_then_fails(daemon: DaemonProcess, cluster: RenderCluster) -> None:

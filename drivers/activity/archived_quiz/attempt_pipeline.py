@@ -3,7 +3,9 @@
 Per attempt: skip it if an earlier run finished it and its files are intact; else fetch the review, clean and
 assemble the report HTML (in a thread), typeset the formulas (MathJax, one batch) and download the images at the
 same time, download the attachments, render and check the PDF/A in the render service (the worker writes the
-file itself, atomically), and write the optional HTML copy. Missing images are not fatal: the report shows a
+file itself, atomically), and write the optional HTML copy. When the job renders on render hosts, the hosts
+build the HTML too (`remote_report`): the daemon fetches, typesets the formulas, downloads the images and writes
+the PDF the host answers. Missing images are not fatal: the report shows a
 placeholder and the job log a warning. A missing attachment is fatal: it is the student's own work.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 
 from archived.archive.names import sanitise_segment
@@ -24,9 +26,11 @@ from archived_quiz.attempt_paths import AttemptPaths, unique_file_name
 from archived_quiz.attempt_record import AttemptRecord
 from archived_quiz.moodle_records import AttemptRef, Student
 from archived_quiz.payload_files import record_intact
+from archived_quiz.remote_report import ReportInputs, build_and_render, report_needs
 from archived_quiz.report import AttemptHeader, QuestionInput, ReportDocument, finish_report, prepare_report
 from archived_quiz.settings import QuizSettings
 from archived_quiz.xml_chars import cleaning_note
+from archived_render.dask_pool import DaskRenderPool
 from archived_render.images import ImageLimits, sniff_image_mime
 from archived_render.render_task import RenderOptions, RenderResult, RenderTask, Resource
 from archived_render.service import RenderSession
@@ -55,6 +59,12 @@ class QuizRun:
             self.warnings_logged.add(message)
             await self.ctx.log(LogLevel.WARNING, message)
 
+    async def note(self, message: str) -> None:
+        """An info line in the job log, once per run."""
+        if message not in self.warnings_logged:
+            self.warnings_logged.add(message)
+            await self.ctx.log(LogLevel.INFO, message)
+
     def redact(self, text: str) -> str:
         """`text` without the Moodle token (a URL in the question HTML might carry one)."""
         return self.api.client.redact(text)
@@ -76,13 +86,24 @@ class AttemptPipeline:
         if student.cleaned:
             await run.warn(cleaning_note(f"attempt {attempt.id}: user {student.id}", student.cleaned))
         review = await run.api.attempt_review(attempt.id)
-        header, document = await self._report(student, attempt, review)
+        header = self._header(student, attempt, review)
+        questions = [QuestionInput.from_ws(q.model_dump()) for q in review.questions]
+        task = RenderTask(f"attempt {attempt.id}", "", options=self._options(student, attempt, header),
+                          output_path=run.ctx.payload_dir / paths.pdf)  # fmt: skip
         files: dict[str, str] = {}
-        if run.settings.section_attachments:
+        if run.settings.section_attachments:  # first: a missing attachment fails the attempt before it renders
             files.update(await self._attachments(review, paths.attachments))
-        result = await self._render(student, attempt, header, document, paths.pdf)
-        if run.settings.keep_html:
-            html = document.standalone_html().encode()
+        cluster = await run.render.on_cluster()
+        if cluster is not None and cluster.settings.html_on_hosts:
+            await run.note(f"reports are built and rendered on the render hosts of {cluster.settings.scheduler}")
+            result, standalone = await self._build_on_cluster(cluster, attempt, header, questions, task)
+        else:
+            document = await self._report(attempt, header, questions)
+            result = await run.render.render(replace(task, html=document.html, resources=document.resources))
+            standalone = document.standalone_html() if run.settings.keep_html else None
+        await self._result_warnings(attempt, result)
+        if standalone is not None:
+            html = standalone.encode()
             await asyncio.to_thread(write_atomic, run.ctx.payload_dir / paths.html, html)
             files[paths.html] = hashlib.sha256(html).hexdigest()
         return AttemptRecord(
@@ -113,13 +134,10 @@ class AttemptPipeline:
             and await asyncio.to_thread(record_intact, self.run.ctx.payload_dir, previous)
         )
 
-    async def _report(
-        self, student: Student, attempt: AttemptRef, review: AttemptReview
-    ) -> tuple[AttemptHeader, ReportDocument]:
-        """The report's HTML with its formulas typeset and its images downloaded."""
+    def _header(self, student: Student, attempt: AttemptRef, review: AttemptReview) -> AttemptHeader:
+        """The report's header: the attempt, the student, the quiz and the job."""
         run = self.run
-        questions = [QuestionInput.from_ws(q.model_dump()) for q in review.questions]
-        header = AttemptHeader(
+        return AttemptHeader(
             attempt_id=attempt.id,
             attempt_number=attempt.attempt,
             state=attempt.state,
@@ -138,6 +156,12 @@ class AttemptPipeline:
             archived_at=run.ctx.created_at,
             job_id=run.ctx.job_id,
         )
+
+    async def _report(
+        self, attempt: AttemptRef, header: AttemptHeader, questions: list[QuestionInput]
+    ) -> ReportDocument:
+        """The report's HTML with its formulas typeset and its images downloaded (made here, in threads)."""
+        run = self.run
         # Cleaning and assembling a big attempt's HTML takes tens of milliseconds: keep the event loop free.
         prepared = await asyncio.to_thread(
             prepare_report, header, questions, run.settings, title=f"{run.quiz.name} — attempt {attempt.id}"
@@ -148,15 +172,36 @@ class AttemptPipeline:
         document = await asyncio.to_thread(finish_report, prepared, formulas, images)
         for warning in document.warnings:
             await run.warn(run.redact(f"attempt {attempt.id}: {warning}"))
-        return header, document
+        return document
 
-    async def _render(
-        self, student: Student, attempt: AttemptRef, header: AttemptHeader, document: ReportDocument, pdf: str
-    ) -> RenderResult:
-        """The PDF/A, written by the render worker straight to its place in the payload."""
+    async def _build_on_cluster(
+        self,
+        cluster: DaskRenderPool,
+        attempt: AttemptRef,
+        header: AttemptHeader,
+        questions: list[QuestionInput],
+        task: RenderTask,
+    ) -> tuple[RenderResult, str | None]:
+        """The report built and rendered on a render host; the daemon adds formulas and images and writes the PDF."""
+        run = self.run
+        title = f"{run.quiz.name} — attempt {attempt.id}"
+        inputs = ReportInputs(header, questions, run.settings, title)
+        lane = run.render
+        needs, _ = await cluster.call(task.task_id, report_needs, inputs, lane=lane)
+        formulas, images = await asyncio.gather(run.render.render_math(needs.formulas), self._images(needs.image_urls))
+        built, tries = await cluster.call(
+            task.task_id, build_and_render, inputs, formulas, images, replace(task, output_path=None),
+            run.settings.keep_html, lane=lane,
+        )  # fmt: skip
+        for warning in built.warnings:
+            await run.warn(run.redact(f"attempt {attempt.id}: {warning}"))
+        return await cluster.keep(task, built.result, tries), built.standalone_html
+
+    def _options(self, student: Student, attempt: AttemptRef, header: AttemptHeader) -> RenderOptions:
+        """How the attempt's PDF/A is made: variant, paper, the fixed identifier and date, metadata."""
         run = self.run
         ctx, settings = run.ctx, run.settings
-        options = RenderOptions(
+        return RenderOptions(
             pdf_variant=settings.pdf_variant,
             page_size=settings.paper_format.css_size,
             identifier=hashlib.sha256(f"{ctx.job_id}:{attempt.id}".encode()).hexdigest()[:32],
@@ -166,14 +211,14 @@ class AttemptPipeline:
             created=ctx.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             image_limits=ImageLimits(settings.image_max_width, settings.image_max_height, settings.image_jpeg_quality),
         )
-        result = await run.render.render(
-            RenderTask(f"attempt {attempt.id}", document.html, document.resources, options, ctx.payload_dir / pdf)
-        )
+
+    async def _result_warnings(self, attempt: AttemptRef, result: RenderResult) -> None:
+        """What the renderer could not use, in the job log."""
+        run = self.run
         for url in result.missing_resources:
             await run.warn(f"attempt {attempt.id}: resource not available to the renderer: {url}")
         for url in result.broken_resources:
             await run.warn(f"attempt {attempt.id}: image could not be decoded, left out: {url[:120]}")
-        return result
 
     async def _images(self, urls: list[str]) -> dict[str, Resource | None]:
         """Every image the report shows, by URL; None where it is a data: URL or cannot be had (a warning)."""

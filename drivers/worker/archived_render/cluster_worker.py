@@ -70,14 +70,19 @@ def describe_worker() -> dict[str, Any]:
     }
 
 
-def render_on_worker(task: RenderTask, expected_fingerprint: str) -> RenderResult:
-    """Render `task` to PDF bytes here; refuses when this process's fingerprint is not `expected_fingerprint`."""
+def check_fingerprint(expected: str) -> None:
+    """Raise `FingerprintMismatch` unless this process's fingerprint is `expected` (every task's first step)."""
     fingerprint = local_fingerprint()
-    if fingerprint.digest != expected_fingerprint:
+    if fingerprint.digest != expected:
         raise FingerprintMismatch(
             f"render host fingerprint {fingerprint.digest} (archived {fingerprint.archived_version}) does not match "
-            f"the daemon's {expected_fingerprint}: install the daemon's versions and fonts there"
+            f"the daemon's {expected}: install the daemon's versions and fonts there"
         )
+
+
+def render_on_worker(task: RenderTask, expected_fingerprint: str) -> RenderResult:
+    """Render `task` to PDF bytes here; refuses when this process's fingerprint is not `expected_fingerprint`."""
+    check_fingerprint(expected_fingerprint)
     engine = _Process.engine or warm_up()
     gc.disable()  # as in the local pool's workers (render_worker): one collection after the task instead
     try:

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archived.durable import write_atomic
-from archived.errors import ConfigError, RecoverableError
+from archived.errors import ArchivedError, ConfigError, RecoverableError
 from archived_render.cluster_worker import CheckFailed, FingerprintMismatch, describe_worker, render_on_worker
 from archived_render.fair_slots import FairSlots
 from archived_render.fingerprint import EngineFingerprint, local_fingerprint
@@ -73,6 +73,7 @@ class ClusterSettings:
     connect_timeout_seconds: float = 10.0
     fallback_local: bool = False
     min_workers: int = 1
+    html_on_hosts: bool = True  # drivers that can (quiz) build the report HTML on the hosts, not in the daemon
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.scheduler).scheme
@@ -232,6 +233,18 @@ class DaskRenderPool:
 
     async def render(self, task: RenderTask, lane: Hashable = None) -> RenderResult:
         """Render one task on the cluster and write its PDF to `task.output_path` (if given) here."""
+        result, tries = await self.call(task.task_id, self.task_function, replace(task, output_path=None), lane=lane)
+        return await self.keep(task, result, tries)
+
+    async def call(
+        self, task_id: str, function: Callable[..., Any], *args: Any, lane: Hashable = None
+    ) -> tuple[Any, int]:
+        """`function(*args, fingerprint)` on a matching worker in `lane`'s turn, with the render timeout and retries;
+        returns (its answer, the tries it took). `function` must check the fingerprint (the daemon's, passed last).
+
+        Errors: `RenderTimeout`, `RenderCrashed`, `RenderHostMismatch`, `RenderFailed` (the function raised; an
+        `ArchivedError` it raised comes back as itself), `ClusterUnavailable`.
+        """
         last: RenderError | None = None
         tries = 0
         while tries <= self.retries:
@@ -241,33 +254,32 @@ class DaskRenderPool:
             client = await self._connect()
             await self._slots.acquire(lane)
             try:
-                result = await self._run(client, task, tries)
+                answer = await self._run(client, task_id, function, args, tries)
             except RenderError as exc:
                 last = exc
                 log.warning("%s", exc)
                 if isinstance(exc, ClusterUnavailable):
                     break  # the job is retried later; another try now would meet the same outage
                 continue
+            except ArchivedError:
+                self.stats.failures += 1
+                raise
             finally:
                 self._slots.release()
-            self.stats.tasks += 1
-            return await self._keep(task, result, tries)
+            return answer, tries
         self.stats.failures += 1
         assert last is not None
         raise last
 
-    async def _run(self, client: Any, task: RenderTask, tries: int) -> RenderResult:
+    async def _run(
+        self, client: Any, task_id: str, function: Callable[..., Any], args: tuple[Any, ...], tries: int
+    ) -> Any:
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
 
         key = f"archived-render-{uuid.uuid4().hex}"
         future = client.submit(
-            self.task_function,
-            replace(task, output_path=None),
-            self.fingerprint.digest,
-            key=key,
-            resources={self.resource: 1},
-            pure=False,
+            function, *args, self.fingerprint.digest, key=key, resources={self.resource: 1}, pure=False
         )
         waiter = asyncio.ensure_future(future.result())
         waiter.add_done_callback(_retrieve)
@@ -282,30 +294,32 @@ class DaskRenderPool:
             self.stats.timeouts += 1
             await self._stop(client, future)
             raise RenderTimeout(
-                task.task_id, f"no result within {self.timeout:g} s; its render worker was restarted", tries=tries
+                task_id, f"no result within {self.timeout:g} s; its render worker was restarted", tries=tries
             )
         try:
-            result: RenderResult = waiter.result()
+            return waiter.result()
         except KilledWorker as exc:
             self.stats.crashes += 1
-            raise RenderCrashed(task.task_id, f"render workers died running it ({exc})", tries=tries) from None
+            raise RenderCrashed(task_id, f"render workers died running it ({exc})", tries=tries) from None
         except FingerprintMismatch as exc:
-            raise RenderHostMismatch(task.task_id, str(exc), tries=tries) from None
+            raise RenderHostMismatch(task_id, str(exc), tries=tries) from None
         except CheckFailed as exc:
-            raise RenderFailed(task.task_id, f"the PDF failed its PDF/A check: {exc}", tries=tries) from None
+            raise RenderFailed(task_id, f"the PDF failed its PDF/A check: {exc}", tries=tries) from None
         except (FutureCancelledError, OSError, asyncio.CancelledError) as exc:
-            raise ClusterUnavailable(task.task_id, f"the render cluster went away ({type(exc).__name__})") from None
+            raise ClusterUnavailable(task_id, f"the render cluster went away ({type(exc).__name__})") from None
+        except ArchivedError:
+            raise  # the function's own verdict (e.g. Moodle's HTML cannot be read), as the local path gives it
         except Exception as exc:  # WeasyPrint raised on the worker: the same input will fail again
-            raise RenderFailed(task.task_id, f"{type(exc).__name__}: {exc}", tries=tries) from None
+            raise RenderFailed(task_id, f"{type(exc).__name__}: {exc}", tries=tries) from None
         finally:
             future.release()
-        return result
 
-    async def _keep(self, task: RenderTask, result: RenderResult, tries: int) -> RenderResult:
-        """Check the bytes that travelled and write them where the task wants them."""
+    async def keep(self, task: RenderTask, result: RenderResult, tries: int = 1) -> RenderResult:
+        """Check the PDF bytes that travelled and write them where `task` wants them (one document rendered)."""
         pdf = result.pdf or b""
         if hashlib.sha256(pdf).hexdigest() != result.sha256 or len(pdf) != result.size:
             raise RenderCrashed(task.task_id, "the PDF arrived damaged (size or SHA-256 differ from the worker's)")
+        self.stats.tasks += 1
         if task.output_path is None:
             return replace(result, tries=tries)
         await asyncio.to_thread(write_atomic, task.output_path, pdf)

@@ -101,6 +101,11 @@ class RenderSession:
         backend = self._backend or await self._choose()
         return await backend.render(task, lane=self)
 
+    async def on_cluster(self) -> DaskRenderPool | None:
+        """The render cluster when this session renders there (chosen now if not yet), else None (local)."""
+        backend = self._backend or await self._choose()
+        return backend if isinstance(backend, DaskRenderPool) else None
+
     async def _choose(self) -> RenderBackend:
         """The local pool, or the cluster when it is configured and ready; decided once per session (job run)."""
         async with self._choosing:

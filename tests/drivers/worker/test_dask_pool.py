@@ -265,3 +265,52 @@ async def test_a_worker_process_is_replaced_after_its_quota(tmp_path: Path, loca
     finally:
         await pool.close()
         cluster.stop()
+
+
+async def test_a_report_built_on_a_host_is_the_report_built_here(cluster: RenderCluster) -> None:
+    """The whole step on a host (HTML and PDF) gives the bytes the daemon's own path gives, warnings included."""
+    import json
+    from datetime import UTC, datetime
+
+    from archived_quiz.remote_report import ReportInputs, build_and_render, report_needs
+    from archived_quiz.report import AttemptHeader, QuestionInput, finish_report, prepare_report
+    from archived_quiz.settings import QuizSettings
+    from archived_render.math import MathRenderer
+    from archived_render.render_task import Resource
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "moodle-4.5"
+    review = json.loads((fixtures / "18-mod_quiz_get_attempt_review-1-jmueller-essay-graded.json").read_text())
+    questions = [QuestionInput.from_ws(q) for q in review["response"]["questions"]]
+    header = AttemptHeader(
+        attempt_id=1, attempt_number=1, state="finished", timestart=1_700_000_000, timefinish=1_700_002_400,
+        sumgrades=7.5, quiz_sumgrades=10.0, grade=75.0, quiz_grade=100.0, user_fullname="Jana Müller",
+        username="jmueller", idnumber="M1", course="Mathematics I (MATH1)", quiz="Final exam",
+        overall_feedback_html="", archived_at=datetime(2026, 1, 1, tzinfo=UTC), job_id="job",
+    )  # fmt: skip
+    inputs = ReportInputs(header, questions, QuizSettings(), "Final exam — attempt 1")
+    png = Resource((fixtures / "53-pluginfile-question-image.png").read_bytes(), "image/png")
+    task = RenderTask("attempt 1", "", options=OPTIONS)
+
+    math = MathRenderer()
+    try:
+        prepared = prepare_report(inputs.header, inputs.questions, inputs.settings, title=inputs.title)
+        formulas = await math.render_many(prepared.formulas)
+    finally:
+        await math.close()
+    images = {url: png for url in prepared.image_urls}
+    document = finish_report(prepared, formulas, images)
+    async with RenderPool(1) as local:
+        here = await local.render(RenderTask("attempt 1", document.html, document.resources, OPTIONS))
+
+    pool = DaskRenderPool(ClusterSettings(cluster.address), timeout=60)
+    try:
+        assert await pool.ready() is None
+        needs, _ = await pool.call("attempt 1", report_needs, inputs)
+        assert needs.formulas == prepared.formulas and needs.image_urls == prepared.image_urls
+        assert needs.formulas and needs.image_urls  # the fixture has TeX and an image: the test means something
+        built, tries = await pool.call("attempt 1", build_and_render, inputs, formulas, images, task, True)
+        there = await pool.keep(task, built.result, tries)
+    finally:
+        await pool.close()
+    assert there.sha256 == here.sha256
+    assert built.warnings == document.warnings and built.standalone_html == document.standalone_html()
