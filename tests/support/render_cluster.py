@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+# As config/archived-render-scheduler.service sets it: no copies of sent messages (report tasks are large).
+SCHEDULER_ENV = {"DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH": "0"}
 
 
 def free_port() -> int:
@@ -47,7 +49,7 @@ class RenderCluster:
         self.scheduler = subprocess.Popen(
             [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
              "--no-dashboard", "--protocol", self.scheme, *self.tls_args],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **SCHEDULER_ENV},
         )  # fmt: skip
 
     def start_host(self, name: str, processes: int = 1, *extra: str, env: dict[str, str] | None = None) -> None:

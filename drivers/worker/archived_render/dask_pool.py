@@ -352,6 +352,7 @@ class DaskRenderPool:
                 self._client = None
             from distributed import Client
 
+            quiet_message_log()
             try:
                 self._client = await Client(  # type: ignore[no-untyped-call]
                     self.settings.scheduler,
@@ -452,6 +453,15 @@ class DaskRenderPool:
         if self._client is not None:
             await _close_quietly(self._client)
             self._client = None
+
+
+def quiet_message_log() -> None:
+    """Keep no copies of sent messages: Dask's default keeps the last 1,000 below 1 MB per connection for debugging,
+    and a report task is a few hundred kB, so a daemon grew by about 0.4 MB per report until it held 1,000 of them
+    (and a scheduler as much per worker). Set before a client, worker or scheduler is made."""
+    import dask
+
+    dask.config.set({"distributed.admin.low-level-log-length": 0})
 
 
 def _retrieve(waiter: asyncio.Future[Any]) -> None:

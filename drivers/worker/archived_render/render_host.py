@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archived.errors import ConfigError
-from archived_render.dask_pool import RESOURCE_PREFIX, is_loopback
+from archived_render.dask_pool import RESOURCE_PREFIX, is_loopback, quiet_message_log
 from archived_render.fingerprint import local_fingerprint
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ async def serve(settings: RenderHostSettings, stop: asyncio.Event | None = None)
     """Run the worker processes until `stop` is set (or SIGTERM/SIGINT arrives)."""
     from distributed import Nanny
 
+    quiet_message_log()  # the nannies hand Dask's configuration to their worker processes
     fingerprint = local_fingerprint()
     resource = RESOURCE_PREFIX + fingerprint.digest
     prefix = settings.name or socket.gethostname()
