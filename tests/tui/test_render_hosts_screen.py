@@ -192,3 +192,5 @@ async def test_the_local_backend(daemon_factory: Any) -> None:
         assert '[workers] backend = "dask"' in text and "docs/render-hosts.md" in text, text
         assert not screen.query_one("#render-workers", DataTable).display
         assert "render_hosts.mismatched" in known_binding_ids()
+        await pilot.press("question_mark")  # the help names the screen in words
+        await until(pilot, lambda: "This screen (Render hosts)" in screen_text(app), "the help screen")

@@ -5,6 +5,7 @@ Kept small on purpose: screens, widgets and dialogs live in their own modules an
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -185,7 +186,8 @@ class ArchivedApp(App[None]):
         """Keys of this screen, the global ones and the focused widget's, with their ids."""
         if isinstance(self.screen, HelpScreen):
             return
-        screen_name = type(self.screen).__name__.removesuffix("Screen")
+        words = re.findall(r"[A-Z][a-z0-9]*", type(self.screen).__name__.removesuffix("Screen"))
+        screen_name = " ".join(words).capitalize() or type(self.screen).__name__  # RenderHosts → "Render hosts"
         sections: dict[str, list[HelpRow]] = {f"This screen ({screen_name})": [], "Everywhere": []}
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
