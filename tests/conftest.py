@@ -21,6 +21,7 @@ from tests.support.daemon import DaemonProcess, write_config  # noqa: E402
 # `scripts/test -m "not slow"` is a quick loop of about a minute. CI and a plain `scripts/test` run everything.
 SLOW_MODULES = frozenset({
     "daemon/test_dask_render.py",
+    "drivers/worker/test_dask_outages.py",
     "drivers/worker/test_dask_pool.py",
     "archive/test_verify_hostile.py",
     "assign/test_assign_daemon.py",

@@ -14,6 +14,7 @@ what was checked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from archived.errors import FatalError
 from archived.interfaces.activity import (
@@ -50,6 +51,7 @@ from archived_quiz.moodle_records import (
 from archived_quiz.payload_files import prune
 from archived_quiz.runners import RunnersFailed, run_each
 from archived_quiz.settings import QuizSettings
+from archived_render.dask_pool import ClusterUnavailable
 
 
 class QuizDriver(ActivityDriver):
@@ -198,6 +200,11 @@ class QuizDriver(ActivityDriver):
                 raise attempt_failed(attempt.id, student.username or "", exc) from exc
             await batcher.add(record)
 
+        if attempts:
+            # The render backend decides how many attempts are worth keeping in flight (a cluster may have dozens
+            # of slots); a cluster that is not ready fails the first render that needs it, not attempts already done.
+            with contextlib.suppress(ClusterUnavailable):
+                await run.render.on_cluster()
         runners = min(len(attempts), run.settings.fetch_concurrency + run.render.processes)
         try:
             await run_each(attempts, one, runners)

@@ -175,6 +175,7 @@ class DaskRenderPool:
         self._monitor: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._unreachable_logged = False
+        self._empty_since: float | None = None  # since when renders wait with no matching worker
         self._described: dict[str, dict[str, Any]] = {}  # worker address → describe_worker's answer
         self._described_at = 0.0
         self._closed = False
@@ -251,9 +252,13 @@ class DaskRenderPool:
             tries += 1
             if tries > 1:
                 self.stats.retries += 1
-            client = await self._connect()
-            await self._slots.acquire(lane)
             try:
+                await self._slots.acquire(lane)  # fails with ClusterUnavailable when no matching worker stays
+            except ClusterUnavailable as exc:
+                last = exc
+                break
+            try:
+                client = await self._connect()
                 answer = await self._run(client, task_id, function, args, tries)
             except RenderError as exc:
                 last = exc
@@ -276,11 +281,15 @@ class DaskRenderPool:
     ) -> Any:
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
+        from distributed.comm.core import CommClosedError
 
         key = f"archived-render-{uuid.uuid4().hex}"
-        future = client.submit(
-            function, *args, self.fingerprint.digest, key=key, resources={self.resource: 1}, pure=False
-        )
+        try:
+            future = client.submit(
+                function, *args, self.fingerprint.digest, key=key, resources={self.resource: 1}, pure=False
+            )
+        except Exception as exc:  # the client closed or lost its scheduler since it was handed out
+            raise ClusterUnavailable(task_id, f"the render cluster went away ({type(exc).__name__})") from None
         waiter = asyncio.ensure_future(future.result())
         waiter.add_done_callback(_retrieve)
         try:
@@ -305,8 +314,11 @@ class DaskRenderPool:
             raise RenderHostMismatch(task_id, str(exc), tries=tries) from None
         except CheckFailed as exc:
             raise RenderFailed(task_id, f"the PDF failed its PDF/A check: {exc}", tries=tries) from None
-        except (FutureCancelledError, OSError, asyncio.CancelledError) as exc:
+        except (FutureCancelledError, CommClosedError, asyncio.CancelledError) as exc:
             raise ClusterUnavailable(task_id, f"the render cluster went away ({type(exc).__name__})") from None
+        except OSError as exc:  # raised on the host (its disk, its memory): another try may land elsewhere
+            self.stats.crashes += 1
+            raise RenderCrashed(task_id, f"{type(exc).__name__}: {exc}", tries=tries) from None
         except ArchivedError:
             raise  # the function's own verdict (e.g. Moodle's HTML cannot be read), as the local path gives it
         except Exception as exc:  # WeasyPrint raised on the worker: the same input will fail again
@@ -326,11 +338,18 @@ class DaskRenderPool:
         return replace(result, pdf=None, path=task.output_path, tries=tries)
 
     async def _stop(self, client: Any, future: Any) -> None:
-        """Cancel a task and restart the worker running it: Dask cannot stop a running task any other way."""
+        """Cancel a task and restart the worker executing it: Dask cannot stop a running task any other way.
+
+        Only a worker that is executing the task is restarted: a task still queued on a worker (several daemons
+        share the cluster) is only cancelled, and whatever else that worker runs goes on.
+        """
         try:
-            processing = await client.processing()
-            running = [worker for worker, keys in processing.items() if future.key in keys]
-            await future.cancel()
+            async with asyncio.timeout(self.settings.connect_timeout_seconds):
+                processing = await client.processing()
+                holding = [worker for worker, keys in processing.items() if future.key in keys]
+                await future.cancel()
+                executing = await client.run(_executing, future.key, workers=holding) if holding else {}
+            running = [worker for worker, busy in executing.items() if busy is True]
             if running:
                 log.warning("restarting render worker(s) %s: a task ran over its time", ", ".join(running))
                 await client.restart_workers(running, timeout=_RESTART_TIMEOUT, raise_for_error=False)
@@ -345,6 +364,12 @@ class DaskRenderPool:
         if client is not None and client.status == "running":
             return client
         async with self._connecting:
+            if self._client is not None and self._client.status == "connecting":
+                # Dask reconnects a client that lost its scheduler by itself: give it the connect timeout.
+                for _ in range(int(self.settings.connect_timeout_seconds * 10)):
+                    if self._client.status != "connecting":
+                        break
+                    await asyncio.sleep(0.1)
             if self._client is not None and self._client.status == "running":
                 return self._client
             if self._client is not None:
@@ -366,6 +391,10 @@ class DaskRenderPool:
                 problem = f"cannot reach the render scheduler {self.settings.scheduler}: {exc}"
                 self.snapshot.connected, self.snapshot.problem = False, problem
                 raise ClusterUnavailable("task", problem) from None
+            if self._closed:  # closed while connecting: this client would never be closed otherwise
+                await _close_quietly(self._client)
+                self._client = None
+                raise ClusterUnavailable("task", "the render service is closed")
             log.info("connected to render scheduler %s (fingerprint %s)", self.settings.scheduler, self.resource)
             self.snapshot.connected, self.snapshot.problem = True, ""
             if self._monitor is None or self._monitor.done():
@@ -383,6 +412,23 @@ class DaskRenderPool:
                 log.debug("render cluster refresh failed: %s", exc)
 
     async def _refresh(self) -> None:
+        await self._read_cluster()
+        if self._slots.capacity > 0 or not self._slots.waiting:
+            self._empty_since = None
+            return
+        # Renders are waiting and no matching worker is there (all left, or the scheduler is gone): after the
+        # connect timeout they fail retryably instead of waiting for ever; the job is tried again later.
+        now = time.monotonic()
+        if self._empty_since is None:
+            self._empty_since = now
+        elif now - self._empty_since > self.settings.connect_timeout_seconds:
+            problem = self.snapshot.problem or f"no matching render worker at {self.settings.scheduler}"
+            log.warning("render tasks waiting with no render worker: %s", problem)
+            self._slots.fail_waiters(lambda: ClusterUnavailable("task", problem))
+            self._empty_since = None
+
+    async def _read_cluster(self) -> None:
+        """Read the scheduler's worker list into the snapshot and size the slots by the matching workers."""
         client = self._client
         if client is None or client.status != "running":
             self.snapshot.connected = False
@@ -446,7 +492,7 @@ class DaskRenderPool:
         if self._closed:
             return
         self._closed = True
-        self._slots.fail_waiters(ClusterUnavailable("task", "the render service is closing"))
+        self._slots.fail_waiters(lambda: ClusterUnavailable("task", "the render service is closing"))
         for task in (self._monitor, self._keeper):
             if task is not None:
                 task.cancel()
@@ -462,6 +508,13 @@ def quiet_message_log() -> None:
     import dask
 
     dask.config.set({"distributed.admin.low-level-log-length": 0})
+
+
+def _executing(key: str, dask_worker: Any = None) -> bool:
+    """Whether this worker is executing `key` now (not merely holding it in its queue); run on the workers."""
+    state = getattr(dask_worker, "state", None)
+    executing = getattr(state, "executing", ())
+    return any(getattr(task, "key", None) == key for task in executing)
 
 
 def _retrieve(waiter: asyncio.Future[Any]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 # Lanes whose last turn is remembered. A lane forgotten (beyond this many newer ones) counts as never served: at
 # worst it gets one turn early. Bounded, because a daemon sees a new lane for every job it ever runs.
@@ -85,13 +85,13 @@ class FairSlots:
             self._free -= 1
             self.release()  # to a waiter, or back to the free slots when only cancelled waiters were left
 
-    def fail_waiters(self, exc: BaseException) -> None:
-        """Wake every waiter with `exc` instead of a slot (the slots' owner is closing)."""
+    def fail_waiters(self, error: Callable[[], BaseException]) -> None:
+        """Wake every waiter with a fresh `error()` instead of a slot (the slots' owner closes, or has no slots)."""
         lanes, self._lanes = self._lanes, OrderedDict()
         for queue in lanes.values():
             for future in queue:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(error())
 
     def _served(self, lane: Hashable) -> None:
         self._turns += 1

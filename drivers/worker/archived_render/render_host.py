@@ -10,6 +10,7 @@ memory limit, when it dies, or when a daemon restarts it over a stuck render.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -24,6 +25,8 @@ from archived_render.dask_pool import RESOURCE_PREFIX, is_loopback, quiet_messag
 from archived_render.fingerprint import local_fingerprint
 
 log = logging.getLogger(__name__)
+
+_SUPERVISE_SECONDS = 2.0  # how often a nanny's state is looked at, and the pause before another try to join
 
 
 @dataclass(frozen=True)
@@ -75,32 +78,18 @@ class RenderHostSettings:
 
 
 async def serve(settings: RenderHostSettings, stop: asyncio.Event | None = None) -> None:
-    """Run the worker processes until `stop` is set (or SIGTERM/SIGINT arrives)."""
-    from distributed import Nanny
+    """Run the worker processes until `stop` is set (or SIGTERM/SIGINT arrives).
 
+    Each worker process has a supervisor: when Dask closes a nanny (its scheduler went away for longer than Dask
+    waits, e.g. a restart of the scheduler's host), a new one starts and joins the scheduler once it is back.
+    """
     quiet_message_log()  # the nannies hand Dask's configuration to their worker processes
     fingerprint = local_fingerprint()
-    resource = RESOURCE_PREFIX + fingerprint.digest
     prefix = settings.name or socket.gethostname()
-    nannies = [
-        Nanny(
-            settings.scheduler,
-            nthreads=1,
-            name=f"{prefix}-{number}",
-            resources={resource: 1},
-            memory_limit=settings.memory_limit,
-            security=settings.security(),
-            preload=["archived_render.cluster_preload"],
-            preload_argv=["--max-tasks", str(settings.max_tasks)],
-            host=settings.listen_host,
-            dashboard=False,
-        )
-        for number in range(1, settings.process_count + 1)
-    ]
     log.info(
         "render host %s: %d worker process(es) for %s, fingerprint %s (archived %s, WeasyPrint %s)",
         prefix,
-        len(nannies),
+        settings.process_count,
         settings.scheduler,
         fingerprint.digest,
         fingerprint.archived_version,
@@ -111,10 +100,52 @@ async def serve(settings: RenderHostSettings, stop: asyncio.Event | None = None)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.gather(*(nanny.start() for nanny in nannies))  # type: ignore[no-untyped-call]
-        log.info("render host %s: every worker joined", prefix)
-        await stop.wait()
+        names = [f"{prefix}-{number}" for number in range(1, settings.process_count + 1)]
+        await asyncio.gather(
+            *(_supervise(settings, RESOURCE_PREFIX + fingerprint.digest, name, stop) for name in names)
+        )
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        await asyncio.gather(*(nanny.close() for nanny in nannies), return_exceptions=True)
+
+
+async def _supervise(settings: RenderHostSettings, resource: str, name: str, stop: asyncio.Event) -> None:
+    """Keep one nanny (and its worker process) running until `stop`; a nanny Dask closed is replaced."""
+    from distributed import Nanny
+    from distributed.core import Status
+
+    while not stop.is_set():
+        nanny = Nanny(
+            settings.scheduler,
+            nthreads=1,
+            name=name,
+            resources={resource: 1},
+            memory_limit=settings.memory_limit,
+            security=settings.security(),
+            preload=["archived_render.cluster_preload"],
+            preload_argv=["--max-tasks", str(settings.max_tasks)],
+            host=settings.listen_host,
+            dashboard=False,
+        )
+        try:
+            starting = asyncio.ensure_future(nanny.start())  # type: ignore[no-untyped-call]
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not starting.done():
+                starting.cancel()
+                break
+            starting.result()  # a start that failed raises here
+            log.info("render worker %s joined %s", name, settings.scheduler)
+            while not stop.is_set() and nanny.status not in (Status.closing, Status.closed, Status.failed):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), _SUPERVISE_SECONDS)
+            if not stop.is_set():
+                log.warning("render worker %s lost its scheduler (%s): starting it again", name, nanny.status.name)
+        except Exception as exc:  # the scheduler is not there (yet): try again
+            log.warning("render worker %s could not join %s: %s", name, settings.scheduler, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _SUPERVISE_SECONDS)
+        finally:
+            with contextlib.suppress(Exception):
+                await nanny.close()

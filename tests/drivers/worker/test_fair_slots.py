@@ -118,7 +118,7 @@ async def test_failing_the_waiters_wakes_them_with_the_error() -> None:
     slots = FairSlots(0)
     waiter = asyncio.create_task(slots.acquire("job"))
     await asyncio.sleep(0)
-    slots.fail_waiters(RuntimeError("closing"))
+    slots.fail_waiters(lambda: RuntimeError("closing"))
     try:
         await waiter
     except RuntimeError as exc:
