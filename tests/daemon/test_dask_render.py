@@ -23,7 +23,9 @@ from tests.support.jobs import TERMINAL, wait_for_state
 from tests.support.render_cluster import RenderCluster, wait_for_workers
 from tests.support.simulator import archive_payload, moodle_overrides, pdf_text
 
-pytestmark = [pytest.mark.render, pytest.mark.timeout(300)]
+# Not marked `render`: what these test is the orchestration, not WeasyPrint's rendering path (scripts/test runs `render`
+# tests twice).
+pytestmark = pytest.mark.timeout(300)
 
 EXAM = {"course_id": 2, "cmid": 2}  # the recorded site's quiz: 9 finished attempts
 ARCHIVED = Path(sys.executable).parent / "archived"

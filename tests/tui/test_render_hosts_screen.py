@@ -24,7 +24,9 @@ from tests.support.simulator import moodle_overrides
 from tests.tui.conftest import make_app, settle, until
 from tests.tui.rendered import screen_text
 
-pytestmark = [pytest.mark.render, pytest.mark.timeout(300)]
+# Not marked `render`: what these test is the orchestration, not WeasyPrint's rendering path (scripts/test runs `render`
+# tests twice).
+pytestmark = pytest.mark.timeout(300)
 
 SIZE = (240, 50)  # wide enough that no line the tests look for wraps
 EXAM = {"course_id": 2, "cmid": 2}  # the recorded site's quiz: 9 finished attempts

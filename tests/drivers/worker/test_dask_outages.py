@@ -18,7 +18,9 @@ from archived_render.render_pool import RenderTimeout
 from archived_render.render_task import RenderOptions, RenderTask
 from tests.support.render_cluster import RenderCluster, wait_for_workers
 
-pytestmark = [pytest.mark.render, pytest.mark.timeout(180)]
+# Not marked `render`: what these test is the orchestration, not WeasyPrint's rendering path (scripts/test runs `render`
+# tests twice).
+pytestmark = pytest.mark.timeout(180)
 
 HTML = "<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>Attempt 9</p></body></html>"
 OPTIONS = RenderOptions(identifier="attempt-9", created="2024-05-01T10:00:00Z")

@@ -25,7 +25,9 @@ from archived_render.service import RenderLimits, RenderService
 from tests.support.render_cluster import RenderCluster, fontconfig_with_one_font, free_port, wait_for_workers
 from tests.support.tls_certificates import TlsFiles, make_tls_files
 
-pytestmark = [pytest.mark.render, pytest.mark.timeout(240)]
+# Not marked `render`: what these test is the orchestration, not WeasyPrint's rendering path (scripts/test runs `render`
+# tests twice).
+pytestmark = pytest.mark.timeout(240)
 
 HTML = (
     "<!DOCTYPE html>\n<html><head><title>t</title></head><body><h1>Attempt 7</h1>"
