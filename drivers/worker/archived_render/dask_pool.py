@@ -22,6 +22,7 @@ renders are deterministic the bytes are the same. Only when a task has killed se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -176,6 +177,7 @@ class DaskRenderPool:
         self._keeper: asyncio.Task[None] | None = None
         self._unreachable_logged = False
         self._empty_since: float | None = None  # since when renders wait with no matching worker
+        self._in_flight: set[Any] = set()  # futures of tasks in the cluster now
         self._described: dict[str, dict[str, Any]] = {}  # worker address → describe_worker's answer
         self._described_at = 0.0
         self._closed = False
@@ -290,6 +292,7 @@ class DaskRenderPool:
             )
         except Exception as exc:  # the client closed or lost its scheduler since it was handed out
             raise ClusterUnavailable(task_id, f"the render cluster went away ({type(exc).__name__})") from None
+        self._in_flight.add(future)
         waiter = asyncio.ensure_future(future.result())
         waiter.add_done_callback(_retrieve)
         try:
@@ -324,6 +327,7 @@ class DaskRenderPool:
         except Exception as exc:  # WeasyPrint raised on the worker: the same input will fail again
             raise RenderFailed(task_id, f"{type(exc).__name__}: {exc}", tries=tries) from None
         finally:
+            self._in_flight.discard(future)
             future.release()
 
     async def keep(self, task: RenderTask, result: RenderResult, tries: int = 1) -> RenderResult:
@@ -413,11 +417,12 @@ class DaskRenderPool:
 
     async def _refresh(self) -> None:
         await self._read_cluster()
-        if self._slots.capacity > 0 or not self._slots.waiting:
+        if self._slots.capacity > 0 or not (self._slots.waiting or self._in_flight):
             self._empty_since = None
             return
-        # Renders are waiting and no matching worker is there (all left, or the scheduler is gone): after the
-        # connect timeout they fail retryably instead of waiting for ever; the job is tried again later.
+        # Renders are waiting or in the cluster and no matching worker is there (all left, or the scheduler is
+        # gone): after the connect timeout they fail retryably instead of waiting for their timeout or for ever;
+        # the job is tried again later.
         now = time.monotonic()
         if self._empty_since is None:
             self._empty_since = now
@@ -425,6 +430,9 @@ class DaskRenderPool:
             problem = self.snapshot.problem or f"no matching render worker at {self.settings.scheduler}"
             log.warning("render tasks waiting with no render worker: %s", problem)
             self._slots.fail_waiters(lambda: ClusterUnavailable("task", problem))
+            for future in list(self._in_flight):  # no worker will run them: their renders fail retryably too
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(future.cancel(), self.settings.connect_timeout_seconds)
             self._empty_since = None
 
     async def _read_cluster(self) -> None:
