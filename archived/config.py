@@ -107,7 +107,7 @@ class DaskWorkersConfig(_Section):
     connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     fallback_local: bool = False  # render locally when the cluster is not ready at a job's start (else retry later)
     min_workers: Annotated[int, Field(ge=1)] = 1  # matching workers the cluster must have for a job to use it
-    # Quiz reports: build the HTML on the render hosts too (the daemon's CPU per attempt 30 → 13 ms, the hosts'
+    # Quiz reports: build the HTML on the render hosts too (the daemon's CPU per attempt 31 → 13 ms, the hosts'
     # +20 %); false when the hosts are few and the daemon has CPU to spare (docs/render-hosts.md).
     html_on_hosts: bool = True
 
