@@ -27,6 +27,7 @@ SLOW_MODULES = frozenset({
     "assign/test_assign_daemon.py",
     "assign/test_assign_rubric_comments.py",
     "cli/test_bulk_jobs.py",
+    "cli/test_doctor_cluster.py",
     "cli/test_hostile_names.py",
     "connectors/test_daemon.py",
     "daemon/test_crash.py",

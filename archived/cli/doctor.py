@@ -8,6 +8,7 @@ written. Exit 1 when anything would stop or degrade archiving.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import tempfile
 from pathlib import Path
@@ -17,9 +18,12 @@ from rich.text import Text
 from archived.cli.common import console, print_json
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
-from archived.config import DEFAULT_CONFIG_PATH, load_config
+from archived.config import DEFAULT_CONFIG_PATH, Config, load_config
+from archived.daemon.server import cluster_settings
 from archived.errors import ConfigError
-from archived_render.readiness import Finding, check_rendering
+from archived_render.dask_pool import DaskRenderPool
+from archived_render.fingerprint import local_fingerprint
+from archived_render.readiness import Finding, Severity, check_rendering
 
 MARKS = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "error": ("✗", "bold red")}
 
@@ -39,6 +43,8 @@ def check_configuration(path: Path) -> list[Finding]:
     except ConfigError as exc:
         return [Finding("configuration", "error", str(exc), f"fix {path}")]
     findings = [Finding("configuration", "ok", f"{path} loads")]
+    if config.workers.backend == "dask":
+        findings.append(check_render_cluster(config))
     state = config.daemon.state_dir
     probe_in = state if state.is_dir() else state.parent
     try:
@@ -49,6 +55,37 @@ def check_configuration(path: Path) -> list[Finding]:
         findings.append(Finding("state folder", "error", f"{state}: {exc.strerror or exc}",
                                 f"create {state} writable for the daemon's user ([daemon] state_dir)"))  # fmt: skip
     return findings
+
+
+def check_render_cluster(config: Config) -> Finding:
+    """With `[workers] backend = "dask"`: the scheduler answers and enough render workers match this installation."""
+    try:
+        settings = cluster_settings(config.workers)
+    except ConfigError as exc:
+        return Finding("render cluster", "error", str(exc), "pip install 'archived[cluster]'")
+    assert settings is not None
+
+    async def look() -> tuple[str | None, list[str], int]:
+        pool = DaskRenderPool(settings)
+        try:
+            problem = await pool.ready()
+            hosts = pool.snapshot.hosts
+            others = [f"{h.name or h.address}: {'; '.join(h.differences)}" for h in hosts if not h.matches]
+            return problem, others, sum(1 for h in hosts if h.matches)
+        finally:
+            await pool.close()
+
+    problem, others, matching = asyncio.run(look())
+    where = f"{settings.scheduler} (fingerprint {local_fingerprint().digest})"
+    if problem is not None:
+        meanwhile = "jobs render locally meanwhile" if settings.fallback_local else "jobs wait and retry"
+        fix = "start the scheduler and archived render-worker on the render hosts (docs/render-hosts.md)"
+        severity: Severity = "warning" if settings.fallback_local else "error"
+        return Finding("render cluster", severity, f"{where}: {problem}; {meanwhile}", fix)
+    if others:
+        detail = f"{where}: {matching} matching worker(s); not matching: {' | '.join(others)}"
+        return Finding("render cluster", "warning", detail, "install this archived version and its fonts there")
+    return Finding("render cluster", "ok", f"{where}: {matching} matching render worker(s)")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -90,7 +90,7 @@ def restrict_umask() -> None:
     os.umask(os.umask(0) | PRIVATE_UMASK)
 
 
-def _cluster_settings(workers: WorkersConfig) -> ClusterSettings | None:
+def cluster_settings(workers: WorkersConfig) -> ClusterSettings | None:
     """`[workers.dask]` for the render service when `[workers] backend = "dask"`, else None (the local pool)."""
     if workers.backend != "dask" or workers.dask is None:
         return None
@@ -384,7 +384,7 @@ class Daemon:
                 retries=workers.render_retries,
                 weasyprint_patches=workers.weasyprint_patches,
             ),
-            cluster=_cluster_settings(workers),
+            cluster=cluster_settings(workers),
         )
         self._closers.append(render.close)
         render.start()  # the render hosts show in the status before the first job needs them
