@@ -42,6 +42,10 @@ async def show(pilot: Pilot[None], *keys: str) -> None:
         await settle(pilot)
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
+    # On a busy machine the last update's layout pass may still be pending (a panel one line taller for a frame
+    # showed a scrollbar in one picture out of many): let every scheduled refresh run before the picture.
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.2)
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
