@@ -160,7 +160,8 @@ async def test_new_job_dialog_shows_the_locks_of_the_courses_categories() -> Non
         await pilot.press("1", "0", "1", "tab", "1", "0", "1", "1")
         await until(pilot, lambda: "[category_presets.2], [category_presets.3]" in screen_text(app),
                     "the presets of the course's categories")  # fmt: skip
-        assert "Locked by the preset of category 3" in screen_text(app)
+        # The settings' fields are rebuilt after the header line: wait for them too.
+        await until(pilot, lambda: "Locked by the preset of category 3" in screen_text(app), "the category's lock")
         described = [params for method, params in daemon.calls if method == "settings.describe"]
         assert described[0].get("course_id") is None and described[-1]["course_id"] == 101
 
