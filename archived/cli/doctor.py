@@ -19,10 +19,7 @@ from archived.cli.common import console, print_json
 from archived.cli.exit_codes import ExitCode
 from archived.cli.safe_text import data
 from archived.config import DEFAULT_CONFIG_PATH, Config, load_config
-from archived.daemon.server import cluster_settings
 from archived.errors import ConfigError
-from archived_render.dask_pool import DaskRenderPool
-from archived_render.fingerprint import local_fingerprint
 from archived_render.readiness import Finding, Severity, check_rendering
 
 MARKS = {"ok": ("✓", "green"), "warning": ("!", "yellow"), "error": ("✗", "bold red")}
@@ -59,6 +56,11 @@ def check_configuration(path: Path) -> list[Finding]:
 
 def check_render_cluster(config: Config) -> Finding:
     """With `[workers] backend = "dask"`: the scheduler answers and enough render workers match this installation."""
+    # Imported here: every `archived` command loads this module, and these load the daemon's wiring.
+    from archived.daemon.server import cluster_settings
+    from archived_render.dask_pool import DaskRenderPool
+    from archived_render.fingerprint import local_fingerprint
+
     try:
         settings = cluster_settings(config.workers)
     except ConfigError as exc:

@@ -56,7 +56,7 @@ def daemon(simulator: MoodleSimulator, cluster: RenderCluster, tmp_path_factory:
         root,
         **moodle_overrides(root, simulator),
         **{"workers.backend": "dask", "workers.dask.scheduler": cluster.address,
-           "workers.dask.connect_timeout_seconds": 5},
+           "workers.dask.connect_timeout_seconds": 2},
     )  # fmt: skip
     process = DaemonProcess(config, root)
     process.start(timeout=60)

@@ -16,13 +16,16 @@ import gc
 import logging
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archived_render.fingerprint import local_fingerprint
-from archived_render.pdf_check import PdfCheckError
-from archived_render.pdf_engine import PdfEngine
 from archived_render.render_task import RenderOptions, RenderResult, RenderTask
-from archived_render.render_worker import WARMUP_HTML
+
+if TYPE_CHECKING:
+    from archived_render.pdf_engine import PdfEngine
+
+# WeasyPrint, pypdf and Pillow are imported where a render happens, not here: the daemon imports this module for
+# the task functions it sends (and their exceptions) and must not carry the render stack in its own process.
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,9 @@ class _Process:
 def warm_up(max_tasks: int = 500) -> PdfEngine:
     """Build this process's engine and render the warm-up page once; freeze what it leaves out of the collector."""
     if _Process.engine is None:
+        from archived_render.pdf_engine import PdfEngine
+        from archived_render.render_worker import WARMUP_HTML
+
         engine = PdfEngine()
         with contextlib.suppress(Exception):  # a failing warm-up shows again, with its cause, on the real task
             engine.render(RenderTask("warm-up", WARMUP_HTML, options=RenderOptions(check=False)))
@@ -82,6 +88,8 @@ def check_fingerprint(expected: str) -> None:
 
 def render_on_worker(task: RenderTask, expected_fingerprint: str) -> RenderResult:
     """Render `task` to PDF bytes here; refuses when this process's fingerprint is not `expected_fingerprint`."""
+    from archived_render.pdf_check import PdfCheckError
+
     check_fingerprint(expected_fingerprint)
     engine = _Process.engine or warm_up()
     gc.disable()  # as in the local pool's workers (render_worker): one collection after the task instead
