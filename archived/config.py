@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from archived.cluster_address import check_scheduler
 from archived.errors import ConfigError
 from archived.protocol.events import DURABLE_KINDS
 
@@ -113,20 +114,11 @@ class DaskWorkersConfig(_Section):
 
     @model_validator(mode="after")
     def _reachable_safely(self) -> DaskWorkersConfig:
-        scheme = urlsplit(self.scheduler).scheme
-        if scheme not in {"tcp", "tls"}:
-            raise ValueError(f"scheduler: expected tls://host:port (or tcp:// on loopback), got {self.scheduler!r}")
-        if scheme == "tls" and not (self.tls_ca_file and self.tls_cert and self.tls_key):
-            raise ValueError("a tls:// scheduler needs tls_ca_file, tls_cert and tls_key")
-        host = urlsplit(self.scheduler).hostname or ""
-        if scheme == "tcp" and host not in {"localhost", "127.0.0.1", "::1"} and not host.startswith("127."):
-            raise ValueError(
-                f"scheduler {self.scheduler!r}: a scheduler on another host must be reached over tls:// with "
-                "tls_ca_file, tls_cert and tls_key (exam data would cross the network in clear text)"
-            )
-        for path in (self.tls_ca_file, self.tls_cert, self.tls_key):
-            if path is not None and not path.is_file():
-                raise ValueError(f"{path} does not exist or is not a file")
+        try:
+            check_scheduler(self.scheduler, (self.tls_ca_file, self.tls_cert, self.tls_key),
+                            scheduler_key="scheduler", tls_keys="tls_ca_file, tls_cert and tls_key")  # fmt: skip
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ipaddress
 import logging
 import time
 import uuid
@@ -32,10 +31,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from archived.cluster_address import TlsFiles, check_scheduler
 from archived.durable import write_atomic
-from archived.errors import ArchivedError, ConfigError, RecoverableError
+from archived.errors import ArchivedError, RecoverableError
 from archived_render.cluster_worker import CheckFailed, FingerprintMismatch, describe_worker, render_on_worker
 from archived_render.fair_slots import FairSlots
 from archived_render.fingerprint import EngineFingerprint, local_fingerprint
@@ -77,43 +76,29 @@ class ClusterSettings:
     html_on_hosts: bool = True  # drivers that can (quiz) build the report HTML on the hosts, not in the daemon
 
     def __post_init__(self) -> None:
-        scheme = urlsplit(self.scheduler).scheme
-        if scheme not in {"tcp", "tls"}:
-            raise ConfigError(
-                f"workers.dask.scheduler: expected tls://host:port (or tcp:// on loopback), got {self.scheduler!r}"
-            )
-        tls_files = (self.tls_ca_file, self.tls_cert, self.tls_key)
-        if scheme == "tls" and not all(tls_files):
-            raise ConfigError("workers.dask: a tls:// scheduler needs tls_ca_file, tls_cert and tls_key")
-        if scheme == "tcp" and not is_loopback(self.scheduler):
-            raise ConfigError(
-                f"workers.dask.scheduler {self.scheduler!r}: a scheduler on another host must be reached over tls:// "
-                "with tls_ca_file, tls_cert and tls_key (exam data would cross the network in clear text)"
-            )
+        tls_keys = "tls_ca_file, tls_cert and tls_key"
+        check_scheduler(self.scheduler, self.tls_files, scheduler_key="workers.dask.scheduler", tls_keys=tls_keys)
+
+    @property
+    def tls_files(self) -> TlsFiles:
+        """The CA, certificate and key."""
+        return (self.tls_ca_file, self.tls_cert, self.tls_key)
 
     def security(self) -> Any:
         """Dask's `Security` for the daemon's client (mutual TLS), or None for plain tcp on loopback."""
-        if not self.scheduler.startswith("tls://"):
-            return None
-        from distributed.security import Security
-
-        return Security(  # type: ignore[no-untyped-call]
-            tls_ca_file=str(self.tls_ca_file),
-            tls_client_cert=str(self.tls_cert),
-            tls_client_key=str(self.tls_key),
-            require_encryption=True,
-        )
+        return mutual_tls(self.scheduler, self.tls_files, role="client")
 
 
-def is_loopback(address: str) -> bool:
-    """Whether a scheduler address names this machine (127.0.0.0/8, ::1 or localhost)."""
-    host = urlsplit(address).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def mutual_tls(scheduler: str, tls_files: TlsFiles, *, role: str) -> Any:
+    """Dask's `Security` for a `role` ('client' or 'worker') of the cluster, or None for plain tcp on loopback."""
+    if not scheduler.startswith("tls://"):
+        return None
+    from distributed.security import Security
+
+    ca, cert, key = (str(path) for path in tls_files)
+    return Security(  # type: ignore[no-untyped-call]
+        tls_ca_file=ca, require_encryption=True, **{f"tls_{role}_cert": cert, f"tls_{role}_key": key}
+    )
 
 
 @dataclass

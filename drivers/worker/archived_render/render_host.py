@@ -18,10 +18,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from archived.errors import ConfigError
-from archived_render.dask_pool import RESOURCE_PREFIX, is_loopback, quiet_message_log
+from archived.cluster_address import check_scheduler
+from archived_render.dask_pool import RESOURCE_PREFIX, mutual_tls, quiet_message_log
 from archived_render.fingerprint import local_fingerprint
 
 log = logging.getLogger(__name__)
@@ -44,19 +43,8 @@ class RenderHostSettings:
     listen_host: str | None = None  # the address workers listen on (default: Dask's choice)
 
     def __post_init__(self) -> None:
-        scheme = urlsplit(self.scheduler).scheme
-        if scheme not in {"tcp", "tls"}:
-            raise ConfigError(f"--scheduler: expected tls://host:port (or tcp:// on loopback), got {self.scheduler!r}")
-        if scheme == "tls" and not (self.tls_ca_file and self.tls_cert and self.tls_key):
-            raise ConfigError("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key")
-        if scheme == "tcp" and not is_loopback(self.scheduler):
-            raise ConfigError(
-                f"--scheduler {self.scheduler!r}: a scheduler on another host must be reached over tls:// "
-                "(exam data would cross the network in clear text)"
-            )
-        for path in (self.tls_ca_file, self.tls_cert, self.tls_key):
-            if path is not None and not path.is_file():
-                raise ConfigError(f"TLS file {path} does not exist or is not a file")
+        check_scheduler(self.scheduler, (self.tls_ca_file, self.tls_cert, self.tls_key),
+                        scheduler_key="--scheduler", tls_keys="--tls-ca-file, --tls-cert and --tls-key")  # fmt: skip
 
     @property
     def process_count(self) -> int:
@@ -65,16 +53,7 @@ class RenderHostSettings:
 
     def security(self) -> Any:
         """Dask's `Security` for the workers (mutual TLS), or None on plain tcp."""
-        if not self.scheduler.startswith("tls://"):
-            return None
-        from distributed.security import Security
-
-        return Security(  # type: ignore[no-untyped-call]
-            tls_ca_file=str(self.tls_ca_file),
-            tls_worker_cert=str(self.tls_cert),
-            tls_worker_key=str(self.tls_key),
-            require_encryption=True,
-        )
+        return mutual_tls(self.scheduler, (self.tls_ca_file, self.tls_cert, self.tls_key), role="worker")
 
 
 async def serve(settings: RenderHostSettings, stop: asyncio.Event | None = None) -> None:

@@ -318,3 +318,13 @@ async def test_a_report_built_on_a_host_is_the_report_built_here(cluster: Render
         await pool.close()
     assert there.sha256 == here.sha256
     assert built.warnings == document.warnings and built.standalone_html == document.standalone_html()
+
+
+def test_render_worker_follows_the_same_rule() -> None:
+    import subprocess
+    import sys
+
+    archived = Path(sys.executable).parent / "archived"
+    refused = subprocess.run([str(archived), "render-worker", "--scheduler", "tcp://10.0.0.5:8786"],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert refused.returncode == 2 and "must be reached over tls:// with --tls-ca-file" in refused.stdout
