@@ -46,7 +46,7 @@ from archived_render.fingerprint import local_fingerprint
 from archived_render.math import MathRenderer
 from archived_render.render_task import RenderTask
 from bench.process_tree import tree_cpu_seconds
-from bench.render import _header, _options, real_scenario
+from bench.render import _header, _options, build_task, real_scenario
 from tests.support.render_cluster import BIN, RenderCluster, wait_for_workers
 from tests.support.tls_certificates import make_tls_files
 
@@ -133,12 +133,7 @@ async def _real_once(
     cluster.start_host("bench", processes=count)
 
     async def build(number: int) -> RenderTask:
-        prepared = await asyncio.to_thread(prepare_report, _header(scenario, number), scenario.questions, settings)
-        formulas = await math.render_many(prepared.formulas)
-        images = {url: scenario.images.get(url) for url in prepared.image_urls}
-        document = await asyncio.to_thread(finish_report, prepared, formulas, images)
-        options = _options(scenario, settings, number)
-        return RenderTask(f"attempt {number}", document.html, document.resources, options, folder / f"{number}.pdf")
+        return await build_task(scenario, settings, math, number, folder / f"{number}.pdf")
 
     try:
         await wait_for_workers(cluster.address, count, timeout=180)

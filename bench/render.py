@@ -127,6 +127,19 @@ def _options(scenario: Scenario, settings: QuizSettings, number: int) -> RenderO
     )  # fmt: skip
 
 
+async def build_task(
+    scenario: Scenario, settings: QuizSettings, math: MathRenderer, number: int, output: Path | None = None
+) -> RenderTask:
+    """Attempt `number`'s report task, made as the quiz driver makes it: the HTML in threads (the event loop stays
+    free to hand workers their tasks), the formulas from MathJax and its cache."""
+    prepared = await asyncio.to_thread(prepare_report, _header(scenario, number), scenario.questions, settings)
+    formulas = await math.render_many(prepared.formulas)
+    images = {url: scenario.images.get(url) for url in prepared.image_urls}
+    document = await asyncio.to_thread(finish_report, prepared, formulas, images)
+    options = _options(scenario, settings, number)
+    return RenderTask(f"attempt {number}", document.html, document.resources, options, output)
+
+
 async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebuilt: bool = False) -> dict[str, Any]:
     """Render `attempts` reports of `scenario` with `workers` processes; return the measurements.
 
@@ -165,13 +178,7 @@ async def run(scenario: Scenario, workers: int, attempts: int, out: Path, prebui
         sampler = asyncio.create_task(sample())
 
         async def build(number: int) -> RenderTask:
-            # In threads, as the quiz driver does it: the event loop stays free to hand workers their tasks.
-            prepared = await asyncio.to_thread(prepare_report, _header(scenario, number), scenario.questions, settings)
-            formulas = await math.render_many(prepared.formulas)
-            images = {url: scenario.images.get(url) for url in prepared.image_urls}
-            document = await asyncio.to_thread(finish_report, prepared, formulas, images)
-            options = _options(scenario, settings, number)
-            return RenderTask(f"attempt {number}", document.html, document.resources, options, out / f"{number}.pdf")
+            return await build_task(scenario, settings, math, number, out / f"{number}.pdf")
 
         ready = {n: await build(n) for n in range(attempts)} if prebuilt else {}
 
@@ -223,14 +230,7 @@ async def _prebuilt_tasks(scenario: Scenario, attempts: int) -> list[RenderTask]
     """`attempts` report tasks of `scenario`, made exactly as `run` makes them (MathJax included)."""
     math = MathRenderer()
     settings = QuizSettings()
-    tasks = []
-    for number in range(attempts):
-        prepared = prepare_report(_header(scenario, number), scenario.questions, settings)
-        formulas = await math.render_many(prepared.formulas)
-        images = {url: scenario.images.get(url) for url in prepared.image_urls}
-        document = finish_report(prepared, formulas, images)
-        options = _options(scenario, settings, number)
-        tasks.append(RenderTask(f"attempt {number}", document.html, document.resources, options))
+    tasks = [await build_task(scenario, settings, math, number) for number in range(attempts)]
     await math.close()
     return tasks
 

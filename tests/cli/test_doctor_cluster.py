@@ -19,11 +19,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCluster]
     render_cluster = RenderCluster(tmp_path_factory.mktemp("doctor-cluster"))
     render_cluster.start_scheduler()
     render_cluster.start_host("good")
-    try:
-        asyncio.run(wait_for_workers(render_cluster.address, 1))
+    with render_cluster.joined(1):
         yield render_cluster
-    finally:
-        render_cluster.stop()
 
 
 def _doctor(folder: Path, scheduler: str, **dask: object) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -20,7 +20,7 @@ import pytest
 from archived.simulator.simulator import MoodleSimulator
 from tests.support.daemon import DaemonProcess, write_config
 from tests.support.jobs import TERMINAL, wait_for_state
-from tests.support.render_cluster import RenderCluster, wait_for_workers
+from tests.support.render_cluster import RenderCluster
 from tests.support.simulator import archive_payload, moodle_overrides, pdf_text
 
 # Not marked `render`: what these test is the orchestration, not WeasyPrint's rendering path (scripts/test runs `render`
@@ -42,11 +42,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCluster]
     render_cluster = RenderCluster(tmp_path_factory.mktemp("cluster"))
     render_cluster.start_scheduler()
     render_cluster.start_host("render", processes=2)
-    try:
-        asyncio.run(wait_for_workers(render_cluster.address, 2))
+    with render_cluster.joined(2):
         yield render_cluster
-    finally:
-        render_cluster.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -10,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,19 @@ class RenderCluster:
                 env={**os.environ, **(env or {})},
             )
         )
+
+    @contextlib.contextmanager
+    def joined(self, workers: int, *, security: object = None) -> Iterator[RenderCluster]:
+        """Wait until `workers` worker processes have joined, hand the cluster over, stop it afterwards; what the
+        processes wrote is printed when the block fails (a fixture's set-up included)."""
+        try:
+            asyncio.run(wait_for_workers(self.address, workers, security=security))
+            yield self
+        except BaseException:
+            print(self.log())
+            raise
+        finally:
+            self.stop()
 
     def log(self) -> str:
         """Everything the processes wrote (for failing tests)."""

@@ -5,7 +5,6 @@ default."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from archived_tui.screens.dashboard import DashboardScreen
 from archived_tui.screens.render_hosts import RenderHostsScreen
 from tests.support.daemon import DaemonProcess, write_config
 from tests.support.jobs import TERMINAL, wait_for_state
-from tests.support.render_cluster import RenderCluster, fontconfig_with_one_font, free_port, wait_for_workers
+from tests.support.render_cluster import RenderCluster, fontconfig_with_one_font, free_port
 from tests.support.simulator import moodle_overrides
 from tests.tui.conftest import make_app, settle, until
 from tests.tui.rendered import screen_text
@@ -46,11 +45,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCluster]
     render_cluster.start_scheduler()
     render_cluster.start_host("render", processes=2)
     render_cluster.start_host("odd", env=fontconfig_with_one_font(folder / "odd"))
-    try:
-        asyncio.run(wait_for_workers(render_cluster.address, 3))
+    with render_cluster.joined(3):
         yield render_cluster
-    finally:
-        render_cluster.stop()
 
 
 def start_daemon(root: Path, simulator: MoodleSimulator, scheduler: str, **overrides: Any) -> DaemonProcess:

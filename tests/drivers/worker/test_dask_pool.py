@@ -46,14 +46,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCluster]
     render_cluster.start_scheduler()
     render_cluster.start_host("alpha")
     render_cluster.start_host("beta")
-    try:
-        asyncio.run(wait_for_workers(render_cluster.address, 2))
+    with render_cluster.joined(2):
         yield render_cluster
-    except BaseException:
-        print(render_cluster.log())
-        raise
-    finally:
-        render_cluster.stop()
 
 
 @pytest.fixture(scope="module")
@@ -213,15 +207,9 @@ def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rend
     render_cluster = RenderCluster(folder, scheme="tls", tls_args=tls)
     render_cluster.start_scheduler()
     render_cluster.start_host("secure")
-    try:
-        settings = ClusterSettings(render_cluster.address, files.ca_file, files.cert_file, files.key_file)
-        asyncio.run(wait_for_workers(render_cluster.address, 1, security=settings.security()))
+    settings = ClusterSettings(render_cluster.address, files.ca_file, files.cert_file, files.key_file)
+    with render_cluster.joined(1, security=settings.security()):
         yield render_cluster, files
-    except BaseException:
-        print(render_cluster.log())
-        raise
-    finally:
-        render_cluster.stop()
 
 
 async def test_mutual_tls_renders_and_a_stranger_is_turned_away(
