@@ -85,12 +85,13 @@ class DaemonApi:
     def __init__(self, call: Caller | Callable[..., Any]) -> None:
         self._call = call
 
-    async def _request(self, spec: MethodSpec[P, R], params: P) -> R:
+    async def request(self, spec: MethodSpec[P, R], params: P) -> R:
+        """Any method of the catalogue, typed (the shape `archived.protocol`'s upload and download helpers use)."""
         return spec.decode(await self._call(spec.name, spec.encode(params)))
 
     async def daemon_status(self) -> DaemonStatus:
         """`daemon.status`."""
-        return await self._request(rpc.DAEMON_STATUS, NoParams())
+        return await self.request(rpc.DAEMON_STATUS, NoParams())
 
     async def list_jobs(
         self, *, states: Iterable[str] | None = None, cmid: int | None = None, limit: int = 100, offset: int = 0
@@ -101,7 +102,7 @@ class DaemonApi:
             params["states"] = [JobState(state) for state in sorted(states)]
         if cmid is not None:
             params["cmid"] = cmid
-        return await self._request(rpc.JOBS_LIST, ListJobsParams(**params))
+        return await self.request(rpc.JOBS_LIST, ListJobsParams(**params))
 
     async def find_jobs(
         self, criteria: dict[str, Any], *, limit: int = 100, cursor: str | None = None, offset: int = 0
@@ -112,27 +113,27 @@ class DaemonApi:
             params["cursor"] = cursor
         else:
             params["offset"] = offset
-        return await self._request(rpc.JOBS_LIST, ListJobsParams(**params))
+        return await self.request(rpc.JOBS_LIST, ListJobsParams(**params))
 
     async def retry_matching(self, criteria: dict[str, Any], *, expected: int) -> BulkResult:
         """`jobs.retry_matching`: retry every failed/canceled job the filter matches (refused if more than
         `expected` match)."""
-        return await self._request(rpc.JOBS_RETRY_MATCHING, BulkParams(**criteria, expected=expected))
+        return await self.request(rpc.JOBS_RETRY_MATCHING, BulkParams(**criteria, expected=expected))
 
     async def cancel_matching(self, criteria: dict[str, Any], *, expected: int) -> BulkResult:
         """`jobs.cancel_matching`: cancel every active job the filter matches."""
-        return await self._request(rpc.JOBS_CANCEL_MATCHING, BulkParams(**criteria, expected=expected))
+        return await self.request(rpc.JOBS_CANCEL_MATCHING, BulkParams(**criteria, expected=expected))
 
     async def delete_matching(
         self, criteria: dict[str, Any], *, expected: int, force: bool = False
     ) -> BulkDeleteResult:
         """`jobs.delete_matching`: delete the archives of every matching job (retained ones only with `force`)."""
         params = BulkDeleteParams(**criteria, expected=expected, force=force)
-        return await self._request(rpc.JOBS_DELETE_MATCHING, params)
+        return await self.request(rpc.JOBS_DELETE_MATCHING, params)
 
     async def get_job(self, job_id: str) -> JobView:
         """`jobs.get`: the job with its timeline and artifacts."""
-        return await self._request(rpc.JOBS_GET, JobRef(job_id=job_id))
+        return await self.request(rpc.JOBS_GET, JobRef(job_id=job_id))
 
     async def job_logs(
         self, job_id: str, *, before_id: int | None = None, limit: int = 200, min_level: str = "debug"
@@ -141,48 +142,48 @@ class DaemonApi:
         params: dict[str, Any] = {"job_id": job_id, "limit": limit, "min_level": min_level}
         if before_id is not None:
             params["before_id"] = before_id
-        return await self._request(rpc.JOBS_LOGS, LogsParams(**params))
+        return await self.request(rpc.JOBS_LOGS, LogsParams(**params))
 
     async def create_job(self, request: JobRequest) -> tuple[JobSummary, list[str]]:
         """`jobs.create`; returns the queued job and the requested settings a preset lock overrode."""
         params: dict[str, Any] = {"course_id": request.course_id, "cmid": request.cmid, "settings": request.settings}
         if request.driver:
             params["driver"] = request.driver
-        answer = await self._request(rpc.JOBS_CREATE, CreateJobParams(**params))
+        answer = await self.request(rpc.JOBS_CREATE, CreateJobParams(**params))
         return answer.job, answer.forced
 
     async def cancel_job(self, job_id: str) -> JobSummary:
         """`jobs.cancel`."""
-        return (await self._request(rpc.JOBS_CANCEL, JobRef(job_id=job_id))).job
+        return (await self.request(rpc.JOBS_CANCEL, JobRef(job_id=job_id))).job
 
     async def retry_job(self, job_id: str) -> JobSummary:
         """`jobs.retry`."""
-        return (await self._request(rpc.JOBS_RETRY, JobRef(job_id=job_id))).job
+        return (await self.request(rpc.JOBS_RETRY, JobRef(job_id=job_id))).job
 
     async def delete_job(self, job_id: str, *, force: bool = False) -> Deletion:
         """`jobs.delete`: removes the stored archives; the job record stays as evidence."""
-        answer = await self._request(rpc.JOBS_DELETE, DeleteParams(job_id=job_id, force=force))
+        answer = await self.request(rpc.JOBS_DELETE, DeleteParams(job_id=job_id, force=force))
         return Deletion(answer.job, answer.deleted)
 
     async def describe_settings(self, driver: str, course_id: int | None = None) -> SettingsDescription:
         """`settings.describe`: the job's and the driver's settings with presets and locks (with a course: its
         categories' presets too)."""
-        return await self._request(rpc.SETTINGS_DESCRIBE, DriverRef(driver=driver, course_id=course_id))
+        return await self.request(rpc.SETTINGS_DESCRIBE, DriverRef(driver=driver, course_id=course_id))
 
     async def drivers(self) -> list[DriverInfo]:
         """`drivers.list`: installed activity drivers."""
-        return (await self._request(rpc.DRIVERS_LIST, NoParams())).activity
+        return (await self.request(rpc.DRIVERS_LIST, NoParams())).activity
 
     async def storage_status(self, *, probe: bool, target: str | None = None) -> list[TargetStatus]:
         """`storage.status`; with `probe` every target runs its write/read/delete probe now."""
         params: dict[str, Any] = {"probe": probe}
         if target is not None:
             params["target"] = target
-        return (await self._request(rpc.STORAGE_STATUS, StorageStatusParams(**params))).targets
+        return (await self.request(rpc.STORAGE_STATUS, StorageStatusParams(**params))).targets
 
     async def course_tree(self) -> CourseTree:
         """`courses.tree`: the category tree."""
-        return await self._request(rpc.COURSES_TREE, NoParams())
+        return await self.request(rpc.COURSES_TREE, NoParams())
 
     async def list_courses(
         self,
@@ -201,29 +202,29 @@ class DaemonApi:
             params["search"] = search
         if badge:
             params["badge"] = badge
-        return await self._request(rpc.COURSES_LIST, ListCoursesParams(**params))
+        return await self.request(rpc.COURSES_LIST, ListCoursesParams(**params))
 
     async def show_course(self, course_id: int) -> CourseView:
         """`courses.show`: a course's activities with their badges."""
-        return await self._request(rpc.COURSES_SHOW, CourseRefParams(course_id=course_id))
+        return await self.request(rpc.COURSES_SHOW, CourseRefParams(course_id=course_id))
 
     async def refresh_courses(self, course_id: int | None = None) -> RefreshResult:
         """`courses.refresh`: ask the daemon to read the course (or all courses) from Moodle again."""
         params = RefreshParams() if course_id is None else RefreshParams(course_id=course_id)
-        return await self._request(rpc.COURSES_REFRESH, params)
+        return await self.request(rpc.COURSES_REFRESH, params)
 
     async def connectors(self) -> ConnectorList:
         """`connectors.list`: every connector with its lane."""
-        return await self._request(rpc.CONNECTORS_LIST, NoParams())
+        return await self.request(rpc.CONNECTORS_LIST, NoParams())
 
     async def dead_letters(self, *, connector: str | None = None, limit: int = 100) -> DeadLetterPage:
         """`connectors.dead_letters`: events a connector gave up on, newest first."""
-        return await self._request(rpc.CONNECTORS_DEAD_LETTERS, DeadLettersParams(connector=connector, limit=limit))
+        return await self.request(rpc.CONNECTORS_DEAD_LETTERS, DeadLettersParams(connector=connector, limit=limit))
 
     async def redeliver(self, dead_letter_id: int) -> DeliveryAttempt:
         """`connectors.redeliver`: try a dead letter once more, now (operators only)."""
-        return await self._request(rpc.CONNECTORS_REDELIVER, RedeliverParams(id=dead_letter_id))
+        return await self.request(rpc.CONNECTORS_REDELIVER, RedeliverParams(id=dead_letter_id))
 
     async def test_connector(self, name: str) -> DeliveryAttempt:
         """`connectors.test`: send a `connector.test` event through the connector (operators only)."""
-        return await self._request(rpc.CONNECTORS_TEST, ConnectorTestParams(name=name))
+        return await self.request(rpc.CONNECTORS_TEST, ConnectorTestParams(name=name))

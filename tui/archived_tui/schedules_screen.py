@@ -4,9 +4,8 @@ off; the panel shows what the highlighted schedule's last run (or the dry run as
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
-from pydantic import BaseModel
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -15,7 +14,6 @@ from textual.widgets import DataTable
 
 from archived.protocol import methods as rpc
 from archived.protocol.base import NoParams
-from archived.protocol.methods import MethodSpec
 from archived.protocol.schedules import EnableParams, RunParams, RunsParams, ScheduleRun, ScheduleView
 from archived_tui.batching import EventBatch
 from archived_tui.context import TuiContext
@@ -23,9 +21,6 @@ from archived_tui.format import local_time
 from archived_tui.safe_text import plain
 from archived_tui.screens.base import DaemonScreen
 from archived_tui.widgets.live_text import LiveText
-
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
 
 COLUMNS = ("Schedule", "On", "Cron", "Zone", "Next run", "Last run", "Outcome")
 PANEL_LINES = 40  # selected and skipped activities shown in the panel (the CLI's `schedules runs` has them all)
@@ -57,12 +52,9 @@ class SchedulesScreen(DaemonScreen):
         self.query_one("#schedules-table", DataTable).add_columns(*COLUMNS)
         self.query_one("#schedules-run").border_title = "Last run"
 
-    async def _request(self, spec: MethodSpec[P, R], params: P) -> R:
-        return spec.decode(await self.link.call(spec.name, spec.encode(params)))
-
     async def reload(self) -> None:
         """Every schedule, then the highlighted one's last run."""
-        answer = await self._request(rpc.SCHEDULES_LIST, NoParams())
+        answer = await self.link.api.request(rpc.SCHEDULES_LIST, NoParams())
         self.schedules = answer.schedules
         table = self.query_one("#schedules-table", DataTable)
         row = table.cursor_row
@@ -99,7 +91,7 @@ class SchedulesScreen(DaemonScreen):
         if schedule is None:
             self._show_run(None, "")
             return
-        runs = await self._request(rpc.SCHEDULES_RUNS, RunsParams(name=schedule.name, limit=1))
+        runs = await self.link.api.request(rpc.SCHEDULES_RUNS, RunsParams(name=schedule.name, limit=1))
         self._show_run(runs.runs[0] if runs.runs else None, "Last run")
 
     def _show_run(self, run: ScheduleRun | None, title: str) -> None:
@@ -150,7 +142,7 @@ class SchedulesScreen(DaemonScreen):
 
         async def run() -> None:
             self.query_one("#schedules-status", LiveText).update(Text(f"{what}: {schedule.name} …", style="cyan"))
-            result = await self.attempt(what, self._request(rpc.SCHEDULES_RUN, RunParams(name=schedule.name,
+            result = await self.attempt(what, self.link.api.request(rpc.SCHEDULES_RUN, RunParams(name=schedule.name,
                                                                                          dry_run=dry_run)))  # fmt: skip
             if result is None:
                 return
@@ -169,7 +161,7 @@ class SchedulesScreen(DaemonScreen):
 
         async def toggle() -> None:
             params = EnableParams(name=schedule.name, enabled=not schedule.enabled)
-            if await self.attempt("Enable/disable", self._request(rpc.SCHEDULES_ENABLE, params)) is not None:
+            if await self.attempt("Enable/disable", self.link.api.request(rpc.SCHEDULES_ENABLE, params)) is not None:
                 await self.reload()
 
         self.background(toggle, group="schedule-toggle")

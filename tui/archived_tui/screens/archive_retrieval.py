@@ -4,34 +4,16 @@ daemon fetches the archive and verifies it; the TUI writes the verified bytes, a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
 
 from archived.protocol import methods as rpc
 from archived.protocol.archive_download import DownloadRefused, destination, download_archive
 from archived.protocol.archives import GetArchiveParams
 from archived.protocol.errors import RpcError
 from archived.protocol.jobs import Artifact, JobView
-from archived.protocol.methods import MethodSpec
 from archived_tui.dialogs.retrieve_archive import RetrieveArchiveDialog
 from archived_tui.format import short_id
 from archived_tui.safe_text import visible
 from archived_tui.screens.base import DaemonScreen
-
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
-
-
-class _LinkRequests:
-    """Typed requests over the screen's link (`archived.protocol.archive_download` reads the chunks with it)."""
-
-    def __init__(self, screen: DaemonScreen) -> None:
-        self._call = screen.link.call
-
-    async def request(self, spec: MethodSpec[P, R], params: P) -> R:
-        answer: Any = await self._call(spec.name, spec.encode(params))
-        return spec.decode(answer)
 
 
 def stored_artifact(view: JobView) -> Artifact | None:
@@ -48,7 +30,7 @@ async def retrieve_archive(screen: DaemonScreen, view: JobView, *, folder: Path 
     request = await screen.app.push_screen_wait(RetrieveArchiveDialog(artifact, folder=folder or Path.cwd()))
     if request is None:
         return None
-    requests = _LinkRequests(screen)
+    requests = screen.link.api  # this screen's connection: an upload or a download belongs to the one that opened it
     what = f"Retrieve {short_id(view.job.id)}"
     params = GetArchiveParams(archive=view.job.id, from_target=request.target)
     transfer = await screen.attempt(what, requests.request(rpc.ARCHIVES_GET, params))

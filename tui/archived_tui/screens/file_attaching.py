@@ -6,34 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from archived.protocol.attachment_upload import FileShrank, send_file, size_and_sha256
 from archived.protocol.attachments import ATTACHABLE_STATES, AttachParams, OperatorFile
 from archived.protocol.errors import RpcError
 from archived.protocol.jobs import JobSummary
-from archived.protocol.methods import MethodSpec
 from archived.rpc.client import DaemonUnreachable
 from archived_tui.dialogs.attach_files import AttachFilesDialog
 from archived_tui.format import human_bytes, short_id
 from archived_tui.safe_text import visible
 from archived_tui.screens.base import DaemonScreen
-
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
-
-
-class _LinkRequests:
-    """Typed requests over the screen's link: an upload belongs to the connection that opened it."""
-
-    def __init__(self, screen: DaemonScreen) -> None:
-        self._call = screen.link.call
-
-    async def request(self, spec: MethodSpec[P, R], params: P) -> R:
-        answer: Any = await self._call(spec.name, spec.encode(params))
-        return spec.decode(answer)
 
 
 def may_attach(job: JobSummary) -> bool:
@@ -46,7 +30,7 @@ async def attach_files(screen: DaemonScreen, job: JobSummary, *, folder: Path | 
     request = await screen.app.push_screen_wait(AttachFilesDialog(job, folder=folder or Path.cwd()))
     if request is None:
         return []
-    requests = _LinkRequests(screen)
+    requests = screen.link.api  # this screen's connection: an upload or a download belongs to the one that opened it
     added: list[OperatorFile] = []
     for path in request.paths:
         try:
