@@ -24,7 +24,6 @@ from pydantic import (
     model_validator,
 )
 
-from archived.cluster_address import check_scheduler
 from archived.errors import ConfigError
 from archived.protocol.events import DURABLE_KINDS
 
@@ -101,7 +100,9 @@ class RetryConfig(_Section):
 class DaskWorkersConfig(_Section):
     """`[workers.dask]`: the Dask scheduler of the render hosts (docs/render-hosts.md)."""
 
-    scheduler: str  # tls://host:8786; tcp:// only to a scheduler on this machine
+    # tls://host:8786; tcp:// only to a scheduler on this machine. The rule (archived_render.cluster_address) is
+    # checked where the daemon builds its render service, as for `archived render-worker`'s options.
+    scheduler: str
     tls_ca_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -111,15 +112,6 @@ class DaskWorkersConfig(_Section):
     # Quiz reports: build the HTML on the render hosts too (the daemon's CPU per attempt 31 → 13 ms, the hosts'
     # +20 %); false when the hosts are few and the daemon has CPU to spare (docs/render-hosts.md).
     html_on_hosts: bool = True
-
-    @model_validator(mode="after")
-    def _reachable_safely(self) -> DaskWorkersConfig:
-        try:
-            check_scheduler(self.scheduler, (self.tls_ca_file, self.tls_cert, self.tls_key),
-                            scheduler_key="scheduler", tls_keys="tls_ca_file, tls_cert and tls_key")  # fmt: skip
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return self
 
 
 class WorkersConfig(_Section):

@@ -64,7 +64,9 @@ def check_render_cluster(config: Config) -> Finding:
     try:
         settings = cluster_settings(config.workers)
     except ConfigError as exc:
-        return Finding("render cluster", "error", str(exc), "pip install 'archived[cluster]'")
+        missing = "archived[cluster]" in str(exc)  # Dask is not installed; else the [workers.dask] values are wrong
+        fix = "pip install 'archived[cluster]'" if missing else "fix [workers.dask] (docs/render-hosts.md)"
+        return Finding("render cluster", "error", str(exc), fix)
     assert settings is not None
 
     async def look() -> tuple[str | None, list[str], int]:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli.test_cli import run
 from tests.cli.test_doctor import findings
-from tests.support.daemon import write_config
+from tests.support.daemon import DaemonProcess, write_config
 from tests.support.render_cluster import RenderCluster, fontconfig_with_one_font, free_port, wait_for_workers
 
 
@@ -57,3 +57,20 @@ def test_an_unreachable_scheduler_is_an_error_or_a_warning_with_fallback(tmp_pat
     found = _doctor(tmp_path / "b", nowhere, fallback_local=True)
     assert found["render cluster"]["severity"] == "warning" and found["exit"]["code"] == 0
     assert "jobs render locally meanwhile" in found["render cluster"]["detail"]
+
+
+def test_a_clear_text_scheduler_on_another_host_is_refused(tmp_path: Path) -> None:
+    """The rule render-worker's options follow holds for `[workers.dask]` too: doctor names it, the daemon will not
+    start with it."""
+    found = _doctor(tmp_path / "doctor", "tcp://10.0.0.5:8786")
+    assert found["render cluster"]["severity"] == "error" and found["exit"]["code"] == 1
+    assert (
+        "workers.dask.scheduler 'tcp://10.0.0.5:8786': a scheduler on another host must be reached over tls://"
+        in (found["render cluster"]["detail"])
+    )
+    root = tmp_path / "daemon"
+    root.mkdir()
+    config = write_config(root, **{"workers.backend": "dask", "workers.dask.scheduler": "tcp://10.0.0.5:8786"})
+    daemon = DaemonProcess(config, root)
+    with pytest.raises(RuntimeError, match="must be reached over tls://"):
+        daemon.start(timeout=30)

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from archived.cluster_address import TlsFiles, check_scheduler
 from archived.durable import write_atomic
 from archived.errors import ArchivedError, RecoverableError
+from archived_render.cluster_address import TlsFiles, check_scheduler
 from archived_render.cluster_worker import CheckFailed, FingerprintMismatch, describe_worker, render_on_worker
 from archived_render.fair_slots import FairSlots
 from archived_render.fingerprint import EngineFingerprint, local_fingerprint

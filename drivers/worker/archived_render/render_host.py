@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archived.cluster_address import check_scheduler
+from archived_render.cluster_address import check_scheduler
 from archived_render.dask_pool import RESOURCE_PREFIX, mutual_tls, quiet_message_log
 from archived_render.fingerprint import local_fingerprint
 
